@@ -1,0 +1,278 @@
+// Package activities holds the side effects of ProcessWebhook: database
+// writes, email and Slack alerts. Each method of Activities is one Temporal
+// activity; each is idempotent on its own, because Temporal may run an
+// activity again after a worker crash.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/store"
+)
+
+// Error types of non-retryable application errors.
+const (
+	ErrTypeBadData = "BadData"
+)
+
+// Store is the database the activities write to.
+type Store interface {
+	RecordPayment(ctx context.Context, p store.Payment) (bool, error)
+	ApplySubscription(ctx context.Context, s store.SubscriptionChange) (bool, error)
+	StampEmail(ctx context.Context, providerMessageID, kind string, at time.Time) (bool, error)
+	MarkEmailInvalid(ctx context.Context, address, bounceType string) (bool, error)
+	OptOutMarketing(ctx context.Context, address string) (bool, error)
+	GetUser(ctx context.Context, id string) (store.User, error)
+	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
+	MarkEmailSent(ctx context.Context, key, messageID string) error
+	SetEventStatus(ctx context.Context, u store.EventStatusUpdate) error
+}
+
+// Mailer sends one rendered message.
+type Mailer interface {
+	Send(ctx context.Context, m email.Message) error
+}
+
+// Alerter posts an alert for an event that failed for good.
+type Alerter interface {
+	Send(ctx context.Context, f alerts.Failure) error
+}
+
+// Activities is the set of webhookd's activities. Register it whole with
+// worker.RegisterActivity(&Activities{...}).
+type Activities struct {
+	Store   Store
+	Mailer  Mailer
+	Alerter Alerter
+	// From is the sender of every email.
+	From string
+}
+
+// EventRef identifies the event an activity works for.
+type EventRef struct {
+	Provider   string
+	EventID    string
+	EventType  string
+	WorkflowID string
+	OccurredAt time.Time
+}
+
+// RecordPaymentInput is a payment to insert.
+type RecordPaymentInput struct {
+	Event     EventRef
+	PaymentID string
+	UserID    string
+	Amount    int64 // minor units
+	Currency  string
+	Status    string
+}
+
+// RecordPaymentResult tells whether the row is new.
+type RecordPaymentResult struct{ Inserted bool }
+
+// RecordPayment inserts the payment once; a second call changes nothing.
+func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (RecordPaymentResult, error) {
+	ins, err := a.Store.RecordPayment(ctx, store.Payment{
+		ID: in.PaymentID, UserID: in.UserID, Amount: in.Amount, Currency: in.Currency, Status: in.Status,
+	})
+	if err != nil {
+		return RecordPaymentResult{}, classify("record payment", err)
+	}
+	return RecordPaymentResult{Inserted: ins}, nil
+}
+
+// ApplySubscriptionInput is a subscription state snapshot from one event.
+type ApplySubscriptionInput struct {
+	Event             EventRef
+	SubscriptionID    string
+	UserID            string
+	Plan              string // empty: keep the stored plan
+	Status            string
+	CurrentPeriodEnd  *time.Time
+	CancelAtPeriodEnd *bool
+	// UserPlan, when set, becomes the user's plan in the same transaction.
+	UserPlan string
+}
+
+// ApplySubscriptionResult tells whether the snapshot was newer than the
+// stored state and so was applied.
+type ApplySubscriptionResult struct{ Applied bool }
+
+// ApplySubscription upserts the subscription and the user's plan in one
+// transaction, unless a newer event already did.
+func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscriptionInput) (ApplySubscriptionResult, error) {
+	ok, err := a.Store.ApplySubscription(ctx, store.SubscriptionChange{
+		ID: in.SubscriptionID, UserID: in.UserID, Plan: in.Plan, Status: in.Status,
+		CurrentPeriodEnd: in.CurrentPeriodEnd, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
+		UserPlan: in.UserPlan, OccurredAt: in.Event.OccurredAt,
+	})
+	if err != nil {
+		return ApplySubscriptionResult{}, classify("apply subscription", err)
+	}
+	if !ok {
+		activity.GetLogger(ctx).Info("stale subscription event ignored", "subscription_id", in.SubscriptionID)
+	}
+	return ApplySubscriptionResult{Applied: ok}, nil
+}
+
+// EmailEventInput is a delivery or open notice for an email we sent.
+type EmailEventInput struct {
+	Event   EventRef
+	EmailID string // the provider's message id
+	Kind    string // "delivered" or "opened"
+}
+
+// MatchResult tells whether a row matched.
+type MatchResult struct{ Matched bool }
+
+// StampEmail records the delivery or open time on the email's log row. A
+// notice for an email webhookd did not send matches nothing and succeeds.
+func (a *Activities) StampEmail(ctx context.Context, in EmailEventInput) (MatchResult, error) {
+	ok, err := a.Store.StampEmail(ctx, in.EmailID, in.Kind, in.Event.OccurredAt)
+	if err != nil {
+		return MatchResult{}, classify("stamp email", err)
+	}
+	return MatchResult{Matched: ok}, nil
+}
+
+// BounceInput is a bounce notice.
+type BounceInput struct {
+	Event      EventRef
+	Email      string
+	BounceType string
+}
+
+// MarkEmailInvalid flags the user's address as undeliverable.
+func (a *Activities) MarkEmailInvalid(ctx context.Context, in BounceInput) (MatchResult, error) {
+	ok, err := a.Store.MarkEmailInvalid(ctx, in.Email, in.BounceType)
+	if err != nil {
+		return MatchResult{}, classify("mark email invalid", err)
+	}
+	return MatchResult{Matched: ok}, nil
+}
+
+// ComplaintInput is a spam complaint.
+type ComplaintInput struct {
+	Event EventRef
+	Email string
+}
+
+// OptOutMarketing opts the user out of marketing email.
+func (a *Activities) OptOutMarketing(ctx context.Context, in ComplaintInput) (MatchResult, error) {
+	ok, err := a.Store.OptOutMarketing(ctx, in.Email)
+	if err != nil {
+		return MatchResult{}, classify("opt out marketing", err)
+	}
+	return MatchResult{Matched: ok}, nil
+}
+
+// SendEmailInput asks for one templated email to a user.
+type SendEmailInput struct {
+	Event    EventRef
+	UserID   string
+	Template string
+	Data     map[string]string
+}
+
+// SendEmailResult tells whether this call sent the message.
+type SendEmailResult struct {
+	Sent        bool
+	AlreadySent bool
+	MessageID   string
+}
+
+// EmailKey is the idempotency key of one template sent for one run's event.
+func EmailKey(workflowID, template string) string { return workflowID + ":" + template }
+
+// SendEmail sends the template to the user at most once per event: it claims
+// the key in email_logs, sends, then marks the row sent. A retry after a
+// successful send finds the row sent and does nothing. The one window left —
+// a crash after the SMTP server accepted the message but before the row was
+// marked — resends with the same Message-ID, which receivers deduplicate.
+func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
+	u, err := a.Store.GetUser(ctx, in.UserID)
+	if err != nil {
+		return SendEmailResult{}, classify("send email", err)
+	}
+	if !u.EmailValid {
+		activity.GetLogger(ctx).Warn("email not sent: address marked invalid", "user_id", u.ID, "template", in.Template)
+		return SendEmailResult{}, nil
+	}
+	key := EmailKey(in.Event.WorkflowID, in.Template)
+	msg, err := email.Render(in.Template, in.Data)
+	if err != nil {
+		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, err)
+	}
+	msg.From, msg.To = a.From, u.Email
+	msg.MessageID = email.MessageID(key, a.From)
+	row, err := a.Store.ClaimEmail(ctx, store.EmailClaim{Key: key, UserID: u.ID, To: u.Email, Template: in.Template})
+	if err != nil {
+		return SendEmailResult{}, classify("send email", err)
+	}
+	if row.Status == store.EmailSent {
+		return SendEmailResult{AlreadySent: true, MessageID: row.ProviderMessageID.String}, nil
+	}
+	if err := a.Mailer.Send(ctx, msg); err != nil {
+		return SendEmailResult{}, fmt.Errorf("send email %s: %w", in.Template, err)
+	}
+	if err := a.Store.MarkEmailSent(ctx, key, msg.MessageID); err != nil {
+		return SendEmailResult{}, classify("send email", err)
+	}
+	return SendEmailResult{Sent: true, MessageID: msg.MessageID}, nil
+}
+
+// SetEventStatusInput is the outcome of a run, written to webhook_events.
+type SetEventStatusInput struct {
+	Provider  string
+	EventID   string
+	Status    string
+	RunID     string
+	LastError string
+}
+
+// SetEventStatus records the run's outcome on the event row.
+func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput) error {
+	err := a.Store.SetEventStatus(ctx, store.EventStatusUpdate{
+		Provider: in.Provider, EventID: in.EventID, Status: in.Status, RunID: in.RunID, LastError: in.LastError,
+	})
+	if err != nil {
+		return classify("set event status", err)
+	}
+	return nil
+}
+
+// AlertInput describes an event whose processing failed for good.
+type AlertInput struct {
+	Provider   string
+	EventType  string
+	EventID    string
+	WorkflowID string
+	RunID      string
+	Attempts   int32
+	Error      string
+}
+
+// SendAlert posts one alert for the failed event.
+func (a *Activities) SendAlert(ctx context.Context, in AlertInput) error {
+	return a.Alerter.Send(ctx, alerts.Failure{
+		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
+		WorkflowID: in.WorkflowID, RunID: in.RunID, Attempts: in.Attempts, Error: in.Error,
+	})
+}
+
+// classify turns the store's bad-data errors into non-retryable errors; any
+// other error (a lost connection, a deadlock) is retried.
+func classify(op string, err error) error {
+	if errors.Is(err, store.ErrUnknownUser) || errors.Is(err, store.ErrInvalid) {
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBadData, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,169 @@
+package devstack_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/webhookd/webhookd/internal/devstack"
+)
+
+var providerKey = temporal.NewSearchAttributeKeyKeyword("WebhookProvider")
+
+func echo(ctx workflow.Context, s string) (string, error) { return "echo:" + s, nil }
+
+func runEcho(t *testing.T, c client.Client, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := worker.New(c, "devstack-test", worker.Options{})
+	w.RegisterWorkflowWithOptions(echo, workflow.RegisterOptions{Name: "echo"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: "devstack-test",
+		TypedSearchAttributes: temporal.NewSearchAttributes(providerKey.ValueSet("x")),
+	}, "echo", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := run.Get(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "echo:hi" {
+		t.Fatalf("result = %q, want echo:hi", got)
+	}
+}
+
+// countVisible polls the visibility store, which is eventually consistent.
+func countVisible(t *testing.T, c client.Client, query string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err == nil && len(resp.Executions) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			n := -1
+			if resp != nil {
+				n = len(resp.Executions)
+			}
+			t.Fatalf("ListWorkflow(%s) = %d runs (err %v), want %d", query, n, err, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
+	dir := devstack.TempDir(t)
+	opts := devstack.Options{DataDir: dir, SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
+
+	s, err := devstack.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Temporal.Dial(context.Background())
+	if err != nil {
+		s.Stop()
+		t.Fatal(err)
+	}
+	runEcho(t, c, "wf-1")
+	countVisible(t, c, `WebhookProvider = "x"`, 1)
+
+	// The Web UI answers on its port.
+	resp, err := http.Get(s.Temporal.UIURL() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("UI GET / = %d, want 200", resp.StatusCode)
+	}
+
+	// Retention is at least seven days.
+	ns, err := c.WorkflowService().DescribeNamespace(context.Background(), &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.Config.WorkflowExecutionRetentionTtl.AsDuration(); got < 7*24*time.Hour {
+		t.Errorf("retention = %v, want >= 168h", got)
+	}
+
+	db, err := sql.Open("postgres", s.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('still here')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.Close()
+	s.Stop()
+
+	// Restart on the same data dir: the completed run and the rows are kept.
+	s, err = devstack.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	c, err = s.Temporal.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var result string
+	if err := c.GetWorkflow(context.Background(), "wf-1", "").Get(context.Background(), &result); err != nil || result != "echo:hi" {
+		t.Errorf("after restart: wf-1 result %q, %v; want echo:hi", result, err)
+	}
+	countVisible(t, c, `WebhookProvider = "x"`, 1)
+	runEcho(t, c, "wf-2")
+	countVisible(t, c, `WebhookProvider = "x"`, 2)
+
+	db, err = sql.Open("postgres", s.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow(`SELECT v FROM kept`).Scan(&v); err != nil || v != "still here" {
+		t.Errorf("after restart: kept row = %q, %v", v, err)
+	}
+}
+
+func TestBusyPortIsAClearError(t *testing.T) {
+	s := devstack.NewTest(t, devstack.Options{UIPort: -1})
+	_, err := devstack.StartTemporal(context.Background(), devstack.TemporalOptions{
+		DatabaseFile: devstack.TempDir(t) + "/t.sqlite",
+		Port:         portOf(t, s.Temporal.Address()),
+		UIPort:       -1,
+	})
+	if err == nil {
+		t.Fatal("second server on a busy port started")
+	}
+	if want := "port in use"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}
+
+func portOf(t *testing.T, addr string) int {
+	var port int
+	if _, err := fmt.Sscanf(addr, "127.0.0.1:%d", &port); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}

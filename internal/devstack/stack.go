@@ -1,0 +1,111 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/postgres"
+)
+
+// Options configures a whole dev stack.
+type Options struct {
+	// DataDir holds the Temporal SQLite file and the PostgreSQL cluster.
+	DataDir string
+	// TemporalPort, UIPort: see TemporalOptions.
+	TemporalPort int
+	UIPort       int
+	// DatabaseURL, when set, is used as is and no PostgreSQL is started.
+	DatabaseURL string
+	// SearchAttributes are registered on the Temporal namespace.
+	SearchAttributes []string
+	Logger           *slog.Logger
+}
+
+// Stack is a running dev stack.
+type Stack struct {
+	Temporal    *Temporal
+	Postgres    *postgres.Cluster // nil when Options.DatabaseURL was set
+	DatabaseURL string
+	DataDir     string
+}
+
+// Start starts PostgreSQL (unless DatabaseURL is set), then Temporal and its UI.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	dir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: data dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("devstack: data dir: %w", err)
+	}
+	s := &Stack{DataDir: dir, DatabaseURL: opts.DatabaseURL}
+	if s.DatabaseURL == "" {
+		s.Postgres, err = postgres.Start(ctx, postgres.Options{Dir: filepath.Join(dir, "postgres")})
+		if err != nil {
+			return nil, err
+		}
+		s.DatabaseURL = s.Postgres.DatabaseURL()
+	}
+	s.Temporal, err = StartTemporal(ctx, TemporalOptions{
+		DatabaseFile:     filepath.Join(dir, "temporal.sqlite"),
+		Port:             opts.TemporalPort,
+		UIPort:           opts.UIPort,
+		SearchAttributes: opts.SearchAttributes,
+		Logger:           opts.Logger,
+	})
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops Temporal, then PostgreSQL.
+func (s *Stack) Stop() {
+	if s.Temporal != nil {
+		s.Temporal.Stop()
+	}
+	if s.Postgres != nil {
+		s.Postgres.Close()
+	}
+}
+
+// NewTest starts a stack on free ports in a new temporary data dir (or in
+// opts.DataDir when set) and stops it when the test ends.
+func NewTest(tb testing.TB, opts Options) *Stack {
+	tb.Helper()
+	if opts.DataDir == "" {
+		opts.DataDir = TempDir(tb)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// TempDir returns a temporary directory that the PostgreSQL server can use
+// even when the tests run as root (t.TempDir's parents are private to root).
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "webhookd-test-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

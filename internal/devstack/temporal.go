@@ -1,0 +1,361 @@
+// Package devstack runs webhookd's dependencies inside the process: an
+// embedded Temporal server persisting to SQLite, the Temporal Web UI, and a
+// managed PostgreSQL cluster. `webhookd dev` and the integration tests use
+// the same code, so the tests exercise what developers run.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	temporalserver "go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/webhookd/webhookd/internal/postgres"
+)
+
+const clusterName = "active"
+
+// TemporalOptions configures the embedded Temporal server and UI.
+type TemporalOptions struct {
+	// DatabaseFile is the SQLite file; it gets the schema on first use.
+	DatabaseFile string
+	// Port is the frontend gRPC port on 127.0.0.1; 0 picks a free one.
+	Port int
+	// UIPort serves the Web UI on 127.0.0.1; 0 picks a free one, -1 disables it.
+	UIPort int
+	// Namespace is created on first start (default "default").
+	Namespace string
+	// Retention of closed runs; at least 7 days by default. It bounds how long
+	// a workflow ID deduplicates deliveries.
+	Retention time.Duration
+	// SearchAttributes are registered as keyword attributes on every start.
+	SearchAttributes []string
+	// Logger receives the server's warnings and errors.
+	Logger *slog.Logger
+}
+
+// Temporal is a running embedded Temporal server and, optionally, its UI.
+type Temporal struct {
+	opts    TemporalOptions
+	address string
+	uiURL   string
+	server  temporalserver.Server
+	ui      *uiserver.Server
+	uiDone  chan struct{}
+}
+
+// StartTemporal starts the server, waits until the namespace answers and
+// registers the search attributes.
+func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if opts.Port == 0 {
+		if opts.Port, err = postgres.FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	if err := portFree(opts.Port, "--temporal-port"); err != nil {
+		return nil, err
+	}
+	t := &Temporal{opts: opts, address: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))}
+
+	sqlConf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: opts.DatabaseFile,
+		// WAL lets readers run beside the one writer; synchronous=normal
+		// fsyncs at checkpoints only: a power cut can lose the last
+		// transactions of a dev box, never corrupt it.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
+	}
+	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+			return nil, fmt.Errorf("devstack: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+			return nil, fmt.Errorf("devstack: temporal sqlite schema: %w", err)
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: namespace config: %w", err)
+	}
+	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
+	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
+		return nil, fmt.Errorf("devstack: create namespace: %w", err)
+	}
+
+	srv, err := t.newServer(sqlConf)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devstack: start temporal: %w", err)
+	}
+	t.server = srv
+	if err := t.configureNamespace(ctx); err != nil {
+		t.Stop()
+		return nil, err
+	}
+	if opts.UIPort >= 0 {
+		if err := t.startUI(ctx); err != nil {
+			t.Stop()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (t *Temporal) newServer(sqlConf *config.SQL) (temporalserver.Server, error) {
+	svc := func(port int) (config.Service, error) {
+		if port == 0 {
+			var err error
+			if port, err = postgres.FreePort(); err != nil {
+				return config.Service{}, err
+			}
+		}
+		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: "127.0.0.1"}}, nil
+	}
+	services := map[string]config.Service{}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
+		port := 0
+		if name == primitives.FrontendService {
+			port = t.opts.Port
+		}
+		s, err := svc(port)
+		if err != nil {
+			return nil, err
+		}
+		services[string(name)] = s
+		hosts[name] = static.SingleLocalHost(net.JoinHostPort("127.0.0.1", strconv.Itoa(s.RPC.GRPCPort)))
+	}
+	httpPort, err := postgres.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	fe := services[string(primitives.FrontendService)]
+	fe.RPC.HTTPPort = httpPort
+	services[string(primitives.FrontendService)] = fe
+
+	conf := &config.Config{}
+	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
+	conf.Persistence = config.Persistence{
+		DefaultStore: "sqlite", VisibilityStore: "sqlite", NumHistoryShards: 1,
+		DataStores: map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
+	}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10, MasterClusterName: clusterName, CurrentClusterName: clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled: true, InitialFailoverVersion: 1, RPCAddress: t.address,
+			HTTPAddress: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = services
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = t.address
+
+	logger := newServerLogger(t.opts.Logger)
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: claim mapper: %w", err)
+	}
+	dyn := dynamicconfig.StaticClient{
+		// Search attributes registered after start are visible at once.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+	}
+	srv, err := temporalserver.NewServer(
+		temporalserver.WithConfig(conf),
+		temporalserver.ForServices(temporalserver.DefaultServices),
+		temporalserver.WithStaticHosts(hosts),
+		temporalserver.WithLogger(logger),
+		temporalserver.WithAuthorizer(authorizer),
+		temporalserver.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporalserver.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: new temporal server: %w", err)
+	}
+	return srv, nil
+}
+
+// configureNamespace waits for the frontend, then makes sure the retention
+// and the search attributes are what webhookd needs. Both calls are
+// idempotent, so this runs on every start.
+func (t *Temporal) configureNamespace(ctx context.Context) error {
+	c, err := t.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var desc *workflowservice.DescribeNamespaceResponse
+	for {
+		desc, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: t.opts.Namespace})
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devstack: temporal namespace %q not ready: %w", t.opts.Namespace, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if got := desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); got < t.opts.Retention {
+		_, err := c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+			Namespace: t.opts.Namespace,
+			Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(t.opts.Retention)},
+		})
+		if err != nil {
+			return fmt.Errorf("devstack: set retention: %w", err)
+		}
+	}
+	if len(t.opts.SearchAttributes) == 0 {
+		return nil
+	}
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range t.opts.SearchAttributes {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: t.opts.Namespace, SearchAttributes: attrs,
+	})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("devstack: add search attributes: %w", err)
+	}
+	return nil
+}
+
+func (t *Temporal) startUI(ctx context.Context) error {
+	port := t.opts.UIPort
+	var err error
+	if port == 0 {
+		if port, err = postgres.FreePort(); err != nil {
+			return err
+		}
+	}
+	// The UI server exits the whole process when its port is taken, so make
+	// sure it is free first.
+	if err := portFree(port, "--ui-port"); err != nil {
+		return err
+	}
+	t.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Host:                "127.0.0.1",
+		Port:                port,
+		TemporalGRPCAddress: t.address,
+		EnableUI:            true,
+		DefaultNamespace:    t.opts.Namespace,
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+	}))
+	t.uiURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	t.uiDone = make(chan struct{})
+	go func() {
+		defer close(t.uiDone)
+		_ = t.ui.Start()
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.uiURL+"/", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devstack: temporal UI did not answer on %s: %w", t.uiURL, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Address is the frontend's host:port.
+func (t *Temporal) Address() string { return t.address }
+
+// Namespace is the namespace the stack created.
+func (t *Temporal) Namespace() string { return t.opts.Namespace }
+
+// UIURL is the Web UI's base URL, or "" when the UI is disabled.
+func (t *Temporal) UIURL() string { return t.uiURL }
+
+// Dial returns a client of the stack's namespace.
+func (t *Temporal) Dial(ctx context.Context) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  t.address,
+		Namespace: t.opts.Namespace,
+		Logger:    quietSDKLogger(t.opts.Logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("devstack: dial temporal %s: %w", t.address, err)
+	}
+	return c, nil
+}
+
+// Stop stops the UI and the server.
+func (t *Temporal) Stop() {
+	if t.ui != nil {
+		t.ui.Stop()
+		<-t.uiDone
+		t.ui = nil
+	}
+	if t.server != nil {
+		_ = t.server.Stop()
+		t.server = nil
+	}
+}
+
+func portFree(port int, flag string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("devstack: %s %d: port in use (is another webhookd dev or temporal server running?): %w", flag, port, err)
+	}
+	return l.Close()
+}

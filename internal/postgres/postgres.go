@@ -1,0 +1,311 @@
+// Package postgres manages a local PostgreSQL cluster built from the system's
+// PostgreSQL binaries: initdb into a directory on first use, start the server
+// on a free loopback port, stop it on Close. `webhookd dev` and the tests use
+// it so that nothing but the PostgreSQL packages has to be installed.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// ErrNoBinaries means no PostgreSQL server binaries were found.
+var ErrNoBinaries = errors.New("no PostgreSQL binaries (initdb, postgres) found on PATH or under /usr/lib/postgresql/*/bin: " +
+	"install them (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to an existing server")
+
+// Options configures a managed cluster.
+type Options struct {
+	// Dir holds the cluster; it is created by initdb when it has no PG_VERSION.
+	Dir string
+	// Port to listen on (127.0.0.1); 0 picks a free one.
+	Port int
+	// Database is created on start when missing (default "webhookd").
+	Database string
+	// LogFile receives the server's log (default Dir/../postgres.log).
+	LogFile string
+	// ExtraConfig is passed to the server as -c name=value settings.
+	ExtraConfig map[string]string
+}
+
+// Cluster is a running PostgreSQL server owned by this process.
+type Cluster struct {
+	opts    Options
+	port    int
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+}
+
+// FindBinDir returns the directory holding initdb and postgres.
+func FindBinDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	// Prefer the newest major version.
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", ErrNoBinaries
+}
+
+func versionOf(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+// Start initialises the cluster when needed and starts the server. The
+// server is a child process that the kernel stops if this process dies, so a
+// crash leaves no postgres behind.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.Database == "" {
+		opts.Database = "webhookd"
+	}
+	if opts.LogFile == "" {
+		opts.LogFile = filepath.Join(filepath.Dir(opts.Dir), "postgres.log")
+	}
+	bin, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := serverCredential()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("postgres: create %s: %w", opts.Dir, err)
+	}
+	if err := chown(opts.Dir, cred); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := initdb(ctx, bin, opts.Dir, cred); err != nil {
+			return nil, err
+		}
+	}
+	// A server left by a process that was killed along with its kernel
+	// session cannot exist (see Pdeathsig); a stale pid file is handled by
+	// postgres itself.
+	port := opts.Port
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	logf, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open log: %w", err)
+	}
+	args := []string{"-D", opts.Dir, "-p", strconv.Itoa(port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+		"-c", "fsync=on", "-c", "max_connections=200"}
+	keys := make([]string, 0, len(opts.ExtraConfig))
+	for k := range opts.ExtraConfig {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "-c", k+"="+opts.ExtraConfig[k])
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT, Credential: cred}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("postgres: start server: %w", err)
+	}
+	c := &Cluster{opts: opts, port: port, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		c.waitErr = cmd.Wait()
+		logf.Close()
+		close(c.done)
+	}()
+	if err := c.waitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.ensureDatabase(ctx, opts.Database); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Port is the TCP port the server listens on.
+func (c *Cluster) Port() int { return c.port }
+
+// URL returns a lib/pq connection URL for database name.
+func (c *Cluster) URL(name string) string {
+	u := url.URL{Scheme: "postgres", User: url.User("postgres"),
+		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + name,
+		RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// DatabaseURL is the URL of the database named in Options.
+func (c *Cluster) DatabaseURL() string { return c.URL(c.opts.Database) }
+
+// Close stops the server with a fast shutdown and waits for it to exit.
+func (c *Cluster) Close() error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: roll back, checkpoint, exit
+	select {
+	case <-c.done:
+	case <-time.After(8 * time.Second):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.done
+	}
+	return nil
+}
+
+// Kill stops the server abruptly, as a crash would (for fault drills).
+func (c *Cluster) Kill() {
+	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	<-c.done
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	db, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	for {
+		err := db.PingContext(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-c.done:
+			return fmt.Errorf("postgres: server exited during start (see %s): %v", c.opts.LogFile, c.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("postgres: not ready (see %s): %w", c.opts.LogFile, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// CreateDatabase creates database name unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	return c.ensureDatabase(ctx, name)
+}
+
+func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
+	db, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("postgres: look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+		return fmt.Errorf("postgres: create database %s: %w", name, err)
+	}
+	return nil
+}
+
+func initdb(ctx context.Context, bin, dir string, cred *syscall.Credential) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+		"-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("postgres: initdb %s: %w\n%s", dir, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// serverCredential returns the identity to run PostgreSQL as. PostgreSQL
+// refuses to run as root, so as root we switch to the "postgres" system user
+// (created by the distribution's packages) and fall back to "nobody".
+func serverCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+	}
+	return nil, errors.New("postgres: running as root and no 'postgres' or 'nobody' user to run the server as")
+}
+
+// chown gives dir to the server's user and checks that user can reach it.
+func chown(dir string, cred *syscall.Credential) error {
+	if cred == nil {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := filepath.Walk(abs, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(cred.Uid), int(cred.Gid))
+	}); err != nil {
+		return fmt.Errorf("postgres: chown %s: %w", abs, err)
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("postgres: %s is not searchable by the postgres user the server runs as (running as root); "+
+				"use a --data-dir outside it, chmod o+x %s, or set DATABASE_URL", p, p)
+		}
+		if p == "/" {
+			return nil
+		}
+	}
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,162 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/webhookd/webhookd/activities"
+)
+
+// Run outcomes, written to webhook_events.status.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusIgnored   = "ignored"
+)
+
+// RetryConfig is the retry policy of the event's activities. Zero fields take
+// the seed's defaults: 5 attempts, backoff ×2 from 1 s, at most 1 min apart.
+type RetryConfig struct {
+	MaximumAttempts    int32
+	InitialInterval    time.Duration
+	BackoffCoefficient float64
+	MaximumInterval    time.Duration
+}
+
+// ProcessWebhookInput is one verified event, as recorded by the ingress.
+type ProcessWebhookInput struct {
+	Provider   string
+	EventID    string
+	EventType  string
+	OccurredAt time.Time
+	// Data is the envelope's "data" object.
+	Data  json.RawMessage
+	Retry RetryConfig
+}
+
+// ProcessWebhookResult is the run's outcome.
+type ProcessWebhookResult struct {
+	Status string
+}
+
+// a is only used to name activities; Temporal calls the worker's instance.
+var a *activities.Activities
+
+func (r RetryConfig) policy() *temporal.RetryPolicy {
+	p := &temporal.RetryPolicy{
+		MaximumAttempts:    5,
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	}
+	if r.MaximumAttempts > 0 {
+		p.MaximumAttempts = r.MaximumAttempts
+	}
+	if r.InitialInterval > 0 {
+		p.InitialInterval = r.InitialInterval
+	}
+	if r.BackoffCoefficient >= 1 {
+		p.BackoffCoefficient = r.BackoffCoefficient
+	}
+	if r.MaximumInterval > 0 {
+		p.MaximumInterval = r.MaximumInterval
+	}
+	return p
+}
+
+// bookkeeping is the policy of the alert and status activities: they must
+// get through even when Slack or PostgreSQL are down for a while.
+var bookkeeping = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+		MaximumAttempts:    50,
+	},
+}
+
+// ProcessWebhook applies one event. It routes on the event type; an unknown
+// type is recorded as ignored. When a step fails for good (retries exhausted
+// or bad data) it posts one alert, marks the event failed and fails, so the
+// run is red in the Temporal UI and can be replayed.
+func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
+	info := workflow.GetInfo(ctx)
+	logger := workflow.GetLogger(ctx)
+	// Starts by webhookd set these; a start by hand (tctl, the UI) may not.
+	if _, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(ProviderKey); !ok {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)); err != nil {
+			return ProcessWebhookResult{}, err
+		}
+	}
+	ev := event{
+		ref: activities.EventRef{
+			Provider: in.Provider, EventID: in.EventID, EventType: in.EventType,
+			WorkflowID: info.WorkflowExecution.ID, OccurredAt: in.OccurredAt,
+		},
+		data: in.Data,
+	}
+	bctx := workflow.WithActivityOptions(ctx, bookkeeping)
+	setStatus := func(status, lastErr string) error {
+		return workflow.ExecuteActivity(bctx, a.SetEventStatus, activities.SetEventStatusInput{
+			Provider: in.Provider, EventID: in.EventID, Status: status,
+			RunID: info.WorkflowExecution.RunID, LastError: lastErr,
+		}).Get(ctx, nil)
+	}
+
+	handle, ok := routes[in.EventType]
+	if !ok {
+		logger.Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
+		if err := setStatus(StatusIgnored, ""); err != nil {
+			return ProcessWebhookResult{}, err
+		}
+		return ProcessWebhookResult{Status: StatusIgnored}, nil
+	}
+
+	policy := in.Retry.policy()
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         policy,
+	})
+	err := handle(actx, ev)
+	if err == nil {
+		if err := setStatus(StatusSucceeded, ""); err != nil {
+			return ProcessWebhookResult{}, err
+		}
+		return ProcessWebhookResult{Status: StatusSucceeded}, nil
+	}
+
+	msg, attempts := describe(err, policy.MaximumAttempts)
+	logger.Error("event failed for good", "event_type", in.EventType, "error", msg)
+	alertErr := workflow.ExecuteActivity(bctx, a.SendAlert, activities.AlertInput{
+		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		Attempts: attempts, Error: msg,
+	}).Get(ctx, nil)
+	if alertErr != nil {
+		// The run still fails and is marked failed: it is red in the UI and
+		// listed by `events list --status failed` even if Slack never answered.
+		logger.Error("alert not sent", "error", alertErr)
+	}
+	if err := setStatus(StatusFailed, msg); err != nil {
+		return ProcessWebhookResult{}, err
+	}
+	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", err)
+}
+
+// describe returns the root error message and how many attempts were made:
+// one for bad data (not retried), the policy's maximum otherwise.
+func describe(err error, maxAttempts int32) (string, int32) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if appErr.NonRetryable() {
+			return appErr.Error(), 1
+		}
+		return appErr.Error(), maxAttempts
+	}
+	return err.Error(), maxAttempts
+}

@@ -158,8 +158,8 @@ func (s *Store) GetEvent(ctx context.Context, id int64) (Event, error) {
 func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID string) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events
-		SET status = CASE WHEN status IN ('received', 'failed') THEN 'dispatched' ELSE status END,
-		    run_id = CASE WHEN status IN ('received', 'failed') THEN $3 ELSE run_id END,
+		SET status = CASE WHEN status = 'received' THEN 'dispatched' ELSE status END,
+		    run_id = CASE WHEN status = 'received' THEN COALESCE(NULLIF($3, ''), run_id) ELSE run_id END,
 		    attempts = attempts + 1, dispatched_at = now()
 		WHERE provider = $1 AND event_id = $2`, provider, eventID, runID)
 	if err != nil {
@@ -524,4 +524,33 @@ func mapUserFK(err error, userID string) error {
 		return fmt.Errorf("user %q: %w", userID, ErrUnknownUser)
 	}
 	return err
+}
+
+// EventFilter selects events for ListEvents; zero fields match all.
+type EventFilter struct {
+	Provider string
+	Type     string
+	Status   string
+	Since    time.Time
+	Limit    int
+}
+
+// ListEvents returns matching events, newest first, without payloads.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var evs []Event
+	err := s.db.SelectContext(ctx, &evs, `
+		SELECT id, provider, event_id, event_type, 'null'::jsonb AS payload, status, workflow_id, run_id, attempts,
+			last_error, received_at, occurred_at, dispatched_at, processed_at
+		FROM webhook_events
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3)
+		  AND received_at >= $4
+		ORDER BY received_at DESC, id DESC
+		LIMIT $5`, f.Provider, f.Type, f.Status, f.Since, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list events: %w", err)
+	}
+	return evs, nil
 }

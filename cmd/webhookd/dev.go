@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
+	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/migrations"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+// Demo user of the dev database; the example payloads refer to it.
+const (
+	demoUserID    = "usr_demo"
+	demoUserEmail = "demo@example.com"
+)
+
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var s settings
+	groups := fData | fDB | fHTTP | fWorker | fProviders
+	fs, b := newFlags("dev", groups, &s, getenv, stderr)
+	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend gRPC port")
+	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port")
+	if err := b.parse(args, &s, groups); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, s.LogLevel)
+	s.TemporalNamespace = "default"
+
+	// Generate dev secrets before anything reads providers.
+	if _, err := config.EnsureDevSecrets(s.DataDir); err != nil {
+		return err
+	}
+	providers, err := s.providers(true, getenv)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	stack, err := devstack.Start(ctx, devstack.Options{
+		DataDir: s.DataDir, TemporalPort: *temporalPort, UIPort: *uiPort,
+		DatabaseURL: s.DatabaseURL, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	s.DataDir = stack.DataDir
+	s.DatabaseURL = stack.DatabaseURL
+	s.TemporalAddress = stack.Temporal.Address()
+	s.TemporalUIURL = stack.Temporal.UIURL()
+	if err := writeDevState(&s); err != nil {
+		return err
+	}
+
+	st, err := openStore(ctx, &s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := migrations.Up(ctx, st.DB()); err != nil {
+		return err
+	}
+	if err := st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
+		return err
+	}
+
+	c, err := dialTemporal(&s, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w, dests, err := newWorker(c, st, &s, logger)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer w.Stop()
+
+	d := &dispatch.Dispatcher{Client: c, Providers: providers, Retry: s.retry(), Logger: logger}
+	dctx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	go d.Run(dctx, st, 2*time.Second, s.DispatchAfter)
+
+	reg := newRegistry()
+	h, err := newIngress(&s, providers, st, d, reg, logger)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
+		printBanner(stdout, &s, stack, providers, addr, dests, time.Since(start))
+	})
+}
+
+func printBanner(w io.Writer, s *settings, stack *devstack.Stack, providers map[string]*config.Provider, addr net.Addr, dests []string, took time.Duration) {
+	host := addr.String()
+	if strings.HasPrefix(host, "[::]:") || strings.HasPrefix(host, "0.0.0.0:") {
+		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
+	}
+	pg := "managed PostgreSQL in " + filepath.Join(stack.DataDir, "postgres")
+	if stack.Postgres == nil {
+		pg = "DATABASE_URL " + redactURL(stack.DatabaseURL)
+	}
+	fprintf(w, "\nwebhookd dev is up (%s)\n\n", took.Round(100*time.Millisecond))
+	fprintf(w, "  ingress       http://%s/webhooks/{provider}   (/healthz /readyz /metrics)\n", host)
+	fprintf(w, "  temporal ui   %s\n", stack.Temporal.UIURL())
+	fprintf(w, "  temporal      %s  namespace default, task queue %s\n", stack.Temporal.Address(), workflows.TaskQueue)
+	fprintf(w, "  postgres      %s\n", pg)
+	if stack.Postgres != nil {
+		fprintf(w, "                %s\n", stack.DatabaseURL)
+	}
+	fprintf(w, "  data dir      %s\n", stack.DataDir)
+	for _, d := range dests {
+		fprintf(w, "  %s\n", d)
+	}
+	fprintf(w, "\n  providers (signing secrets for dev only; set WEBHOOKD_SECRET_<PROVIDER> to override):\n")
+	for _, name := range config.Names(providers) {
+		p := providers[name]
+		secret := "(no secret: set " + config.SecretEnv(name) + ")"
+		if len(p.Secrets) > 0 {
+			secret = p.Secrets[0]
+		}
+		fprintf(w, "    %-10s %-18s %s\n", name, p.Scheme, secret)
+	}
+	fprintf(w, "\n  try: webhookd send --provider dodo --type payment.succeeded   (demo user %s <%s>)\n", demoUserID, demoUserEmail)
+	fprintf(w, "  Ctrl-C stops everything; data stays in the data dir.\n\n")
+}
+
+// devState is what `webhookd dev` writes to <data-dir>/dev-state.json so
+// that `events` and `migrate` on the same machine find its database and
+// Temporal with no variables set.
+type devState struct {
+	DatabaseURL     string `json:"database_url"`
+	TemporalAddress string `json:"temporal_address"`
+	TemporalUIURL   string `json:"temporal_ui_url"`
+}
+
+func devStateFile(dataDir string) string { return filepath.Join(dataDir, "dev-state.json") }
+
+func writeDevState(s *settings) error {
+	b, _ := json.MarshalIndent(devState{s.DatabaseURL, s.TemporalAddress, s.TemporalUIURL}, "", "  ")
+	return os.WriteFile(devStateFile(s.DataDir), b, 0o600)
+}
+
+// applyDevState fills what the environment and flags left unset from a
+// running dev stack's state file, if there is one.
+func applyDevState(s *settings, getenv func(string) string) {
+	if s.DatabaseURL != "" || s.DataDir == "" {
+		return
+	}
+	raw, err := os.ReadFile(devStateFile(s.DataDir))
+	if err != nil {
+		return
+	}
+	var st devState
+	if json.Unmarshal(raw, &st) != nil {
+		return
+	}
+	s.DatabaseURL = st.DatabaseURL
+	if getenv("TEMPORAL_ADDRESS") == "" && st.TemporalAddress != "" {
+		s.TemporalAddress = st.TemporalAddress
+	}
+	if getenv("TEMPORAL_UI_URL") == "" && st.TemporalUIURL != "" {
+		s.TemporalUIURL = st.TemporalUIURL
+	}
+}

@@ -1,0 +1,354 @@
+// Package ingress is webhookd's HTTP front door: a Gin router that verifies
+// each webhook (IP allow-list, body limit, signature on the raw bytes,
+// envelope), records it in PostgreSQL and starts its workflow, answering
+// with the status table of DESIGN.md.
+package ingress
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/signature"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+// DefaultBodyLimit is the largest body accepted (1 MiB).
+const DefaultBodyLimit = 1 << 20
+
+// Recorder stores events.
+type Recorder interface {
+	RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error)
+	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
+	ClaimRerun(ctx context.Context, provider, eventID string) (bool, error)
+	Ping(ctx context.Context) error
+}
+
+// Starter starts an event's workflow; dispatch.ErrAlreadyStarted means a
+// run exists.
+type Starter interface {
+	Start(ctx context.Context, ev store.Event) (string, error)
+	Ping(ctx context.Context) error
+}
+
+// Options configures the ingress.
+type Options struct {
+	Providers map[string]*config.Provider
+	Recorder  Recorder
+	Starter   Starter
+	// BodyLimit in bytes (default 1 MiB).
+	BodyLimit int64
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed; none
+	// by default, so the client IP is the TCP peer.
+	TrustedProxies []string
+	// StartTimeout bounds the workflow start before answering 202.
+	StartTimeout time.Duration
+	// RetryAfter is sent with 503 answers.
+	RetryAfter time.Duration
+	Logger     *slog.Logger
+	// Registry receives the ingress metrics and serves /metrics.
+	Registry *prometheus.Registry
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+type server struct {
+	Options
+	metrics *metrics
+}
+
+// New returns the ingress router.
+func New(opts Options) (*gin.Engine, error) {
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 5 * time.Second
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &server{Options: opts, metrics: newMetrics(opts.Registry)}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.Use(gin.Recovery(), s.logRequest)
+	r.POST("/webhooks/:provider", s.receive)
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.ready)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})))
+	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
+	r.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"}) })
+	return r, nil
+}
+
+// Errors of the request path; Status maps them to HTTP statuses.
+var (
+	ErrUnknownProvider = errors.New("unknown provider")
+	ErrForbidden       = errors.New("client IP not allowed")
+	ErrTooLarge        = errors.New("body too large")
+	ErrUnavailable     = errors.New("temporarily unavailable")
+)
+
+// Status maps an error of the request path to its HTTP status and the
+// message the client sees. Details stay in the log.
+func Status(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrUnknownProvider):
+		return http.StatusNotFound, "unknown provider"
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden, "forbidden"
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, "body too large"
+	case errors.Is(err, signature.ErrInvalid):
+		return http.StatusUnauthorized, "invalid signature"
+	case errors.Is(err, config.ErrBadEnvelope), errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest, "" // the envelope error itself is safe to show
+	default:
+		return http.StatusServiceUnavailable, "temporarily unavailable"
+	}
+}
+
+// Response is the body of 200 and 202 answers.
+type Response struct {
+	Received   bool   `json:"received"`
+	EventID    string `json:"event_id"`
+	WorkflowID string `json:"workflow_id"`
+	Duplicate  bool   `json:"duplicate"`
+	// Queued: recorded, the run starts when Temporal is reachable (202).
+	Queued bool `json:"queued,omitempty"`
+}
+
+func (s *server) fail(c *gin.Context, err error, outcome string) {
+	status, msg := Status(err)
+	if msg == "" {
+		msg = err.Error()
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(int(s.RetryAfter.Seconds())))
+	}
+	c.Set("outcome", outcome)
+	c.Set("error", err.Error())
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}
+
+func (s *server) receive(c *gin.Context) {
+	name := c.Param("provider")
+	p, ok := s.Providers[name]
+	if !ok {
+		s.fail(c, ErrUnknownProvider, "unknown_provider")
+		return
+	}
+	c.Set("provider", p.Name)
+	if !allowed(p, c.ClientIP()) {
+		s.fail(c, ErrForbidden, "forbidden")
+		return
+	}
+	if c.Request.ContentLength > s.BodyLimit {
+		s.fail(c, ErrTooLarge, "too_large")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.BodyLimit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.fail(c, ErrTooLarge, "too_large")
+		return
+	}
+	if err != nil {
+		s.fail(c, config.ErrBadEnvelope, "bad_request")
+		return
+	}
+	meta, err := p.Verifier().Verify(c.Request.Header, body, s.Now())
+	if err != nil {
+		s.metrics.verifyFailures.WithLabelValues(p.Name, signature.ReasonOf(err)).Inc()
+		s.fail(c, err, "invalid_signature")
+		return
+	}
+	env, err := p.ParseEnvelope(c.Request.Header, body, meta.ID, meta.Timestamp)
+	if err != nil {
+		s.fail(c, err, "bad_request")
+		return
+	}
+	c.Set("event_id", env.ID)
+	c.Set("event_type", env.Type)
+	if env.OccurredAt.IsZero() {
+		env.OccurredAt = s.Now().UTC()
+	}
+	ctx := c.Request.Context()
+	wfID := workflows.WorkflowID(p.Name, env.ID)
+	ev, inserted, err := s.Recorder.RecordEvent(ctx, store.NewEvent{
+		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body,
+		WorkflowID: wfID, OccurredAt: env.OccurredAt,
+	})
+	if err != nil {
+		outcome := "db_unavailable"
+		if errors.Is(err, store.ErrInvalid) {
+			outcome = "bad_request"
+		} else {
+			err = errors.Join(ErrUnavailable, err)
+		}
+		s.fail(c, err, outcome)
+		return
+	}
+	resp := Response{Received: true, EventID: env.ID, WorkflowID: wfID, Duplicate: !inserted}
+	if !inserted {
+		// A redelivery. Only a failed event runs again (DESIGN: replay or
+		// the provider's redelivery); the claim lets one of several
+		// concurrent redeliveries start it.
+		if ev.Status == store.StatusFailed {
+			if won, err := s.Recorder.ClaimRerun(ctx, p.Name, env.ID); err == nil && won {
+				s.start(c, ev, &resp)
+			}
+		}
+		c.Set("outcome", "duplicate")
+		c.JSON(http.StatusOK, resp)
+		return
+	}
+	status := s.start(c, ev, &resp)
+	c.JSON(status, resp)
+}
+
+// start starts the run and records the dispatch. When Temporal cannot be
+// reached the event stays "received" and the dispatcher starts it later.
+func (s *server) start(c *gin.Context, ev store.Event, resp *Response) int {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.StartTimeout)
+	defer cancel()
+	runID, err := s.Starter.Start(ctx, ev)
+	switch {
+	case errors.Is(err, dispatch.ErrAlreadyStarted):
+		resp.Duplicate = true
+		c.Set("outcome", "duplicate")
+	case err != nil:
+		s.Logger.Warn("workflow start failed; event queued for the dispatcher",
+			slog.String("provider", ev.Provider), slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+		resp.Queued = true
+		c.Set("outcome", "queued")
+		return http.StatusAccepted
+	default:
+		c.Set("outcome", "started")
+	}
+	// The request's context may be canceled by a client that hung up; the
+	// bookkeeping should still land.
+	mctx, mcancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+	defer mcancel()
+	if err := s.Recorder.MarkDispatched(mctx, ev.Provider, ev.EventID, runID); err != nil {
+		s.Logger.Warn("mark dispatched failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+	}
+	return http.StatusOK
+}
+
+func allowed(p *config.Provider, ip string) bool {
+	if len(p.Prefixes) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, pfx := range p.Prefixes {
+		if pfx.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	status := http.StatusOK
+	for name, ping := range map[string]func(context.Context) error{"postgres": s.Recorder.Ping, "temporal": s.Starter.Ping} {
+		if err := ping(ctx); err != nil {
+			checks[name] = "unavailable"
+			status = http.StatusServiceUnavailable
+			s.Logger.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
+		} else {
+			checks[name] = "ok"
+		}
+	}
+	c.JSON(status, checks)
+}
+
+// logRequest writes one JSON line per request: never secrets, signatures
+// or bodies.
+func (s *server) logRequest(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	elapsed := time.Since(start)
+	provider := c.GetString("provider")
+	if provider == "" && c.FullPath() == "/webhooks/:provider" {
+		provider = "unknown"
+	}
+	outcome := c.GetString("outcome")
+	if provider != "" {
+		s.metrics.requests.WithLabelValues(provider, outcome).Inc()
+		s.metrics.latency.WithLabelValues(provider).Observe(elapsed.Seconds())
+	}
+	if c.FullPath() == "/metrics" || c.FullPath() == "/healthz" {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.FullPath()),
+		slog.Int("status", c.Writer.Status()),
+		slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
+		slog.String("client_ip", c.ClientIP()),
+	}
+	for _, k := range []string{"provider", "event_id", "event_type", "outcome", "error"} {
+		if v := c.GetString(k); v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	s.Logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+type metrics struct {
+	requests       *prometheus.CounterVec
+	verifyFailures *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_ingress_requests_total",
+			Help: "Webhook requests by provider and outcome (started, duplicate, queued, invalid_signature, forbidden, too_large, bad_request, db_unavailable, unknown_provider).",
+		}, []string{"provider", "outcome"}),
+		verifyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_ingress_signature_failures_total",
+			Help: "Signature verification failures by provider and reason (missing, malformed, stale, mismatch).",
+		}, []string{"provider", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "webhookd_ingress_request_duration_seconds",
+			Help:    "Time to answer a webhook request.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"provider"}),
+	}
+	reg.MustRegister(m.requests, m.verifyFailures, m.latency)
+	return m
+}

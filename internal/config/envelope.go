@@ -1,0 +1,176 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// ErrBadEnvelope is wrapped by every envelope error (HTTP 400).
+var ErrBadEnvelope = errors.New("bad envelope")
+
+// MaxIDLength bounds event ids and types: they become workflow IDs and
+// search attribute values.
+const MaxIDLength = 255
+
+// Envelope is what webhookd needs from a request besides the signature.
+type Envelope struct {
+	ID         string
+	Type       string
+	OccurredAt time.Time // zero when the provider sends none
+	Data       json.RawMessage
+}
+
+func badEnvelope(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadEnvelope, fmt.Sprintf(format, args...))
+}
+
+// ParseEnvelope finds the event id, type, time and data of a verified
+// request. signedID and signedAt come from the signature (standard-webhooks
+// signs the message id and timestamp) and are used when the configured
+// location is a header.
+func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, signedAt time.Time) (Envelope, error) {
+	var doc map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return Envelope{}, badEnvelope("body is not a JSON object")
+	}
+	if dec.More() {
+		return Envelope{}, badEnvelope("body has data after the JSON object")
+	}
+	var env Envelope
+	var err error
+	if env.ID, err = p.text(p.EventID, h, body, doc); err != nil {
+		return Envelope{}, badEnvelope("event id: %v", err)
+	}
+	if env.ID == "" && strings.EqualFold(p.EventID, "header:webhook-id") {
+		env.ID = signedID // the svix-id twin
+	}
+	if env.Type, err = p.text(p.EventType, h, body, doc); err != nil {
+		return Envelope{}, badEnvelope("event type: %v", err)
+	}
+	for _, f := range []struct{ name, v string }{{"event id", env.ID}, {"event type", env.Type}} {
+		if f.v == "" {
+			return Envelope{}, badEnvelope("no %s (%s)", f.name, map[string]string{"event id": p.EventID, "event type": p.EventType}[f.name])
+		}
+		if len(f.v) > MaxIDLength {
+			return Envelope{}, badEnvelope("%s longer than %d bytes", f.name, MaxIDLength)
+		}
+		if strings.IndexFunc(f.v, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0 {
+			return Envelope{}, badEnvelope("%s has spaces or control characters", f.name)
+		}
+	}
+	if p.OccurredAt != "" {
+		raw, _ := lookup(p.OccurredAt, h, doc)
+		env.OccurredAt = parseTime(raw)
+	}
+	if env.OccurredAt.IsZero() {
+		env.OccurredAt = signedAt
+	}
+	env.Data = p.ExtractData(body)
+	return env, nil
+}
+
+// ExtractData returns the configured data object of a stored payload, or
+// the whole payload when the location is "json:" or missing.
+func (p Provider) ExtractData(payload []byte) json.RawMessage {
+	loc := p.Data
+	if loc == "" {
+		loc = "json:data"
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		return nil
+	}
+	if loc == "json:" {
+		return json.RawMessage(payload)
+	}
+	raw, ok := lookup(loc, nil, doc)
+	if !ok {
+		return nil
+	}
+	return raw
+}
+
+// text reads a string (or number) at a location.
+func (p Provider) text(loc string, h http.Header, body []byte, doc map[string]json.RawMessage) (string, error) {
+	raw, ok := lookup(loc, h, doc)
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return strings.TrimSpace(s), nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n.String(), nil
+	}
+	return "", fmt.Errorf("%s is not a string", loc)
+}
+
+// lookup resolves "header:Name" (as a JSON string) or "json:a.b.c".
+func lookup(loc string, h http.Header, doc map[string]json.RawMessage) (json.RawMessage, bool) {
+	if name, ok := strings.CutPrefix(loc, "header:"); ok {
+		if h == nil {
+			return nil, false
+		}
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			return nil, false
+		}
+		b, _ := json.Marshal(v)
+		return b, true
+	}
+	path, ok := strings.CutPrefix(loc, "json:")
+	if !ok || path == "" {
+		return nil, false
+	}
+	cur := doc
+	parts := strings.Split(path, ".")
+	for i, part := range parts {
+		raw, ok := cur[part]
+		if !ok {
+			return nil, false
+		}
+		if i == len(parts)-1 {
+			if string(raw) == "null" {
+				return nil, false
+			}
+			return raw, true
+		}
+		if err := json.Unmarshal(raw, &cur); err != nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// parseTime reads RFC 3339 strings and Unix seconds or milliseconds.
+func parseTime(raw json.RawMessage) time.Time {
+	if len(raw) == 0 {
+		return time.Time{}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		s = string(raw)
+	}
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n > 1e12 {
+			return time.UnixMilli(n).UTC()
+		}
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
+}

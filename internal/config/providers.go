@@ -1,0 +1,271 @@
+// Package config holds webhookd's typed configuration: providers (from an
+// optional YAML file plus the built-in dev providers), their secrets from
+// WEBHOOKD_SECRET_<PROVIDER>, and the envelope locations of event id, type
+// and time.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/webhookd/webhookd/internal/signature"
+)
+
+// Provider is one webhook sender: how to verify it and where its envelope
+// keeps the event id, type and time.
+type Provider struct {
+	Name   string           `yaml:"name"`
+	Scheme signature.Scheme `yaml:"scheme"`
+	// Tolerance of signed timestamps, both directions (default 5m).
+	Tolerance time.Duration `yaml:"tolerance"`
+	// SignatureHeader for the hmac-hex scheme (default webhook-signature).
+	SignatureHeader string `yaml:"signature_header"`
+	// SvixHeaders makes `webhookd send` use svix-* headers (Resend).
+	SvixHeaders bool `yaml:"svix_headers"`
+	// AllowIPs lists CIDRs (or single IPs) allowed to post; empty allows all.
+	AllowIPs []string `yaml:"allow_ips"`
+	// Locations, "header:Name" or "json:dotted.path".
+	EventID    string `yaml:"event_id"`
+	EventType  string `yaml:"event_type"`
+	OccurredAt string `yaml:"occurred_at"`
+	Data       string `yaml:"data"`
+
+	// Secrets come from WEBHOOKD_SECRET_<NAME> (comma-separated), never the file.
+	Secrets []string `yaml:"-"`
+	// Prefixes are the parsed AllowIPs.
+	Prefixes []netip.Prefix `yaml:"-"`
+}
+
+// File is the --config file's shape.
+type File struct {
+	Providers []Provider `yaml:"providers"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// SecretEnv is the variable holding a provider's secrets.
+func SecretEnv(provider string) string {
+	return "WEBHOOKD_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(provider))
+}
+
+// DevProviders are built in so `webhookd dev` works with no file.
+func DevProviders() []Provider {
+	return []Provider{
+		{Name: "dodo", Scheme: signature.StandardWebhooks},
+		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true},
+	}
+}
+
+// withDefaults fills the scheme's usual envelope locations.
+func (p Provider) withDefaults() Provider {
+	if p.Tolerance == 0 {
+		p.Tolerance = signature.DefaultTolerance
+	}
+	def := map[signature.Scheme][4]string{
+		signature.StandardWebhooks: {"header:webhook-id", "json:type", "json:timestamp", "json:data"},
+		signature.Stripe:           {"json:id", "json:type", "json:created", "json:data.object"},
+		signature.GitHub:           {"header:X-GitHub-Delivery", "header:X-GitHub-Event", "", "json:"},
+		signature.HMACHex:          {"json:id", "json:type", "json:created_at", "json:data"},
+	}[p.Scheme]
+	for i, dst := range []*string{&p.EventID, &p.EventType, &p.OccurredAt, &p.Data} {
+		if *dst == "" {
+			*dst = def[i]
+		}
+	}
+	if p.Scheme == signature.HMACHex && p.SignatureHeader == "" {
+		p.SignatureHeader = "webhook-signature"
+	}
+	return p
+}
+
+// Validate checks one provider; messages name the field at fault.
+func (p *Provider) Validate() error {
+	if !nameRE.MatchString(p.Name) {
+		return fmt.Errorf("provider %q: name must be lower-case letters, digits, - or _ (max 32)", p.Name)
+	}
+	ok := false
+	for _, s := range signature.Schemes() {
+		ok = ok || s == p.Scheme
+	}
+	if !ok {
+		return fmt.Errorf("provider %s: scheme %q: want one of standard-webhooks, stripe, github, hmac-hex", p.Name, p.Scheme)
+	}
+	if p.Tolerance < 0 {
+		return fmt.Errorf("provider %s: tolerance must be positive", p.Name)
+	}
+	for _, loc := range []struct{ field, v string }{{"event_id", p.EventID}, {"event_type", p.EventType}, {"occurred_at", p.OccurredAt}, {"data", p.Data}} {
+		if loc.v != "" && !strings.HasPrefix(loc.v, "header:") && !strings.HasPrefix(loc.v, "json:") {
+			return fmt.Errorf("provider %s: %s %q: want header:Name or json:path", p.Name, loc.field, loc.v)
+		}
+	}
+	p.Prefixes = p.Prefixes[:0]
+	for _, c := range p.AllowIPs {
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return fmt.Errorf("provider %s: allow_ips %q: not a CIDR or IP", p.Name, c)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		p.Prefixes = append(p.Prefixes, pfx.Masked())
+	}
+	for _, s := range p.Secrets {
+		if _, err := signature.DecodeSecret(p.Scheme, s); err != nil {
+			return fmt.Errorf("%s: %v", SecretEnv(p.Name), err)
+		}
+	}
+	return nil
+}
+
+// Keys decodes the provider's secrets into MAC keys.
+func (p Provider) Keys() [][]byte {
+	var keys [][]byte
+	for _, s := range p.Secrets {
+		if k, err := signature.DecodeSecret(p.Scheme, s); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Verifier returns the provider's signature verifier.
+func (p Provider) Verifier() signature.Verifier {
+	return signature.Verifier{Scheme: p.Scheme, Secrets: p.Keys(), Tolerance: p.Tolerance, Header: p.SignatureHeader}
+}
+
+// Signer signs as the provider with its first secret.
+func (p Provider) Signer() (signature.Signer, error) {
+	keys := p.Keys()
+	if len(keys) == 0 {
+		return signature.Signer{}, fmt.Errorf("%s: no secret for provider %s", SecretEnv(p.Name), p.Name)
+	}
+	return signature.Signer{Scheme: p.Scheme, Secret: keys[0], Header: p.SignatureHeader, Svix: p.SvixHeaders}, nil
+}
+
+// LoadProviders builds the provider set: the built-in dev providers when
+// withDev, then the file's (a file entry replaces a built-in of the same
+// name), each with secrets from the environment, or from devSecrets for a
+// provider whose variable is unset.
+func LoadProviders(path string, withDev bool, getenv func(string) string, devSecrets map[string]string) (map[string]*Provider, error) {
+	var list []Provider
+	if withDev {
+		list = DevProviders()
+	}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		var f File
+		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil {
+			return nil, fmt.Errorf("--config %s: %w", path, err)
+		}
+		for _, p := range f.Providers {
+			replaced := false
+			for i := range list {
+				if list[i].Name == p.Name {
+					list[i], replaced = p, true
+				}
+			}
+			if !replaced {
+				list = append(list, p)
+			}
+		}
+	}
+	out := map[string]*Provider{}
+	for _, p := range list {
+		p := p.withDefaults()
+		if env := getenv(SecretEnv(p.Name)); env != "" {
+			for _, s := range strings.Split(env, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					p.Secrets = append(p.Secrets, s)
+				}
+			}
+		} else if s := devSecrets[p.Name]; s != "" {
+			p.Secrets = []string{s}
+		}
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		if _, dup := out[p.Name]; dup {
+			return nil, fmt.Errorf("--config: provider %s listed twice", p.Name)
+		}
+		out[p.Name] = &p
+	}
+	return out, nil
+}
+
+// Names lists provider names, sorted.
+func Names(ps map[string]*Provider) []string {
+	names := make([]string, 0, len(ps))
+	for n := range ps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DevSecretsFile is where `webhookd dev` keeps the generated dev secrets.
+func DevSecretsFile(dataDir string) string { return filepath.Join(dataDir, "dev-secrets.json") }
+
+// LoadDevSecrets reads the dev secrets of dataDir; a missing file is empty.
+func LoadDevSecrets(dataDir string) (map[string]string, error) {
+	raw, err := os.ReadFile(DevSecretsFile(dataDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dev secrets: %w", err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("dev secrets %s: %w", DevSecretsFile(dataDir), err)
+	}
+	return m, nil
+}
+
+// EnsureDevSecrets generates a standard-webhooks secret for each dev
+// provider that has none yet and stores them (mode 0600) in dataDir.
+func EnsureDevSecrets(dataDir string) (map[string]string, error) {
+	m, err := LoadDevSecrets(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	for _, p := range DevProviders() {
+		if m[p.Name] != "" {
+			continue
+		}
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		m[p.Name] = "whsec_" + base64.StdEncoding.EncodeToString(b)
+		changed = true
+	}
+	if changed {
+		raw, _ := json.MarshalIndent(m, "", "  ")
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(DevSecretsFile(dataDir), raw, 0o600); err != nil {
+			return nil, fmt.Errorf("dev secrets: %w", err)
+		}
+	}
+	return m, nil
+}

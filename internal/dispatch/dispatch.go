@@ -1,0 +1,127 @@
+// Package dispatch starts ProcessWebhook runs for recorded events: for the
+// ingress right after recording, in a sweep for events recorded while
+// Temporal was unreachable, and for `events replay`.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+// ErrAlreadyStarted means a run for the event exists (running, or closed
+// and not failed): the start was a duplicate.
+var ErrAlreadyStarted = errors.New("workflow already started")
+
+// Dispatcher starts runs.
+type Dispatcher struct {
+	Client client.Client
+	// Providers locate the data object in stored payloads.
+	Providers map[string]*config.Provider
+	Retry     workflows.RetryConfig
+	Logger    *slog.Logger
+}
+
+// Input is the workflow input for a recorded event.
+func (d *Dispatcher) Input(ev store.Event) workflows.ProcessWebhookInput {
+	p, ok := d.Providers[ev.Provider]
+	if !ok {
+		p = &config.Provider{Data: "json:data"}
+	}
+	in := workflows.ProcessWebhookInput{
+		Provider: ev.Provider, EventID: ev.EventID, EventType: ev.EventType,
+		OccurredAt: ev.ReceivedAt.UTC(), Data: p.ExtractData(ev.Payload), Retry: d.Retry,
+	}
+	if ev.OccurredAt.Valid {
+		in.OccurredAt = ev.OccurredAt.Time.UTC()
+	}
+	return in
+}
+
+// Start starts the event's run and returns its run ID, or ErrAlreadyStarted.
+func (d *Dispatcher) Start(ctx context.Context, ev store.Event) (string, error) {
+	run, err := d.Client.ExecuteWorkflow(ctx, workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType),
+		workflows.ProcessWebhook, d.Input(ev))
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return "", ErrAlreadyStarted
+	}
+	if err != nil {
+		return "", fmt.Errorf("dispatch: start %s: %w", workflows.WorkflowID(ev.Provider, ev.EventID), err)
+	}
+	return run.GetRunID(), nil
+}
+
+// Ping checks that Temporal answers.
+func (d *Dispatcher) Ping(ctx context.Context) error {
+	if _, err := d.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("dispatch: temporal health: %w", err)
+	}
+	return nil
+}
+
+// Store is what the sweep needs from the database.
+type Store interface {
+	Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]store.Event, error)
+	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
+}
+
+// Sweep starts runs for events recorded more than olderThan ago and never
+// dispatched. It returns how many it dispatched.
+func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duration) (int, error) {
+	n := 0
+	for {
+		evs, err := st.Undispatched(ctx, olderThan, 100)
+		if err != nil {
+			return n, err
+		}
+		progressed := 0
+		for _, ev := range evs {
+			runID, err := d.Start(ctx, ev)
+			if err != nil && !errors.Is(err, ErrAlreadyStarted) {
+				return n, err // Temporal still down: try again next tick
+			}
+			if err := st.MarkDispatched(ctx, ev.Provider, ev.EventID, runID); err != nil {
+				return n, err
+			}
+			n++
+			progressed++
+		}
+		if len(evs) < 100 || progressed == 0 {
+			return n, nil
+		}
+	}
+}
+
+// Run sweeps every interval until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context, st Store, interval, olderThan time.Duration) {
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := d.Sweep(ctx, st, olderThan)
+		if n > 0 {
+			logger.Info("dispatcher started runs for recorded events", slog.Int("count", n))
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Warn("dispatcher sweep failed; will retry", slog.String("error", err.Error()))
+		}
+	}
+}

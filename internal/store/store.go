@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 )
 
 // Sentinel errors; callers test them with errors.Is.
@@ -115,7 +116,7 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		return ev, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		if isCode(err, "22P02", "22P05", "22021") { // invalid JSON text / untranslatable character
+		if isCode(err, pqerror.InvalidTextRepresentation, pqerror.UntranslatableCharacter, pqerror.CharacterNotInRepertoire) { // invalid JSON text / untranslatable character
 			return Event{}, false, fmt.Errorf("store: record event %s/%s: %w: %v", e.Provider, e.EventID, ErrInvalid, err)
 		}
 		return Event{}, false, fmt.Errorf("store: record event %s/%s: %w", e.Provider, e.EventID, err)
@@ -505,7 +506,7 @@ func (s *Store) EmailLogs(ctx context.Context, userID string) ([]EmailLog, error
 	return rows, nil
 }
 
-func isCode(err error, codes ...pq.ErrorCode) bool {
+func isCode(err error, codes ...pqerror.Code) bool {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return false
@@ -520,7 +521,7 @@ func isCode(err error, codes ...pq.ErrorCode) bool {
 
 // mapUserFK turns a foreign-key violation on user_id into ErrUnknownUser.
 func mapUserFK(err error, userID string) error {
-	if isCode(err, "23503") {
+	if isCode(err, pqerror.ForeignKeyViolation) {
 		return fmt.Errorf("user %q: %w", userID, ErrUnknownUser)
 	}
 	return err

@@ -1,0 +1,147 @@
+package config_test
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/config"
+)
+
+func providers(t testing.TB) map[string]*config.Provider {
+	t.Helper()
+	dir := t.TempDir()
+	path := dir + "/p.yaml"
+	os.WriteFile(path, []byte(`providers:
+  - name: stripe
+    scheme: stripe
+  - name: github
+    scheme: github
+  - name: seed
+    scheme: hmac-hex
+    signature_header: dodo-signature
+`), 0o644)
+	ps, err := config.LoadProviders(path, true, func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func TestParseEnvelope(t *testing.T) {
+	ps := providers(t)
+	h := http.Header{}
+	h.Set("X-GitHub-Delivery", "d-1")
+	h.Set("X-GitHub-Event", "push")
+	signedAt := time.Unix(1_700_000_000, 0)
+	tests := []struct {
+		provider, body string
+		header         http.Header
+		id, typ        string
+		data           string
+		occurred       time.Time
+	}{
+		{"dodo", `{"type":"payment.succeeded","timestamp":"2026-01-01T00:00:00Z","data":{"a":1}}`, nil, "msg_1", "payment.succeeded", `{"a":1}`, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"dodo", `{"type":"payment.succeeded","data":{"a":1}}`, nil, "msg_1", "payment.succeeded", `{"a":1}`, signedAt},
+		{"stripe", `{"id":"evt_1","type":"invoice.paid","created":1700000001,"data":{"object":{"b":2}}}`, nil, "evt_1", "invoice.paid", `{"b":2}`, time.Unix(1_700_000_001, 0).UTC()},
+		{"github", `{"ref":"main"}`, h, "d-1", "push", `{"ref":"main"}`, signedAt},
+		{"seed", `{"id":123,"type":"payment.failed","data":{"userId":"u"}}`, nil, "123", "payment.failed", `{"userId":"u"}`, signedAt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.provider, func(t *testing.T) {
+			hdr := tt.header
+			if hdr == nil {
+				hdr = http.Header{}
+			}
+			env, err := ps[tt.provider].ParseEnvelope(hdr, []byte(tt.body), "msg_1", signedAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env.ID != tt.id || env.Type != tt.typ || string(env.Data) != tt.data || !env.OccurredAt.Equal(tt.occurred) {
+				t.Errorf("envelope = %+v (data %s), want %s %s %s %s", env, env.Data, tt.id, tt.typ, tt.data, tt.occurred)
+			}
+		})
+	}
+}
+
+func TestParseEnvelopeRejects(t *testing.T) {
+	ps := providers(t)
+	for _, body := range []string{``, `hello`, `[1]`, `{"type":"t"} {"type":"u"}`, `{"data":{}}`, `{"type":""}`, `{"type":{"x":1}}`,
+		`{"type":"has space"}`, `{"type":"` + strings.Repeat("x", 300) + `"}`, `null`} {
+		_, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(body), "msg_1", time.Now())
+		if !errors.Is(err, config.ErrBadEnvelope) {
+			t.Errorf("%.40s: err = %v, want ErrBadEnvelope", body, err)
+		}
+	}
+	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), "", time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
+		t.Errorf("no id: err = %v", err)
+	}
+}
+
+func TestLoadProvidersErrorsNameTheField(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ yaml, want string }{
+		{"providers:\n  - name: x\n    scheme: rot13\n", "scheme"},
+		{"providers:\n  - name: x\n    scheme: stripe\n    allow_ips: [nope]\n", "allow_ips"},
+		{"providers:\n  - name: X Y\n    scheme: stripe\n", "name"},
+		{"providers:\n  - name: x\n    scheme: stripe\n    typo: 1\n", "typo"},
+	} {
+		path := dir + "/p.yaml"
+		os.WriteFile(path, []byte(tt.yaml), 0o644)
+		_, err := config.LoadProviders(path, false, func(string) string { return "" }, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want mention of %s", tt.yaml, err, tt.want)
+		}
+	}
+	_, err := config.LoadProviders("", true, func(k string) string {
+		if k == "WEBHOOKD_SECRET_DODO" {
+			return "whsec_!!!"
+		}
+		return ""
+	}, nil)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO") {
+		t.Errorf("bad secret: err = %v, want it to name WEBHOOKD_SECRET_DODO", err)
+	}
+}
+
+func TestRotationSecrets(t *testing.T) {
+	ps, err := config.LoadProviders("", true, func(k string) string {
+		if k == "WEBHOOKD_SECRET_DODO" {
+			return "whsec_c2VjcmV0LW9uZQ==, whsec_c2VjcmV0LXR3bw=="
+		}
+		return ""
+	}, map[string]string{"dodo": "whsec_ignored", "resend": "whsec_c2VjcmV0LXRocmVl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ps["dodo"].Keys()); n != 2 {
+		t.Errorf("dodo keys = %d, want 2 (env overrides the dev secret)", n)
+	}
+	if n := len(ps["resend"].Keys()); n != 1 {
+		t.Errorf("resend keys = %d, want the dev secret", n)
+	}
+}
+
+func FuzzParseEnvelope(f *testing.F) {
+	for _, s := range []string{`{"type":"payment.succeeded","data":{"a":1}}`, `{"id":1,"type":"x","created":17}`, `[]`, `{"data":null}`, "{\"type\":\"\\u0000\"}"} {
+		f.Add([]byte(s), "msg_1")
+	}
+	ps := providers(f)
+	f.Fuzz(func(t *testing.T, body []byte, id string) {
+		for _, name := range []string{"dodo", "stripe", "github", "seed"} {
+			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Unix(0, 0))
+			if err != nil {
+				if !errors.Is(err, config.ErrBadEnvelope) {
+					t.Fatalf("%s: error %v is not ErrBadEnvelope", name, err)
+				}
+				continue
+			}
+			if env.ID == "" || env.Type == "" || len(env.ID) > config.MaxIDLength || strings.ContainsAny(env.ID+env.Type, " \t\r\n") {
+				t.Fatalf("%s: accepted envelope with bad id/type %q %q", name, env.ID, env.Type)
+			}
+		}
+	})
+}

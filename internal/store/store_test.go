@@ -1,0 +1,189 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/postgres/pgtest"
+	"github.com/webhookd/webhookd/internal/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	st := store.New(pgtest.New(t))
+	if err := st.UpsertUser(context.Background(), "usr_1", "one@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestRecordEventOnce(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "payment.succeeded", Payload: []byte(`{"a":1}`), WorkflowID: "dodo:evt_1", OccurredAt: time.Now()}
+	first, inserted, err := st.RecordEvent(ctx, e)
+	if err != nil || !inserted {
+		t.Fatalf("first RecordEvent = %v, %v", inserted, err)
+	}
+	second, inserted, err := st.RecordEvent(ctx, e)
+	if err != nil || inserted {
+		t.Fatalf("second RecordEvent = %v, %v; want not inserted", inserted, err)
+	}
+	if first.ID != second.ID || second.Status != store.StatusReceived {
+		t.Errorf("second = %+v, want the first row", second)
+	}
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nul", EventType: "t", Payload: []byte(`{"a":"\u0000"}`), WorkflowID: "x"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("payload with NUL: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestPaymentTwiceIsOneRow(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	p := store.Payment{ID: "pay_1", UserID: "usr_1", Amount: 1999, Currency: "USD", Status: "succeeded"}
+	for i, want := range []bool{true, false} {
+		ins, err := st.RecordPayment(ctx, p)
+		if err != nil || ins != want {
+			t.Fatalf("RecordPayment #%d = %v, %v; want %v", i+1, ins, err, want)
+		}
+	}
+	ps, err := st.Payments(ctx, "usr_1")
+	if err != nil || len(ps) != 1 || ps[0].Amount != 1999 {
+		t.Fatalf("payments = %+v, %v", ps, err)
+	}
+	_, err = st.RecordPayment(ctx, store.Payment{ID: "pay_2", UserID: "usr_nobody", Amount: 1, Currency: "USD"})
+	if !errors.Is(err, store.ErrUnknownUser) {
+		t.Errorf("unknown user: err = %v, want ErrUnknownUser", err)
+	}
+}
+
+func TestSubscriptionOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end1, end2 := t0.Add(30*24*time.Hour), t0.Add(60*24*time.Hour)
+	yes := true
+	created := store.SubscriptionChange{ID: "sub_1", UserID: "usr_1", Plan: "pro", Status: "active", CurrentPeriodEnd: &end1, UserPlan: "pro", OccurredAt: t0}
+	newer := store.SubscriptionChange{ID: "sub_1", UserID: "usr_1", Plan: "business", Status: "active", CurrentPeriodEnd: &end2, CancelAtPeriodEnd: &yes, UserPlan: "business", OccurredAt: t0.Add(2 * time.Hour)}
+	older := store.SubscriptionChange{ID: "sub_1", UserID: "usr_1", Plan: "starter", Status: "active", CurrentPeriodEnd: &end1, UserPlan: "starter", OccurredAt: t0.Add(1 * time.Hour)}
+
+	for _, c := range []store.SubscriptionChange{created, newer, newer} { // the newer one twice: same state
+		if ok, err := st.ApplySubscription(ctx, c); err != nil || !ok {
+			t.Fatalf("apply %s@%s = %v, %v", c.Plan, c.OccurredAt, ok, err)
+		}
+	}
+	if ok, err := st.ApplySubscription(ctx, older); err != nil || ok {
+		t.Fatalf("apply older = %v, %v; want not applied", ok, err)
+	}
+	sub, err := st.GetSubscription(ctx, "sub_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Plan != "business" || !sub.CancelAtPeriodEnd || !sub.CurrentPeriodEnd.Time.Equal(end2) {
+		t.Errorf("subscription = %+v, want the newer state", sub)
+	}
+	u, err := st.GetUser(ctx, "usr_1")
+	if err != nil || u.Plan != "business" {
+		t.Errorf("user plan = %q, %v; want business", u.Plan, err)
+	}
+
+	// Cancel: status canceled, user back to free, in one transaction.
+	cancel := store.SubscriptionChange{ID: "sub_1", UserID: "usr_1", Status: "canceled", UserPlan: "free", OccurredAt: t0.Add(3 * time.Hour)}
+	if ok, err := st.ApplySubscription(ctx, cancel); err != nil || !ok {
+		t.Fatalf("cancel = %v, %v", ok, err)
+	}
+	sub, _ = st.GetSubscription(ctx, "sub_1")
+	u, _ = st.GetUser(ctx, "usr_1")
+	if sub.Status != "canceled" || sub.Plan != "business" || u.Plan != "free" {
+		t.Errorf("after cancel: subscription %s/%s, user plan %s", sub.Status, sub.Plan, u.Plan)
+	}
+
+	if _, err := st.ApplySubscription(ctx, store.SubscriptionChange{ID: "sub_2", UserID: "usr_nobody", Plan: "pro", Status: "active", OccurredAt: t0}); !errors.Is(err, store.ErrUnknownUser) {
+		t.Errorf("unknown user: err = %v, want ErrUnknownUser", err)
+	}
+	if _, err := st.ApplySubscription(ctx, store.SubscriptionChange{ID: "sub_3", UserID: "usr_1", Status: "paused", OccurredAt: t0}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad status: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestEmailClaimAndStamps(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	claim := store.EmailClaim{Key: "dodo:evt_1:payment_confirmation", UserID: "usr_1", To: "one@example.com", Template: "payment_confirmation"}
+	row, err := st.ClaimEmail(ctx, claim)
+	if err != nil || row.Status != store.EmailPending {
+		t.Fatalf("claim = %+v, %v", row, err)
+	}
+	again, err := st.ClaimEmail(ctx, claim)
+	if err != nil || again.ID != row.ID || again.Status != store.EmailPending {
+		t.Fatalf("second claim = %+v, %v; want the same pending row", again, err)
+	}
+	if err := st.MarkEmailSent(ctx, claim.Key, "msg-1@x"); err != nil {
+		t.Fatal(err)
+	}
+	if row, _ = st.ClaimEmail(ctx, claim); row.Status != store.EmailSent {
+		t.Fatalf("after send: status %s, want sent", row.Status)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 2; i++ {
+		if ok, err := st.StampEmail(ctx, "msg-1@x", "delivered", at.Add(time.Duration(i)*time.Hour)); err != nil || !ok {
+			t.Fatalf("stamp = %v, %v", ok, err)
+		}
+	}
+	logs, _ := st.EmailLogs(ctx, "usr_1")
+	if len(logs) != 1 || !logs[0].DeliveredAt.Time.Equal(at) {
+		t.Errorf("email logs = %+v; want one row delivered at the first stamp", logs)
+	}
+	if ok, err := st.StampEmail(ctx, "unknown@x", "opened", at); err != nil || ok {
+		t.Errorf("stamp unknown = %v, %v; want no match, no error", ok, err)
+	}
+
+	if ok, err := st.MarkEmailInvalid(ctx, "ONE@example.com", "hard"); err != nil || !ok {
+		t.Fatalf("bounce = %v, %v", ok, err)
+	}
+	if ok, err := st.OptOutMarketing(ctx, "one@example.com"); err != nil || !ok {
+		t.Fatalf("complaint = %v, %v", ok, err)
+	}
+	u, _ := st.GetUser(ctx, "usr_1")
+	if u.EmailValid || u.EmailBounceType.String != "hard" || !u.MarketingOptOut {
+		t.Errorf("user = %+v", u)
+	}
+}
+
+func TestEventLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "t", Payload: []byte(`{}`), WorkflowID: "dodo:evt_1"}
+	if _, _, err := st.RecordEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 {
+		t.Fatalf("undispatched = %d, want 1", len(evs))
+	}
+	// A run that finished before the ingress marked the dispatch keeps its status.
+	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_1", Status: store.StatusFailed, RunID: "r1", LastError: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkDispatched(ctx, "dodo", "evt_1", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_1")
+	if ev.Status != store.StatusFailed || ev.LastError.String != "boom" {
+		t.Fatalf("event = %s %q, want failed boom", ev.Status, ev.LastError.String)
+	}
+	won, err := st.ClaimRerun(ctx, "dodo", "evt_1")
+	if err != nil || !won {
+		t.Fatalf("claim = %v, %v", won, err)
+	}
+	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1"); won {
+		t.Error("second claim won too")
+	}
+	if evs, _ := st.ListEvents(ctx, store.EventFilter{Status: store.StatusReceived}); len(evs) != 1 {
+		t.Errorf("list received = %d, want 1", len(evs))
+	}
+}

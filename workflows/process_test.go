@@ -1,0 +1,250 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+var a *activities.Activities
+
+// recorder stubs every activity and records the calls in order.
+type recorder struct {
+	calls []string
+	in    map[string]any
+	fail  map[string]error // activity → error to return
+}
+
+func (r *recorder) note(name string, in any) error {
+	r.calls = append(r.calls, name)
+	r.in[name] = in
+	return r.fail[name]
+}
+
+func newEnv(t *testing.T, r *recorder) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.ProcessWebhook)
+	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(a.RecordPayment, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RecordPaymentInput) (activities.RecordPaymentResult, error) {
+		return activities.RecordPaymentResult{Inserted: true}, r.note("RecordPayment", in)
+	}).Maybe()
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
+		return activities.SendEmailResult{Sent: true}, r.note("SendEmail", in)
+	}).Maybe()
+	env.OnActivity(a.ApplySubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ApplySubscriptionInput) (activities.ApplySubscriptionResult, error) {
+		return activities.ApplySubscriptionResult{Applied: true}, r.note("ApplySubscription", in)
+	}).Maybe()
+	env.OnActivity(a.StampEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EmailEventInput) (activities.MatchResult, error) {
+		return activities.MatchResult{Matched: true}, r.note("StampEmail", in)
+	}).Maybe()
+	env.OnActivity(a.MarkEmailInvalid, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BounceInput) (activities.MatchResult, error) {
+		return activities.MatchResult{Matched: true}, r.note("MarkEmailInvalid", in)
+	}).Maybe()
+	env.OnActivity(a.OptOutMarketing, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ComplaintInput) (activities.MatchResult, error) {
+		return activities.MatchResult{Matched: true}, r.note("OptOutMarketing", in)
+	}).Maybe()
+	env.OnActivity(a.SetEventStatus, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetEventStatusInput) error {
+		return r.note("SetEventStatus:"+in.Status, in)
+	}).Maybe()
+	env.OnActivity(a.SendAlert, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertInput) error {
+		return r.note("SendAlert", in)
+	}).Maybe()
+	return env
+}
+
+func input(eventType, data string) workflows.ProcessWebhookInput {
+	return workflows.ProcessWebhookInput{
+		Provider: "dodo", EventID: "evt_1", EventType: eventType,
+		OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Data: json.RawMessage(data),
+	}
+}
+
+func TestRouting(t *testing.T) {
+	tests := []struct {
+		eventType string
+		data      string
+		calls     []string
+		check     func(t *testing.T, in map[string]any)
+	}{
+		{"payment.succeeded", `{"userId":"usr_1","paymentId":"pay_1","amount":1999,"currency":"usd"}`,
+			[]string{"RecordPayment", "SendEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				p := in["RecordPayment"].(activities.RecordPaymentInput)
+				if p.PaymentID != "pay_1" || p.UserID != "usr_1" || p.Amount != 1999 || p.Currency != "USD" {
+					t.Errorf("payment input = %+v", p)
+				}
+				e := in["SendEmail"].(activities.SendEmailInput)
+				if e.Template != "payment_confirmation" || e.Data["amount"] != "19.99" || e.Event.WorkflowID == "" {
+					t.Errorf("email input = %+v", e)
+				}
+			}},
+		{"payment.failed", `{"userId":"usr_1","paymentId":"pay_1","amount":500,"currency":"EUR","reason":"card_declined"}`,
+			[]string{"SendEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				e := in["SendEmail"].(activities.SendEmailInput)
+				if e.Template != "payment_failed" || e.Data["reason"] != "card_declined" {
+					t.Errorf("email input = %+v", e)
+				}
+			}},
+		{"subscription.created", `{"userId":"usr_1","subscriptionId":"sub_1","plan":"pro","currentPeriodEnd":"2026-02-01T00:00:00Z"}`,
+			[]string{"ApplySubscription", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				s := in["ApplySubscription"].(activities.ApplySubscriptionInput)
+				if s.Status != "active" || s.UserPlan != "pro" || s.CurrentPeriodEnd == nil || s.Event.OccurredAt.IsZero() {
+					t.Errorf("subscription input = %+v", s)
+				}
+			}},
+		{"subscription.updated", `{"userId":"usr_1","subscriptionId":"sub_1","plan":"business","cancelAtPeriodEnd":true,"currentPeriodEnd":1767225600}`,
+			[]string{"ApplySubscription", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				s := in["ApplySubscription"].(activities.ApplySubscriptionInput)
+				if s.Plan != "business" || s.CancelAtPeriodEnd == nil || !*s.CancelAtPeriodEnd || s.CurrentPeriodEnd.Unix() != 1767225600 {
+					t.Errorf("subscription input = %+v", s)
+				}
+			}},
+		{"subscription.canceled", `{"userId":"usr_1","subscriptionId":"sub_1","plan":"pro"}`,
+			[]string{"ApplySubscription", "SendEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				s := in["ApplySubscription"].(activities.ApplySubscriptionInput)
+				if s.Status != "canceled" || s.UserPlan != "free" {
+					t.Errorf("subscription input = %+v", s)
+				}
+				if e := in["SendEmail"].(activities.SendEmailInput); e.Template != "subscription_canceled" {
+					t.Errorf("template = %s", e.Template)
+				}
+			}},
+		{"subscription.past_due", `{"userId":"usr_1","subscriptionId":"sub_1"}`,
+			[]string{"ApplySubscription", "SendEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				if s := in["ApplySubscription"].(activities.ApplySubscriptionInput); s.Status != "past_due" || s.UserPlan != "" {
+					t.Errorf("subscription input = %+v", s)
+				}
+				if e := in["SendEmail"].(activities.SendEmailInput); e.Template != "payment_reminder" {
+					t.Errorf("template = %s", e.Template)
+				}
+			}},
+		{"email.delivered", `{"email_id":"m1"}`, []string{"StampEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				if e := in["StampEmail"].(activities.EmailEventInput); e.Kind != "delivered" || e.EmailID != "m1" {
+					t.Errorf("stamp input = %+v", e)
+				}
+			}},
+		{"email.opened", `{"email_id":"m1"}`, []string{"StampEmail", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				if e := in["StampEmail"].(activities.EmailEventInput); e.Kind != "opened" {
+					t.Errorf("stamp input = %+v", e)
+				}
+			}},
+		{"email.bounced", `{"email":"a@b.c","bounce_type":"hard"}`, []string{"MarkEmailInvalid", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				if b := in["MarkEmailInvalid"].(activities.BounceInput); b.Email != "a@b.c" || b.BounceType != "hard" {
+					t.Errorf("bounce input = %+v", b)
+				}
+			}},
+		{"email.complained", `{"to":["a@b.c"]}`, []string{"OptOutMarketing", "SetEventStatus:succeeded"},
+			func(t *testing.T, in map[string]any) {
+				if c := in["OptOutMarketing"].(activities.ComplaintInput); c.Email != "a@b.c" {
+					t.Errorf("complaint input = %+v", c)
+				}
+			}},
+		{"customer.created", `{}`, []string{"SetEventStatus:ignored"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.eventType, func(t *testing.T) {
+			r := &recorder{in: map[string]any{}}
+			env := newEnv(t, r)
+			env.ExecuteWorkflow(workflows.ProcessWebhook, input(tt.eventType, tt.data))
+			if !env.IsWorkflowCompleted() {
+				t.Fatal("workflow did not complete")
+			}
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatalf("workflow error: %v", err)
+			}
+			if strings.Join(r.calls, ",") != strings.Join(tt.calls, ",") {
+				t.Errorf("calls = %v, want %v", r.calls, tt.calls)
+			}
+			if tt.check != nil {
+				tt.check(t, r.in)
+			}
+		})
+	}
+}
+
+func TestPermanentFailureAlertsOnceThenFails(t *testing.T) {
+	r := &recorder{in: map[string]any{}, fail: map[string]error{"SendEmail": errors.New("smtp: connection refused")}}
+	env := newEnv(t, r)
+	env.ExecuteWorkflow(workflows.ProcessWebhook, input("payment.succeeded", `{"userId":"usr_1","paymentId":"pay_1","amount":1,"currency":"usd"}`))
+	err := env.GetWorkflowError()
+	if err == nil {
+		t.Fatal("workflow succeeded; want failure")
+	}
+	var sends int
+	for _, c := range r.calls {
+		if c == "SendEmail" {
+			sends++
+		}
+	}
+	if sends != 5 {
+		t.Errorf("SendEmail attempts = %d, want 5 (the seed's policy)", sends)
+	}
+	tail := r.calls[len(r.calls)-2:]
+	if tail[0] != "SendAlert" || tail[1] != "SetEventStatus:failed" {
+		t.Errorf("last calls = %v, want SendAlert then SetEventStatus:failed", tail)
+	}
+	alert := r.in["SendAlert"].(activities.AlertInput)
+	if alert.EventID != "evt_1" || alert.Attempts != 5 || !strings.Contains(alert.Error, "connection refused") {
+		t.Errorf("alert = %+v", alert)
+	}
+	if st := r.in["SetEventStatus:failed"].(activities.SetEventStatusInput); !strings.Contains(st.LastError, "connection refused") {
+		t.Errorf("last error = %q", st.LastError)
+	}
+}
+
+func TestNonRetryableSkipsRetries(t *testing.T) {
+	bad := temporal.NewNonRetryableApplicationError("unknown user", activities.ErrTypeBadData, nil)
+	r := &recorder{in: map[string]any{}, fail: map[string]error{"RecordPayment": bad}}
+	env := newEnv(t, r)
+	env.ExecuteWorkflow(workflows.ProcessWebhook, input("payment.succeeded", `{"userId":"usr_x","paymentId":"pay_1","amount":1,"currency":"usd"}`))
+	if env.GetWorkflowError() == nil {
+		t.Fatal("workflow succeeded; want failure")
+	}
+	want := "RecordPayment,SendAlert,SetEventStatus:failed"
+	if got := strings.Join(r.calls, ","); got != want {
+		t.Errorf("calls = %s, want %s", got, want)
+	}
+	if alert := r.in["SendAlert"].(activities.AlertInput); alert.Attempts != 1 {
+		t.Errorf("attempts = %d, want 1", alert.Attempts)
+	}
+}
+
+func TestBadDataFailsWithoutActivities(t *testing.T) {
+	for _, data := range []string{
+		`{"userId":"usr_1","paymentId":"pay_1","amount":"12.5","currency":"usd"}`,
+		`{"userId":"usr_1","paymentId":"pay_1","amount":-1,"currency":"usd"}`,
+		`{"paymentId":"pay_1","amount":1,"currency":"usd"}`,
+		`[1,2]`,
+		`null`,
+	} {
+		r := &recorder{in: map[string]any{}}
+		env := newEnv(t, r)
+		env.ExecuteWorkflow(workflows.ProcessWebhook, input("payment.succeeded", data))
+		if env.GetWorkflowError() == nil {
+			t.Errorf("data %s: workflow succeeded", data)
+			continue
+		}
+		if got := strings.Join(r.calls, ","); got != "SendAlert,SetEventStatus:failed" {
+			t.Errorf("data %s: calls = %s", data, got)
+		}
+	}
+}

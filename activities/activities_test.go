@@ -1,0 +1,111 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/postgres/pgtest"
+	"github.com/webhookd/webhookd/internal/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+var a *activities.Activities
+
+type noAlerts struct{}
+
+func (noAlerts) Send(context.Context, alerts.Failure) error { return nil }
+
+func setup(t *testing.T, mailer activities.Mailer) (*testsuite.TestActivityEnvironment, *store.Store) {
+	t.Helper()
+	st := store.New(pgtest.New(t))
+	if err := st.UpsertUser(context.Background(), "usr_1", "one@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Alerter: noAlerts{}, From: "webhookd <no-reply@example.com>"})
+	return env, st
+}
+
+func TestSendEmailOnceOverSMTP(t *testing.T) {
+	srv := smtptest.Start(t)
+	m, err := email.NewSMTP(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, st := setup(t, m)
+	in := activities.SendEmailInput{
+		Event:  activities.EventRef{Provider: "dodo", EventID: "evt_1", WorkflowID: "dodo:evt_1"},
+		UserID: "usr_1", Template: email.PaymentConfirmation,
+		Data: map[string]string{"amount": "19.99", "currency": "USD", "payment_id": "pay_1"},
+	}
+	// A transient SMTP failure, then the retry, then a duplicate call (an
+	// activity retried after it succeeded): one message in all.
+	srv.FailNext(1)
+	if _, err := env.ExecuteActivity(a.SendEmail, in); err == nil {
+		t.Fatal("first attempt succeeded although SMTP refused")
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(a.SendEmail, in); err != nil {
+			t.Fatalf("attempt %d: %v", i+2, err)
+		}
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("messages = %d, want 1", len(msgs))
+	}
+	body := string(msgs[0].Data)
+	for _, want := range []string{"Subject: Payment received: 19.99 USD", "text/html", "one@example.com"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("message lacks %q", want)
+		}
+	}
+	logs, _ := st.EmailLogs(context.Background(), "usr_1")
+	if len(logs) != 1 || logs[0].Status != store.EmailSent || logs[0].IdempotencyKey != "dodo:evt_1:payment_confirmation" {
+		t.Errorf("email logs = %+v", logs)
+	}
+}
+
+func TestOutboxAndBadData(t *testing.T) {
+	dir := t.TempDir()
+	env, _ := setup(t, email.Outbox{Dir: dir})
+	in := activities.SendEmailInput{Event: activities.EventRef{WorkflowID: "dodo:evt_2"}, UserID: "usr_1", Template: email.PaymentReminder,
+		Data: map[string]string{"plan": "pro", "subscription_id": "sub_1"}}
+	for i := 0; i < 2; i++ {
+		if _, err := env.ExecuteActivity(a.SendEmail, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) != 1 || !strings.HasSuffix(files[0].Name(), ".eml") {
+		t.Fatalf("outbox = %v, want one .eml", files)
+	}
+
+	// Unknown users and bad templates are not retried.
+	for _, bad := range []activities.SendEmailInput{
+		{Event: in.Event, UserID: "usr_nobody", Template: email.PaymentReminder},
+		{Event: in.Event, UserID: "usr_1", Template: "no_such_template"},
+	} {
+		_, err := env.ExecuteActivity(a.SendEmail, bad)
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+			t.Errorf("%s/%s: err = %v, want non-retryable", bad.UserID, bad.Template, err)
+		}
+	}
+	_, err := env.ExecuteActivity(a.RecordPayment, activities.RecordPaymentInput{PaymentID: "p", UserID: "usr_nobody", Amount: 1, Currency: "USD"})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Errorf("unknown user payment: err = %v, want non-retryable", err)
+	}
+}

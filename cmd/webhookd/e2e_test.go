@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -231,7 +233,8 @@ func TestEndToEnd(t *testing.T) {
 		if resp["duplicate"] != false {
 			t.Fatalf("first delivery: %v", resp)
 		}
-		d.waitStatus("evt_pay_1", store.StatusSucceeded)
+		ev := d.waitStatus("evt_pay_1", store.StatusSucceeded)
+		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "payment_succeeded.json")
 		resp = d.send("payment.succeeded", "evt_pay_1", `{"userId":"usr_demo","paymentId":"pay_e2e_1","amount":4200,"currency":"eur"}`)
 		if resp["duplicate"] != true {
 			t.Fatalf("second delivery: %v", resp)
@@ -308,6 +311,7 @@ func TestEndToEnd(t *testing.T) {
 		smtpSrv.SetDown(true)
 		d.send("payment.succeeded", "evt_down", `{"userId":"usr_demo","paymentId":"pay_down","amount":5000,"currency":"usd"}`)
 		ev := d.waitStatus("evt_down", store.StatusFailed)
+		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "payment_failed_smtp_down.json")
 		if !strings.Contains(ev.LastError.String, "451") {
 			t.Errorf("last error = %q", ev.LastError.String)
 		}
@@ -423,4 +427,30 @@ func TestRestartKeepsData(t *testing.T) {
 	if resp["duplicate"] != true {
 		t.Errorf("redelivery after restart: %v", resp)
 	}
+}
+
+// recordHistory writes a run's history as JSON for the workflows package's
+// replay test, when WEBHOOKD_RECORD_HISTORY names a directory.
+func recordHistory(t *testing.T, c client.Client, workflowID, runID, name string) {
+	dir := os.Getenv("WEBHOOKD_RECORD_HISTORY")
+	if dir == "" {
+		return
+	}
+	hist := &historypb.History{}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/"+name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %s (%d events)", name, len(hist.Events))
 }

@@ -127,3 +127,26 @@ func redactURL(raw string) string {
 }
 
 func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
+
+// waitTemporal blocks until Temporal answers a health check, so a worker
+// started before (or while) Temporal restarts waits instead of exiting.
+func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) error {
+	delay := 200 * time.Millisecond
+	for i := 0; ; i++ {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.CheckHealth(cctx, &client.CheckHealthRequest{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if i%10 == 5 {
+			logger.Warn("waiting for Temporal", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}

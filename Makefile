@@ -29,7 +29,8 @@ fuzz:
 
 ## compose-config: validate docker-compose.yml (no Docker engine needed)
 compose-config:
-	docker-compose -f docker-compose.yml config -q
+	@test -f deploy/webhookd.env || cp deploy/webhookd.env.example deploy/webhookd.env
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 
 clean:
 	rm -rf bin

@@ -74,7 +74,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 
-	c, err := dialTemporal(&s, logger)
+	reg := newRegistry()
+	c, err := dialTemporal(&s, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -93,7 +94,6 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	defer stopDispatch()
 	go d.Run(dctx, st, 2*time.Second, s.DispatchAfter)
 
-	reg := newRegistry()
 	h, err := newIngress(&s, providers, st, d, reg, logger)
 	if err != nil {
 		return err

@@ -368,7 +368,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		for _, want := range []string{`webhookd_ingress_requests_total{outcome="started",provider="dodo"}`, `webhookd_ingress_requests_total{outcome="duplicate",provider="dodo"}`} {
+		for _, want := range []string{
+			`webhookd_ingress_requests_total{outcome="started",provider="dodo"}`,
+			`webhookd_ingress_requests_total{outcome="duplicate",provider="dodo"}`,
+			`temporal_workflow_completed`,
+			`temporal_activity_execution_latency`,
+			`temporal_request`,
+		} {
 			if !bytes.Contains(b, []byte(want)) {
 				t.Errorf("/metrics lacks %s", want)
 			}

@@ -73,7 +73,7 @@ func runEvents(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		c, err := dialTemporal(&s, newLogger(stderr, "warn"))
+		c, err := dialTemporal(&s, newLogger(stderr, "warn"), nil)
 		if err != nil {
 			return err
 		}

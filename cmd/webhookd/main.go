@@ -45,6 +45,7 @@ Commands:
   migrate    up | down | status: schema migrations
   send       sign and POST a test event as a provider would
   events     list | show | replay: the event log
+  health     GET a health URL, exit 1 unless 200 (container healthchecks)
 
 Run 'webhookd <command> -h' for the command's flags.
 `
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSend(ctx, rest, getenv, stdout, stderr)
 	case "events":
 		return runEvents(ctx, rest, getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

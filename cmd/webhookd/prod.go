@@ -34,13 +34,14 @@ func runIngress(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(&s, logger)
+	reg := newRegistry()
+	c, err := dialTemporal(&s, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	d := &dispatch.Dispatcher{Client: c, Providers: providers, Logger: logger}
-	h, err := newIngress(&s, providers, st, d, newRegistry(), logger)
+	h, err := newIngress(&s, providers, st, d, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,8 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(&s, logger)
+	reg := newRegistry()
+	c, err := dialTemporal(&s, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	d := &dispatch.Dispatcher{Client: c, Providers: providers, Retry: s.retry(), Logger: logger}
 	go d.Run(ctx, st, 2*time.Second, s.DispatchAfter)
 	logger.Info("worker started", "task_queue", "webhooks", "outputs", dests)
-	h, err := newIngress(&s, nil, st, d, newRegistry(), logger)
+	h, err := newIngress(&s, nil, st, d, reg, logger)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	tally "github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -37,13 +40,27 @@ func openStore(ctx context.Context, s *settings) (*store.Store, error) {
 }
 
 // dialTemporal connects lazily: the ingress must start (and answer 202)
-// while Temporal is down.
-func dialTemporal(s *settings, logger *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
+// while Temporal is down. With a registry, the SDK's client and worker
+// metrics (temporal_*) are exported beside webhookd's own.
+func dialTemporal(s *settings, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+	opts := client.Options{
 		HostPort:  s.TemporalAddress,
 		Namespace: s.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal-sdk"))),
-	})
+	}
+	if reg != nil {
+		reporter := tallyprom.NewReporter(tallyprom.Options{
+			Registerer:      reg,
+			OnRegisterError: func(err error) { logger.Warn("sdk metric not registered", slog.String("error", err.Error())) },
+		})
+		scope, _ := tally.NewRootScope(tally.ScopeOptions{
+			CachedReporter:  reporter,
+			Separator:       tallyprom.DefaultSeparator,
+			SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		}, time.Second)
+		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
+	}
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("--temporal-address / TEMPORAL_ADDRESS: %w", err)
 	}

@@ -44,7 +44,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := dialTemporal(&s, logger)
+	c, err := dialTemporal(&s, logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	headers, body, err := buildEnvelope(*providers["dodo"], "evt_down", "customer.created", time.Now(), []byte(`{}`))
+	headers, body, err := providers["dodo"].BuildEnvelope("evt_down", "customer.created", time.Now(), []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}

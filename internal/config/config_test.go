@@ -145,3 +145,24 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+func TestBuildEnvelopeRoundTrip(t *testing.T) {
+	ps := providers(t)
+	now := time.Unix(1_700_000_000, 0).UTC()
+	for _, name := range []string{"dodo", "resend", "stripe", "github", "seed"} {
+		t.Run(name, func(t *testing.T) {
+			p := ps[name]
+			h, body, err := p.BuildEnvelope("evt_rt", "payment.succeeded", now, []byte(`{"userId":"u"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := p.ParseEnvelope(h, body, "evt_rt", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env.ID != "evt_rt" || env.Type != "payment.succeeded" || !env.OccurredAt.Equal(now) || string(env.Data) != `{"userId":"u"}` {
+				t.Errorf("round trip = %+v (data %s)", env, env.Data)
+			}
+		})
+	}
+}

@@ -101,4 +101,3 @@ func loadData(arg, eventType string) (json.RawMessage, error) {
 	}
 	return raw, nil
 }
-

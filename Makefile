@@ -2,7 +2,7 @@
 GO ?= go
 DATA_DIR ?= .data
 
-.PHONY: dev test build lint fuzz compose-config clean
+.PHONY: dev test build lint fuzz bench compose-config clean
 
 ## dev: run everything on this machine (embedded Temporal + UI, managed PostgreSQL, worker, ingress)
 dev: build
@@ -15,6 +15,11 @@ test:
 ## build: bin/webhookd
 build:
 	$(GO) build -o bin/webhookd ./cmd/webhookd
+
+## bench: load figures against a fresh embedded stack, then the verifier micro-benchmarks
+bench: build
+	$(GO) run ./cmd/bench $(BENCH_FLAGS)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/signature
 
 ## lint: vet, gofmt, staticcheck (pinned in go.mod as a tool)
 lint:

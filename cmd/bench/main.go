@@ -1,0 +1,374 @@
+// Command bench measures webhookd against Temporal's own ceiling on the same
+// server in one run: it starts `webhookd dev` (the built binary) on free
+// ports in a temporary data dir, then prints one `name: value` line per
+// figure. `make bench` builds and runs it.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	binary      string
+	events      int
+	concurrency int
+	payload     int
+	keep        bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.binary, "binary", "bin/webhookd", "webhookd binary to start with `dev`")
+	fs.IntVar(&o.events, "events", 300, "events (and workflow starts) per phase")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent requests or starts")
+	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "webhookd-bench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	_ = os.Chmod(dir, 0o755) // the managed PostgreSQL runs as "postgres" when we are root
+
+	d, err := startDev(ctx, o.binary, dir, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, %d CPUs\n",
+		o.events, o.concurrency, o.payload, numCPU())
+
+	c, err := client.Dial(client.Options{HostPort: d.state.TemporalAddress, Namespace: "default",
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := store.Open(ctx, d.state.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secrets, err := config.LoadDevSecrets(filepath.Join(dir, "data"))
+	if err != nil {
+		return err
+	}
+	providers, err := config.LoadProviders("", true, func(string) string { return "" }, secrets)
+	if err != nil {
+		return err
+	}
+	dodo := providers["dodo"]
+	data := paymentData(o.payload, "bench")
+
+	// 1. Temporal's own start rate for the same workflow and input, no ingress.
+	raw := measure(o.events, o.concurrency, func(i int) error {
+		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
+			OccurredAt: time.Now().UTC(), Data: data}
+		_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
+		return err
+	})
+	// 2. The same through the ingress: signed, verified, recorded, started.
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}, Timeout: 30 * time.Second}
+	post := func(id, eventType string) error {
+		h, body, err := dodo.BuildEnvelope(id, eventType, time.Now(), paymentData(o.payload, id))
+		if err != nil {
+			return err
+		}
+		signer, _ := dodo.Signer()
+		for k, v := range signer.Sign(id, time.Now(), body) {
+			h[k] = v
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.url+"/webhooks/dodo", bytes.NewReader(body))
+		req.Header = h
+		resp, err := httpc.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("ingress answered %d", resp.StatusCode)
+		}
+		return nil
+	}
+	ing := measure(o.events, o.concurrency, func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") })
+
+	// 3. A workflow that does nothing, start to completion, on its own queue.
+	w := worker.New(c, "bench-noop", worker.Options{})
+	w.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	noop := measure(o.events, o.concurrency, func(i int) error {
+		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop_%d", i), TaskQueue: "bench-noop"}, "Noop")
+		if err != nil {
+			return err
+		}
+		return r.Get(ctx, nil)
+	})
+	w.Stop()
+
+	// 4. payment.succeeded from POST to status succeeded (payment row + email).
+	e2eStart := time.Now()
+	e2eIngress := measure(o.events, o.concurrency, func(i int) error { return post(fmt.Sprintf("e2e_%d", i), "payment.succeeded") })
+	done, err := waitSucceeded(ctx, st, o.events, 5*time.Minute)
+	e2eDur := time.Since(e2eStart)
+	if err != nil {
+		return err
+	}
+
+	pr := func(name string, v float64, unit string) { fmt.Fprintf(stdout, "%s: %.2f%s\n", name, v, unit) }
+	pr("raw_start_per_s", raw.rate(), "")
+	pr("raw_start_p50_ms", raw.pct(50), "")
+	pr("raw_start_p99_ms", raw.pct(99), "")
+	pr("ingress_accept_per_s", ing.rate(), "")
+	pr("ack_p50_ms", ing.pct(50), "")
+	pr("ack_p99_ms", ing.pct(99), "")
+	pr("noop_complete_per_s", noop.rate(), "")
+	pr("e2e_complete_per_s", float64(done)/e2eDur.Seconds(), "")
+	pr("e2e_ingress_accept_per_s", e2eIngress.rate(), "")
+	pr("ingress_vs_raw", ing.rate()/raw.rate(), "")
+	pr("e2e_vs_noop", float64(done)/e2eDur.Seconds()/noop.rate(), "")
+	pr("ack_p99_vs_raw_p99", ing.pct(99)/raw.pct(99), "")
+	pr("errors", float64(raw.errors.Load()+ing.errors.Load()+noop.errors.Load()+e2eIngress.errors.Load()), "")
+	if rss, err := d.peakRSS(); err == nil {
+		pr("webhookd_peak_rss_mib", float64(rss)/1024, "")
+	}
+	return nil
+}
+
+func paymentData(size int, id string) json.RawMessage {
+	pad := size - 120
+	if pad < 0 {
+		pad = 0
+	}
+	return json.RawMessage(fmt.Sprintf(`{"userId":"usr_demo","paymentId":"pay_%s","amount":1999,"currency":"USD","note":"%s"}`,
+		id, strings.Repeat("x", pad)))
+}
+
+// result holds one phase's latencies.
+type result struct {
+	took      time.Duration
+	latencies []time.Duration
+	errors    atomic.Int64
+}
+
+func (r *result) rate() float64 { return float64(len(r.latencies)) / r.took.Seconds() }
+
+func (r *result) pct(p float64) float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies)-1) * p / 100)
+	return float64(r.latencies[i].Microseconds()) / 1000
+}
+
+// measure runs fn n times on c goroutines and records each call's latency.
+func measure(n, c int, fn func(i int) error) *result {
+	r := &result{}
+	var mu sync.Mutex
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < c; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := fn(i); err != nil {
+					r.errors.Add(1)
+					continue
+				}
+				l := time.Since(t0)
+				mu.Lock()
+				r.latencies = append(r.latencies, l)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	r.took = time.Since(start)
+	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+	return r
+}
+
+func waitSucceeded(ctx context.Context, st *store.Store, want int, limit time.Duration) (int, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		evs, err := st.ListEvents(ctx, store.EventFilter{Type: "payment.succeeded", Status: store.StatusSucceeded, Limit: want + 1})
+		if err == nil && len(evs) >= want {
+			return len(evs), nil
+		}
+		if time.Now().After(deadline) {
+			return len(evs), fmt.Errorf("only %d of %d payment events succeeded within %s", len(evs), want, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type devProc struct {
+	cmd   *exec.Cmd
+	url   string
+	state struct {
+		DatabaseURL     string `json:"database_url"`
+		TemporalAddress string `json:"temporal_address"`
+	}
+	peak atomic.Int64
+	quit chan struct{}
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startDev(ctx context.Context, binary, dir string, stderr io.Writer) (*devProc, error) {
+	httpPort := freePort()
+	d := &devProc{url: "http://127.0.0.1:" + strconv.Itoa(httpPort), quit: make(chan struct{})}
+	d.cmd = exec.CommandContext(ctx, binary, "dev", "--data-dir", filepath.Join(dir, "data"),
+		"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--temporal-port", strconv.Itoa(freePort()),
+		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error")
+	logf, err := os.Create(filepath.Join(dir, "webhookd.log"))
+	if err != nil {
+		return nil, err
+	}
+	d.cmd.Stdout, d.cmd.Stderr = io.Discard, logf
+	d.cmd.Cancel = func() error { return d.cmd.Process.Signal(syscall.SIGTERM) }
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s (run `make build` first): %w", binary, err)
+	}
+	go d.sampleRSS()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(d.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			d.stop()
+			return nil, errors.New("webhookd dev not ready within 90s; see " + logf.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "data", "dev-state.json"))
+	if err != nil {
+		d.stop()
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &d.state); err != nil {
+		d.stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+// sampleRSS tracks VmHWM, the process's peak resident set, from /proc.
+func (d *devProc) sampleRSS() {
+	for {
+		if kb, err := readHWM(d.cmd.Process.Pid); err == nil {
+			d.peak.Store(kb)
+		}
+		select {
+		case <-d.quit:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (d *devProc) peakRSS() (int64, error) {
+	if kb, err := readHWM(d.cmd.Process.Pid); err == nil {
+		return kb, nil
+	}
+	if v := d.peak.Load(); v > 0 {
+		return v, nil
+	}
+	return 0, errors.New("no RSS sample")
+}
+
+func readHWM(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
+
+func (d *devProc) stop() {
+	close(d.quit)
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = d.cmd.Process.Kill()
+	}
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}

@@ -2,7 +2,7 @@
 GO ?= go
 DATA_DIR ?= .data
 
-.PHONY: dev test build lint fuzz bench compose-config clean
+.PHONY: dev test build lint fuzz bench drills compose-config clean
 
 ## dev: run everything on this machine (embedded Temporal + UI, managed PostgreSQL, worker, ingress)
 dev: build
@@ -20,6 +20,10 @@ build:
 bench: build
 	$(GO) run ./cmd/bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/signature
+
+## drills: fault drills against real parts (worker killed, Temporal and PostgreSQL stopped, SMTP down, duplicate storm)
+drills: build
+	$(GO) test -tags drills -count=1 -timeout 30m -run Drill -v ./cmd/webhookd 2>&1 | grep -E '^(=== RUN|--- |\S+ \S+: |PASS|FAIL|ok)'
 
 ## lint: vet, gofmt, staticcheck (pinned in go.mod as a tool)
 lint:

@@ -1,0 +1,433 @@
+//go:build drills
+
+// Fault drills: `make drills` (go test -tags drills -run Drill -v ./cmd/webhookd).
+// Each drill prints its figures as `drill_name metric: value` lines.
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
+	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/migrations"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+// harness is a stack whose parts a drill can stop and start: PostgreSQL,
+// Temporal, the worker (in process or as a real `webhookd worker`).
+type harness struct {
+	t        *testing.T
+	dir      string
+	pg       *postgres.Cluster
+	pgPort   int
+	dbURL    string
+	temporal *devstack.Temporal
+	topts    devstack.TemporalOptions
+	st       *store.Store
+	c        client.Client
+	smtp     *smtptest.Server
+	slack    *slackStandIn
+	settings settings
+	ingress  *httptest.Server
+	disp     *dispatch.Dispatcher
+	dodo     *config.Provider
+	logger   *slog.Logger
+	stopDisp context.CancelFunc
+}
+
+func newHarness(t *testing.T, attempts int64) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{t: t, dir: devstack.TempDir(t), smtp: smtptest.Start(t), slack: newSlack(t),
+		logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	h.pgPort = freePort(t)
+	h.startPostgres()
+	t.Cleanup(func() { h.pg.Close() })
+	h.dbURL = h.pg.DatabaseURL()
+	var err error
+	if h.st, err = store.Open(ctx, h.dbURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.st.Close() })
+	if err := migrations.Up(ctx, h.st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
+		t.Fatal(err)
+	}
+	h.topts = devstack.TemporalOptions{DatabaseFile: filepath.Join(h.dir, "temporal.sqlite"), Port: freePort(t), UIPort: -1,
+		SearchAttributes: workflows.SearchAttributeNames()}
+	h.startTemporal()
+	t.Cleanup(func() { h.temporal.Stop() })
+	h.settings = settings{TemporalAddress: h.temporal.Address(), TemporalNamespace: "default", TemporalUIURL: "http://127.0.0.1:8233",
+		SMTPURL: h.smtp.URL(), SlackWebhookURL: h.slack.URL, EmailFrom: "drills <d@example.com>",
+		RetryAttempts: attempts, RetryInitial: 100 * time.Millisecond, BodyLimit: 1 << 20, DataDir: h.dir}
+	if h.c, err = dialTemporal(&h.settings, h.logger, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.c.Close)
+	providers, err := config.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_ZHJpbGxzLXNlY3JldA=="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.dodo = providers["dodo"]
+	h.disp = &dispatch.Dispatcher{Client: h.c, Providers: providers, Retry: h.settings.retry(), Logger: h.logger}
+	handler, err := newIngress(&h.settings, providers, h.st, h.disp, newRegistry(), h.logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ingress = httptest.NewServer(handler)
+	t.Cleanup(h.ingress.Close)
+	dctx, cancel := context.WithCancel(ctx)
+	h.stopDisp = cancel
+	t.Cleanup(cancel)
+	go h.disp.Run(dctx, h.st, 500*time.Millisecond, 2*time.Second)
+	return h
+}
+
+func (h *harness) startPostgres() {
+	var err error
+	h.pg, err = postgres.Start(context.Background(), postgres.Options{Dir: filepath.Join(h.dir, "postgres"), Port: h.pgPort})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) startTemporal() {
+	var err error
+	if h.temporal, err = devstack.StartTemporal(context.Background(), h.topts); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// inProcessWorker starts a worker in this process; the returned func stops it.
+func (h *harness) inProcessWorker() func() {
+	w, _, err := newWorker(h.c, h.st, &h.settings, h.logger)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	return w.Stop
+}
+
+// processWorker runs `webhookd worker` from the built binary.
+func (h *harness) processWorker() *exec.Cmd {
+	bin := os.Getenv("WEBHOOKD_BIN")
+	if bin == "" {
+		bin = "../../bin/webhookd"
+	}
+	cmd := exec.Command(bin, "worker", "--http", "127.0.0.1:"+strconv.Itoa(freePort(h.t)), "--log-level", "error")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+h.dbURL, "TEMPORAL_ADDRESS="+h.temporal.Address(),
+		"SMTP_URL="+h.smtp.URL(), "SLACK_WEBHOOK_URL="+h.slack.URL, "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("start %s (run `make build` first): %v", bin, err)
+	}
+	return cmd
+}
+
+// deliver posts one payment.succeeded event as a provider would: it retries
+// on 503 and connection errors until a 2xx, and reports the statuses seen.
+func (h *harness) deliver(id string, codes *sync.Map) error {
+	data := fmt.Sprintf(`{"userId":%q,"paymentId":"pay_%s","amount":1234,"currency":"usd"}`, demoUserID, id)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		hdr, body, _ := h.dodo.BuildEnvelope(id, "payment.succeeded", time.Now(), []byte(data))
+		signer, _ := h.dodo.Signer()
+		for k, v := range signer.Sign(id, time.Now(), body) {
+			hdr[k] = v
+		}
+		req, _ := http.NewRequest(http.MethodPost, h.ingress.URL+"/webhooks/dodo", bytes.NewReader(body))
+		req.Header = hdr
+		resp, err := http.DefaultClient.Do(req)
+		code := 0
+		if err == nil {
+			code = resp.StatusCode
+			if code == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				h.t.Errorf("503 without Retry-After")
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if codes != nil {
+			n, _ := codes.LoadOrStore(code, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		}
+		if code >= 200 && code < 300 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("event %s: no 2xx within 2 minutes (last %d, %v)", id, code, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// load delivers n events on 16 goroutines; during runs while they flow.
+func (h *harness) load(prefix string, n int, codes *sync.Map, during func()) time.Duration {
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				if err := h.deliver(fmt.Sprintf("%s_%d", prefix, i), codes); err != nil {
+					h.t.Error(err)
+				}
+			}
+		}()
+	}
+	if during != nil {
+		during()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// waitAll waits until n events of the prefix reached a final status.
+func (h *harness) waitAll(prefix string, n int, limit time.Duration) map[string]int {
+	deadline := time.Now().Add(limit)
+	for {
+		evs, err := h.st.ListEvents(context.Background(), store.EventFilter{Since: time.Now().Add(-time.Hour), Limit: 100000})
+		counts := map[string]int{}
+		for _, ev := range evs {
+			if strings.HasPrefix(ev.EventID, prefix+"_") {
+				counts[ev.Status]++
+			}
+		}
+		if err == nil && counts[store.StatusSucceeded]+counts[store.StatusFailed] >= n {
+			return counts
+		}
+		if time.Now().After(deadline) {
+			h.t.Errorf("%s: not all final within %s: %v", prefix, limit, counts)
+			return counts
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// emails counts accepted messages and distinct Message-IDs for the prefix.
+func (h *harness) emails(prefix string) (total, distinct int) {
+	ids := map[string]bool{}
+	for _, m := range h.smtp.Messages() {
+		if !bytes.Contains(m.Data, []byte("pay_"+prefix+"_")) {
+			continue
+		}
+		total++
+		for _, line := range strings.Split(string(m.Data), "\n") {
+			if strings.HasPrefix(strings.ToLower(line), "message-id:") {
+				ids[strings.TrimSpace(line[len("message-id:"):])] = true
+			}
+		}
+	}
+	return total, len(ids)
+}
+
+func figure(drill, name string, v any) { fmt.Printf("%s %s: %v\n", drill, name, v) }
+
+func codesString(codes *sync.Map) string {
+	var parts []string
+	codes.Range(func(k, v any) bool {
+		parts = append(parts, fmt.Sprintf("%v=%d", k, v.(*atomic.Int64).Load()))
+		return true
+	})
+	return strings.Join(parts, " ")
+}
+
+func TestDrillDuplicateStorm(t *testing.T) {
+	h := newHarness(t, 5)
+	defer h.inProcessWorker()()
+	var codes sync.Map
+	start := time.Now()
+	var wg sync.WaitGroup
+	for e := 0; e < 20; e++ {
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := h.deliver(fmt.Sprintf("storm_%d", e), &codes); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	counts := h.waitAll("storm", 20, 2*time.Minute)
+	total, distinct := h.emails("storm")
+	var payments int
+	ps, _ := h.st.Payments(context.Background(), demoUserID)
+	for _, p := range ps {
+		if strings.HasPrefix(p.ID, "pay_storm_") {
+			payments++
+		}
+	}
+	runs := listRuns(t, h.c, `WebhookProvider = "dodo"`, 20)
+	figure("duplicate_storm", "requests", 1000)
+	figure("duplicate_storm", "answers", codesString(&codes))
+	figure("duplicate_storm", "seconds", time.Since(start).Round(time.Millisecond))
+	figure("duplicate_storm", "workflows", runs)
+	figure("duplicate_storm", "succeeded", counts[store.StatusSucceeded])
+	figure("duplicate_storm", "payment_rows", payments)
+	figure("duplicate_storm", "emails", total)
+	if runs != 20 || counts[store.StatusSucceeded] != 20 || payments != 20 || total != 20 || distinct != 20 {
+		t.Errorf("want 20 workflows, events, payments and emails")
+	}
+}
+
+func TestDrillWorkerKilledMidLoad(t *testing.T) {
+	h := newHarness(t, 5)
+	w := h.processWorker()
+	const n = 500
+	took := h.load("kill", n, nil, func() {
+		for {
+			evs, _ := h.st.ListEvents(context.Background(), store.EventFilter{Status: store.StatusSucceeded, Limit: 1000})
+			if len(evs) >= 100 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = w.Process.Signal(syscall.SIGKILL)
+		_ = w.Wait()
+		figure("worker_killed", "killed_after_succeeded", ">=100")
+		time.Sleep(2 * time.Second)
+		w = h.processWorker()
+	})
+	defer func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() }()
+	counts := h.waitAll("kill", n, 4*time.Minute)
+	total, distinct := h.emails("kill")
+	figure("worker_killed", "events", n)
+	figure("worker_killed", "ingress_seconds", took.Round(time.Millisecond))
+	figure("worker_killed", "succeeded", counts[store.StatusSucceeded])
+	figure("worker_killed", "failed", counts[store.StatusFailed])
+	figure("worker_killed", "emails", total)
+	figure("worker_killed", "distinct_message_ids", distinct)
+	if counts[store.StatusSucceeded] != n {
+		t.Errorf("succeeded = %d, want %d", counts[store.StatusSucceeded], n)
+	}
+	if distinct != n {
+		t.Errorf("distinct emails = %d, want %d", distinct, n)
+	}
+	if total != distinct {
+		t.Logf("%d messages resent with the same Message-ID (crash between SMTP accept and marking sent)", total-distinct)
+	}
+}
+
+func TestDrillTemporalStopped(t *testing.T) {
+	h := newHarness(t, 5)
+	defer h.inProcessWorker()()
+	var codes sync.Map
+	const n = 300
+	h.load("tdown", n, &codes, func() {
+		time.Sleep(time.Second)
+		h.temporal.Stop()
+		figure("temporal_stopped", "down_seconds", 10)
+		time.Sleep(10 * time.Second)
+		h.startTemporal()
+	})
+	counts := h.waitAll("tdown", n, 3*time.Minute)
+	figure("temporal_stopped", "events", n)
+	figure("temporal_stopped", "answers", codesString(&codes))
+	figure("temporal_stopped", "succeeded", counts[store.StatusSucceeded])
+	if v, ok := codes.Load(http.StatusAccepted); !ok || v.(*atomic.Int64).Load() == 0 {
+		t.Error("no 202 while Temporal was down")
+	}
+	if counts[store.StatusSucceeded] != n {
+		t.Errorf("succeeded = %d, want %d", counts[store.StatusSucceeded], n)
+	}
+}
+
+func TestDrillPostgresStopped(t *testing.T) {
+	// Activities must outlast the outage: 8 attempts from 100 ms span ~25 s.
+	h := newHarness(t, 8)
+	defer h.inProcessWorker()()
+	var codes sync.Map
+	const n = 300
+	h.load("pgdown", n, &codes, func() {
+		time.Sleep(time.Second)
+		h.pg.Close()
+		time.Sleep(10 * time.Second)
+		h.startPostgres()
+	})
+	counts := h.waitAll("pgdown", n, 4*time.Minute)
+	total, distinct := h.emails("pgdown")
+	figure("postgres_stopped", "events", n)
+	figure("postgres_stopped", "answers", codesString(&codes))
+	figure("postgres_stopped", "succeeded", counts[store.StatusSucceeded])
+	figure("postgres_stopped", "emails", total)
+	if v, ok := codes.Load(http.StatusServiceUnavailable); !ok || v.(*atomic.Int64).Load() == 0 {
+		t.Error("no 503 while PostgreSQL was down")
+	}
+	if counts[store.StatusSucceeded] != n || distinct != n {
+		t.Errorf("succeeded %d, distinct emails %d; want %d each", counts[store.StatusSucceeded], distinct, n)
+	}
+}
+
+func TestDrillSMTPDown(t *testing.T) {
+	h := newHarness(t, 3)
+	defer h.inProcessWorker()()
+	h.smtp.SetDown(true)
+	const n = 20
+	h.load("smtpdown", n, nil, nil)
+	counts := h.waitAll("smtpdown", n, 2*time.Minute)
+	time.Sleep(time.Second)
+	alerts := 0
+	perEvent := map[string]int{}
+	for _, p := range h.slack.posts() {
+		for i := 1; i <= n; i++ {
+			if strings.Contains(p, fmt.Sprintf("smtpdown_%d`", i)) {
+				perEvent[strconv.Itoa(i)]++
+				alerts++
+			}
+		}
+	}
+	h.smtp.SetDown(false)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"events", "replay", "--status", "failed", "--since", "1h",
+		"--database-url", h.dbURL, "--temporal-address", h.temporal.Address()}, func(string) string { return "" }, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, out.String())
+	}
+	after := h.waitAll("smtpdown", n, 2*time.Minute)
+	total, _ := h.emails("smtpdown")
+	figure("smtp_down", "events", n)
+	figure("smtp_down", "failed", counts[store.StatusFailed])
+	figure("smtp_down", "alerts", alerts)
+	figure("smtp_down", "succeeded_after_replay", after[store.StatusSucceeded])
+	figure("smtp_down", "emails_after_replay", total)
+	if counts[store.StatusFailed] != n || alerts != n || len(perEvent) != n {
+		t.Errorf("failed %d, alerts %d over %d events; want %d each", counts[store.StatusFailed], alerts, len(perEvent), n)
+	}
+	if after[store.StatusSucceeded] != n || total != n {
+		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[store.StatusSucceeded], total, n)
+	}
+}

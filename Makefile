@@ -23,7 +23,9 @@ bench: build
 
 ## drills: fault drills against real parts (worker killed, Temporal and PostgreSQL stopped, SMTP down, duplicate storm)
 drills: build
-	$(GO) test -tags drills -count=1 -timeout 30m -run Drill -v ./cmd/webhookd 2>&1 | grep -E '^(=== RUN|--- |\S+ \S+: |PASS|FAIL|ok)'
+	@$(GO) test -tags drills -count=1 -timeout 30m -run Drill -v ./cmd/webhookd > bin/drills.log 2>&1; rc=$$?; \
+	  grep -E '^(=== RUN|--- |[a-z_]+ [a-z_]+: |PASS|FAIL|ok)|_test.go:' bin/drills.log; \
+	  echo "full log: bin/drills.log"; exit $$rc
 
 ## lint: vet, gofmt, staticcheck (pinned in go.mod as a tool)
 lint:

@@ -206,6 +206,11 @@ func (t *Temporal) newServer(sqlConf *config.SQL) (temporalserver.Server, error)
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+		// One host: a single task-queue partition lets every task match a
+		// waiting poller at once instead of landing in another partition's
+		// backlog (see docs/performance.md for the measured effect).
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporalserver.NewServer(
 		temporalserver.WithConfig(conf),

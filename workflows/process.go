@@ -101,8 +101,14 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		data: in.Data,
 	}
 	bctx := workflow.WithActivityOptions(ctx, bookkeeping)
+	// The status write is one short UPDATE: a local activity runs it inside
+	// the workflow task, saving the schedule/start/complete round trips.
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         bookkeeping.RetryPolicy,
+	})
 	setStatus := func(status, lastErr string) error {
-		return workflow.ExecuteActivity(bctx, a.SetEventStatus, activities.SetEventStatusInput{
+		return workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
 			Provider: in.Provider, EventID: in.EventID, Status: status,
 			RunID: info.WorkflowExecution.RunID, LastError: lastErr,
 		}).Get(ctx, nil)

@@ -31,6 +31,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/temporaltest"
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/store"
@@ -50,6 +51,7 @@ type options struct {
 	concurrency int
 	payload     int
 	keep        bool
+	store       string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent requests or starts")
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
+	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,13 +76,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	_ = os.Chmod(dir, 0o755) // the managed PostgreSQL runs as "postgres" when we are root
 
-	d, err := startDev(ctx, o.binary, dir, stderr)
+	d, err := startDev(ctx, o.binary, dir, o.store)
 	if err != nil {
 		return err
 	}
 	defer d.stop()
-	fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, %d CPUs\n",
-		o.events, o.concurrency, o.payload, numCPU())
+	fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, temporal on %s, %d CPUs\n",
+		o.events, o.concurrency, o.payload, o.store, numCPU())
 
 	c, err := client.Dial(client.Options{HostPort: d.state.TemporalAddress, Namespace: "default",
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
@@ -160,6 +163,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	rss, rssErr := d.peakRSS()
+	d.stop()
+
+	// 5. Stock temporaltest (in-memory SQLite, default config), same noop
+	// workflow, same count and concurrency, with webhookd stopped.
+	stock := stockNoop(ctx, o)
+
 	pr := func(name string, v float64, unit string) { fmt.Fprintf(stdout, "%s: %.2f%s\n", name, v, unit) }
 	pr("raw_start_per_s", raw.rate(), "")
 	pr("raw_start_p50_ms", raw.pct(50), "")
@@ -174,10 +184,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pr("e2e_vs_noop", float64(done)/e2eDur.Seconds()/noop.rate(), "")
 	pr("ack_p99_vs_raw_p99", ing.pct(99)/raw.pct(99), "")
 	pr("errors", float64(raw.errors.Load()+ing.errors.Load()+noop.errors.Load()+e2eIngress.errors.Load()), "")
-	if rss, err := d.peakRSS(); err == nil {
+	pr("stock_temporaltest_noop_complete_per_s", stock.rate(), "")
+	pr("noop_vs_stock", noop.rate()/stock.rate(), "")
+	if rssErr == nil {
 		pr("webhookd_peak_rss_mib", float64(rss)/1024, "")
 	}
 	return nil
+}
+
+func stockNoop(ctx context.Context, o options) *result {
+	ts := temporaltest.NewServer()
+	defer ts.Stop()
+	c := ts.GetDefaultClient()
+	ts.NewWorker("bench-noop", func(r worker.Registry) {
+		r.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
+	})
+	return measure(o.events, o.concurrency, func(i int) error {
+		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("stock_%d", i), TaskQueue: "bench-noop"}, "Noop")
+		if err != nil {
+			return err
+		}
+		return r.Get(ctx, nil)
+	})
 }
 
 func paymentData(size int, id string) json.RawMessage {
@@ -274,12 +302,12 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startDev(ctx context.Context, binary, dir string, stderr io.Writer) (*devProc, error) {
+func startDev(ctx context.Context, binary, dir, temporalStore string) (*devProc, error) {
 	httpPort := freePort()
 	d := &devProc{url: "http://127.0.0.1:" + strconv.Itoa(httpPort), quit: make(chan struct{})}
 	d.cmd = exec.CommandContext(ctx, binary, "dev", "--data-dir", filepath.Join(dir, "data"),
 		"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--temporal-port", strconv.Itoa(freePort()),
-		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error")
+		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error", "--temporal-store", temporalStore)
 	logf, err := os.Create(filepath.Join(dir, "webhookd.log"))
 	if err != nil {
 		return nil, err
@@ -357,6 +385,14 @@ func readHWM(pid int) (int64, error) {
 }
 
 func (d *devProc) stop() {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	select {
+	case <-d.quit:
+		return
+	default:
+	}
 	close(d.quit)
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})

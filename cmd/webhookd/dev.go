@@ -30,6 +30,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs, b := newFlags("dev", groups, &s, getenv, stderr)
 	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend gRPC port")
 	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port")
+	temporalStore := fs.String("temporal-store", firstNonEmpty(getenv("WEBHOOKD_TEMPORAL_STORE"), "sqlite"),
+		"where the embedded Temporal persists: sqlite (a file in the data dir) or postgres (databases in the dev PostgreSQL) (env WEBHOOKD_TEMPORAL_STORE)")
 	if err := b.parse(args, &s, groups); err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	start := time.Now()
 	stack, err := devstack.Start(ctx, devstack.Options{
 		DataDir: s.DataDir, TemporalPort: *temporalPort, UIPort: *uiPort,
-		DatabaseURL: s.DatabaseURL, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
+		DatabaseURL: s.DatabaseURL, TemporalStore: *temporalStore, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
 	})
 	if err != nil {
 		return err

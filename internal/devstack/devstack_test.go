@@ -167,3 +167,23 @@ func portOf(t *testing.T, addr string) int {
 	}
 	return port
 }
+
+func TestTemporalOnPostgres(t *testing.T) {
+	opts := devstack.Options{DataDir: devstack.TempDir(t), UIPort: -1, TemporalStore: "postgres",
+		SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
+	for round := 0; round < 2; round++ { // the second start finds the schema in place
+		s, err := devstack.Start(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Temporal.Dial(context.Background())
+		if err != nil {
+			s.Stop()
+			t.Fatal(err)
+		}
+		runEcho(t, c, fmt.Sprintf("pg-%d", round))
+		countVisible(t, c, `WebhookProvider = "x"`, round+1)
+		c.Close()
+		s.Stop()
+	}
+}

@@ -21,6 +21,9 @@ type Options struct {
 	UIPort       int
 	// DatabaseURL, when set, is used as is and no PostgreSQL is started.
 	DatabaseURL string
+	// TemporalStore is "sqlite" (default: a file in DataDir) or "postgres"
+	// (Temporal's own databases in the stack's PostgreSQL server).
+	TemporalStore string
 	// SearchAttributes are registered on the Temporal namespace.
 	SearchAttributes []string
 	Logger           *slog.Logger
@@ -54,13 +57,23 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		s.DatabaseURL = s.Postgres.DatabaseURL()
 	}
-	s.Temporal, err = StartTemporal(ctx, TemporalOptions{
+	topts := TemporalOptions{
 		DatabaseFile:     filepath.Join(dir, "temporal.sqlite"),
 		Port:             opts.TemporalPort,
 		UIPort:           opts.UIPort,
 		SearchAttributes: opts.SearchAttributes,
 		Logger:           opts.Logger,
-	})
+	}
+	switch {
+	case opts.TemporalStore == "" || opts.TemporalStore == "sqlite":
+	case isPostgresStore(opts.TemporalStore):
+		topts.PostgresURL = s.DatabaseURL
+		topts.CreateDatabase = func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }
+	default:
+		s.Stop()
+		return nil, fmt.Errorf("--temporal-store %q: want sqlite or postgres", opts.TemporalStore)
+	}
+	s.Temporal, err = StartTemporal(ctx, topts)
 	if err != nil {
 		s.Stop()
 		return nil, err

@@ -58,6 +58,11 @@ type TemporalOptions struct {
 	SearchAttributes []string
 	// Logger receives the server's warnings and errors.
 	Logger *slog.Logger
+	// PostgresURL, when set, makes Temporal persist to that PostgreSQL
+	// server (databases temporal and temporal_visibility, created with
+	// CreateDatabase) instead of the SQLite file.
+	PostgresURL    string
+	CreateDatabase func(name string) error
 }
 
 // Temporal is a running embedded Temporal server and, optionally, its UI.
@@ -93,32 +98,44 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	}
 	t := &Temporal{opts: opts, address: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))}
 
-	sqlConf := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: opts.DatabaseFile,
-		// WAL lets readers run beside the one writer; synchronous=normal
-		// fsyncs at checkpoints only: a power cut can lose the last
-		// transactions of a dev box, never corrupt it.
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
-	}
-	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
-			return nil, fmt.Errorf("devstack: %w", err)
+	var stores map[string]config.DataStore
+	if opts.PostgresURL != "" {
+		def, vis, err := postgresStores(opts.PostgresURL, opts.CreateDatabase, newServerLogger(opts.Logger))
+		if err != nil {
+			return nil, err
 		}
-		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-			return nil, fmt.Errorf("devstack: temporal sqlite schema: %w", err)
+		stores = map[string]config.DataStore{"default": {SQL: def}, "visibility": {SQL: vis}}
+	} else {
+		sqlConf := &config.SQL{
+			PluginName:   sqliteplugin.PluginName,
+			DatabaseName: opts.DatabaseFile,
+			// WAL lets readers run beside the one writer; synchronous=normal
+			// fsyncs at checkpoints only: a power cut can lose the last
+			// transactions of a dev box, never corrupt it.
+			ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
 		}
+		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+				return nil, fmt.Errorf("devstack: %w", err)
+			}
+			if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+				return nil, fmt.Errorf("devstack: temporal sqlite schema: %w", err)
+			}
+		}
+		stores = map[string]config.DataStore{"default": {SQL: sqlConf}}
 	}
+	// The helper is SQLite's but writes through any SQL plugin; it does
+	// nothing when the namespace exists.
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: namespace config: %w", err)
 	}
 	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
-	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
+	if err := sqliteschema.CreateNamespaces(stores["default"].SQL, ns); err != nil {
 		return nil, fmt.Errorf("devstack: create namespace: %w", err)
 	}
 
-	srv, err := t.newServer(sqlConf)
+	srv, err := t.newServer(stores)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +156,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	return t, nil
 }
 
-func (t *Temporal) newServer(sqlConf *config.SQL) (temporalserver.Server, error) {
+func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver.Server, error) {
 	svc := func(port int) (config.Service, error) {
 		if port == 0 {
 			var err error
@@ -173,9 +190,13 @@ func (t *Temporal) newServer(sqlConf *config.SQL) (temporalserver.Server, error)
 
 	conf := &config.Config{}
 	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
+	visibility := "visibility"
+	if _, ok := stores[visibility]; !ok {
+		visibility = "default"
+	}
 	conf.Persistence = config.Persistence{
-		DefaultStore: "sqlite", VisibilityStore: "sqlite", NumHistoryShards: 1,
-		DataStores: map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
+		DefaultStore: "default", VisibilityStore: visibility, NumHistoryShards: 1,
+		DataStores: stores,
 	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10, MasterClusterName: clusterName, CurrentClusterName: clusterName,

@@ -221,22 +221,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 }
 
 func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
-	db, err := sql.Open("postgres", c.URL("postgres"))
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	defer db.Close()
-	var exists bool
-	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return fmt.Errorf("postgres: look up database %s: %w", name, err)
-	}
-	if exists {
-		return nil
-	}
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
-		return fmt.Errorf("postgres: create database %s: %w", name, err)
-	}
-	return nil
+	return CreateDatabaseAt(ctx, c.URL("postgres"), name)
 }
 
 func initdb(ctx context.Context, bin, dir string, cred *syscall.Credential) error {
@@ -308,4 +293,30 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// CreateDatabaseAt creates database name on the server of url unless it
+// exists (the URL's user needs CREATEDB).
+func CreateDatabaseAt(ctx context.Context, rawURL, name string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	u.Path = "/postgres"
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("postgres: look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+		return fmt.Errorf("postgres: create database %s: %w", name, err)
+	}
+	return nil
 }

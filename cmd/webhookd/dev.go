@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -64,39 +63,24 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 
-	st, err := openStore(ctx, &s)
+	be, err := openBackends(ctx, &s, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := migrations.Up(ctx, st.DB()); err != nil {
+	defer be.Close()
+	if err := migrations.Up(ctx, be.st.DB()); err != nil {
 		return err
 	}
-	if err := st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
+	if err := be.st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
 		return err
 	}
-
-	reg := newRegistry()
-	c, err := dialTemporal(&s, logger, reg)
+	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Retry: s.retry(), Logger: logger}
+	stop, dests, err := startWorker(ctx, be, &s, d, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	w, dests, err := newWorker(c, st, &s, logger)
-	if err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	defer w.Stop()
-
-	d := &dispatch.Dispatcher{Client: c, Providers: providers, Retry: s.retry(), Logger: logger}
-	dctx, stopDispatch := context.WithCancel(ctx)
-	defer stopDispatch()
-	go d.Run(dctx, st, 2*time.Second, s.DispatchAfter)
-
-	h, err := newIngress(&s, providers, st, d, reg, logger)
+	defer stop()
+	h, err := newIngress(&s, providers, be.st, d, be.reg, logger)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"time"
 
 	"github.com/webhookd/webhookd/internal/dispatch"
 )
@@ -29,19 +28,13 @@ func runIngress(ctx context.Context, args []string, getenv func(string) string, 
 	if len(providers) == 0 {
 		return fmt.Errorf("--config / WEBHOOKD_CONFIG: no providers configured")
 	}
-	st, err := openStore(ctx, &s)
+	be, err := openBackends(ctx, &s, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	reg := newRegistry()
-	c, err := dialTemporal(&s, logger, reg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	d := &dispatch.Dispatcher{Client: c, Providers: providers, Logger: logger}
-	h, err := newIngress(&s, providers, st, d, reg, logger)
+	defer be.Close()
+	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Logger: logger}
+	h, err := newIngress(&s, providers, be.st, d, be.reg, logger)
 	if err != nil {
 		return err
 	}
@@ -68,32 +61,19 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, &s)
+	be, err := openBackends(ctx, &s, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	reg := newRegistry()
-	c, err := dialTemporal(&s, logger, reg)
+	defer be.Close()
+	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Retry: s.retry(), Logger: logger}
+	stop, dests, err := startWorker(ctx, be, &s, d, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	w, dests, err := newWorker(c, st, &s, logger)
-	if err != nil {
-		return err
-	}
-	if err := waitTemporal(ctx, c, logger); err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	defer w.Stop()
-	d := &dispatch.Dispatcher{Client: c, Providers: providers, Retry: s.retry(), Logger: logger}
-	go d.Run(ctx, st, 2*time.Second, s.DispatchAfter)
+	defer stop()
 	logger.Info("worker started", "task_queue", "webhooks", "outputs", dests)
-	h, err := newIngress(&s, nil, st, d, reg, logger)
+	h, err := newIngress(&s, nil, be.st, d, be.reg, logger)
 	if err != nil {
 		return err
 	}

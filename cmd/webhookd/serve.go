@@ -167,3 +167,47 @@ func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) err
 		delay = min(2*delay, 5*time.Second)
 	}
 }
+
+// backends are the connections every serving command opens.
+type backends struct {
+	st  *store.Store
+	reg *prometheus.Registry
+	c   client.Client
+}
+
+func openBackends(ctx context.Context, s *settings, logger *slog.Logger) (*backends, error) {
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	reg := newRegistry()
+	c, err := dialTemporal(s, logger, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &backends{st: st, reg: reg, c: c}, nil
+}
+
+func (b *backends) Close() {
+	b.c.Close()
+	b.st.Close()
+}
+
+// startWorker starts the worker once Temporal answers, and the dispatcher
+// beside it. The returned func stops both.
+func startWorker(ctx context.Context, b *backends, s *settings, d *dispatch.Dispatcher, logger *slog.Logger) (func(), []string, error) {
+	w, dests, err := newWorker(b.c, b.st, s, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := waitTemporal(ctx, b.c, logger); err != nil {
+		return nil, nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, nil, fmt.Errorf("worker: %w", err)
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	go d.Run(dctx, b.st, 2*time.Second, s.DispatchAfter)
+	return func() { cancel(); w.Stop() }, dests, nil
+}

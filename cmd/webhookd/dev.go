@@ -94,9 +94,9 @@ func printBanner(w io.Writer, s *settings, stack *devstack.Stack, providers map[
 	if strings.HasPrefix(host, "[::]:") || strings.HasPrefix(host, "0.0.0.0:") {
 		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
 	}
-	pg := "managed PostgreSQL in " + filepath.Join(stack.DataDir, "postgres")
-	if stack.Postgres == nil {
-		pg = "DATABASE_URL " + redactURL(stack.DatabaseURL)
+	pg := "DATABASE_URL " + redactURL(stack.DatabaseURL)
+	if stack.Postgres != nil {
+		pg = "managed PostgreSQL in " + stack.Postgres.Dir()
 	}
 	fprintf(w, "\nwebhookd dev is up (%s)\n\n", took.Round(100*time.Millisecond))
 	fprintf(w, "  ingress       http://%s/webhooks/{provider}   (/healthz /readyz /metrics)\n", host)

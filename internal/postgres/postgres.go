@@ -6,7 +6,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -96,6 +98,17 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if b := blocker(opts.Dir); cred != nil && b != "" {
+		// PostgreSQL runs as the postgres user, which cannot pass b.
+		opts.Dir = relocated(opts.Dir)
+		if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o755); err != nil {
+			return nil, fmt.Errorf("postgres: %s is private to root and %w", b, err)
+		}
+		_ = os.Chmod(filepath.Dir(filepath.Dir(opts.Dir)), 0o755)
+	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("postgres: create %s: %w", opts.Dir, err)
 	}
@@ -115,6 +128,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.LogFile), 0o755); err != nil {
+		return nil, fmt.Errorf("postgres: log dir: %w", err)
 	}
 	logf, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -154,6 +170,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	return c, nil
 }
+
+// Dir is where the cluster's files are (see Options.Dir; as root, a data
+// dir the postgres user cannot reach is relocated under /var/lib/webhookd-dev).
+func (c *Cluster) Dir() string { return c.opts.Dir }
 
 // Port is the TCP port the server listens on.
 func (c *Cluster) Port() int { return c.port }
@@ -253,36 +273,42 @@ func serverCredential() (*syscall.Credential, error) {
 	return nil, errors.New("postgres: running as root and no 'postgres' or 'nobody' user to run the server as")
 }
 
-// chown gives dir to the server's user and checks that user can reach it.
+// blocker returns the first ancestor of dir that other users cannot
+// search (so the postgres user cannot reach dir), or "".
+func blocker(dir string) string {
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil && st.Mode().Perm()&0o001 == 0 {
+			return p
+		}
+		if p == "/" || p == "." {
+			return ""
+		}
+	}
+}
+
+// relocated is where a cluster goes when root's data dir is out of the
+// postgres user's reach (under /root, say): a directory named after the
+// data dir, so every start finds the same cluster again.
+func relocated(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join("/var/lib/webhookd-dev", hex.EncodeToString(sum[:6]), "postgres")
+}
+
+// chown gives dir to the server's user.
 func chown(dir string, cred *syscall.Credential) error {
 	if cred == nil {
 		return nil
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	if err := filepath.Walk(abs, func(p string, _ os.FileInfo, err error) error {
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
 		return os.Lchown(p, int(cred.Uid), int(cred.Gid))
 	}); err != nil {
-		return fmt.Errorf("postgres: chown %s: %w", abs, err)
+		return fmt.Errorf("postgres: chown %s: %w", dir, err)
 	}
-	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("postgres: %w", err)
-		}
-		if st.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("postgres: %s is not searchable by the postgres user the server runs as (running as root); "+
-				"use a --data-dir outside it, chmod o+x %s, or set DATABASE_URL", p, p)
-		}
-		if p == "/" {
-			return nil
-		}
-	}
+	return nil
 }
 
 // FreePort asks the kernel for a free TCP port on 127.0.0.1.

@@ -1,0 +1,54 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	_ "github.com/lib/pq"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/webhookd/webhookd/internal/postgres"
+)
+
+// As root, a data dir the postgres user cannot reach is relocated, and the
+// next start with the same data dir finds the same cluster.
+func TestRootPrivateDataDirIsRelocated(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root relocates")
+	}
+	private, err := os.MkdirTemp("", "webhookd-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(private) // mode 0700: the postgres user cannot pass
+	dir := filepath.Join(private, "data", "postgres")
+	var where string
+	for round := 0; round < 2; round++ {
+		c, err := postgres.Start(context.Background(), postgres.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		where = c.Dir()
+		if !strings.HasPrefix(where, "/var/lib/webhookd-dev/") {
+			t.Errorf("cluster in %s, want it relocated under /var/lib/webhookd-dev", where)
+		}
+		db, err := sql.Open("postgres", c.DatabaseURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			_, err = db.Exec(`CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)`)
+		} else {
+			var v int
+			err = db.QueryRow(`SELECT v FROM kept`).Scan(&v)
+		}
+		db.Close()
+		c.Close()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	os.RemoveAll(filepath.Dir(where))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/log"
@@ -15,13 +16,21 @@ import (
 // warnings and errors: the embedded server's info lines drown a dev console.
 type serverLogger struct {
 	l *slog.Logger
+	// quiet drops warnings: set while the server stops, when its internal
+	// workers complain that the frontend they poll is gone.
+	quiet *atomic.Bool
 }
 
-func newServerLogger(l *slog.Logger) log.Logger {
-	return serverLogger{l: l.With(slog.String("component", "temporal-server"))}
+var _ log.Logger = serverLogger{}
+
+func newServerLogger(l *slog.Logger) serverLogger {
+	return serverLogger{l: l.With(slog.String("component", "temporal-server")), quiet: new(atomic.Bool)}
 }
 
 func (s serverLogger) log(level slog.Level, msg string, tags []tag.Tag) {
+	if level < slog.LevelError && s.quiet.Load() {
+		return
+	}
 	if !s.l.Enabled(context.Background(), level) {
 		return
 	}

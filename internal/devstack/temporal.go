@@ -68,6 +68,7 @@ type TemporalOptions struct {
 // Temporal is a running embedded Temporal server and, optionally, its UI.
 type Temporal struct {
 	opts    TemporalOptions
+	logger  serverLogger
 	address string
 	uiURL   string
 	server  temporalserver.Server
@@ -96,11 +97,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if err := portFree(opts.Port, "--temporal-port"); err != nil {
 		return nil, err
 	}
-	t := &Temporal{opts: opts, address: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))}
+	t := &Temporal{opts: opts, address: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), logger: newServerLogger(opts.Logger)}
 
 	var stores map[string]config.DataStore
 	if opts.PostgresURL != "" {
-		def, vis, err := postgresStores(opts.PostgresURL, opts.CreateDatabase, newServerLogger(opts.Logger))
+		def, vis, err := postgresStores(opts.PostgresURL, opts.CreateDatabase, t.logger)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +214,7 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = t.address
 
-	logger := newServerLogger(t.opts.Logger)
+	logger := t.logger
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: authorizer: %w", err)
@@ -373,6 +374,7 @@ func (t *Temporal) Stop() {
 		t.ui = nil
 	}
 	if t.server != nil {
+		t.logger.quiet.Store(true)
 		_ = t.server.Stop()
 		t.server = nil
 	}

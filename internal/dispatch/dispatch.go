@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -48,7 +49,34 @@ func (d *Dispatcher) Input(ev store.Event) workflows.ProcessWebhookInput {
 }
 
 // Start starts the event's run and returns its run ID, or ErrAlreadyStarted.
+//
+// A failed event marks itself failed just before its run closes, so a
+// replay or redelivery can arrive while that run is still open. When the
+// open run is the event's last recorded run, Start waits (within ctx) for
+// it to close and starts again, instead of mistaking it for a duplicate.
 func (d *Dispatcher) Start(ctx context.Context, ev store.Event) (string, error) {
+	runID, err := d.start(ctx, ev)
+	if !errors.Is(err, ErrAlreadyStarted) || !ev.RunID.Valid || ev.RunID.String == "" {
+		return runID, err
+	}
+	id := workflows.WorkflowID(ev.Provider, ev.EventID)
+	desc, derr := d.Client.DescribeWorkflowExecution(ctx, id, "")
+	if derr != nil {
+		return "", fmt.Errorf("dispatch: describe %s: %w", id, derr)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetExecution().GetRunId() != ev.RunID.String || info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return "", ErrAlreadyStarted // another run: a genuine duplicate
+	}
+	// The error is the old run's failure; only its closing matters.
+	_ = d.Client.GetWorkflow(ctx, id, ev.RunID.String).Get(ctx, nil)
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("dispatch: %s: the previous run has not closed yet: %w", id, ctx.Err())
+	}
+	return d.start(ctx, ev)
+}
+
+func (d *Dispatcher) start(ctx context.Context, ev store.Event) (string, error) {
 	run, err := d.Client.ExecuteWorkflow(ctx, workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType),
 		workflows.ProcessWebhook, d.Input(ev))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

@@ -103,9 +103,12 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	bctx := workflow.WithActivityOptions(ctx, bookkeeping)
 	// The status write is one short UPDATE: a local activity runs it inside
 	// the workflow task, saving the schedule/start/complete round trips.
+	// ScheduleToClose must be set: it defaults to StartToClose, which would
+	// give up on the status after 10 s of a database outage (a drill found it).
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         bookkeeping.RetryPolicy,
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            bookkeeping.RetryPolicy,
 	})
 	setStatus := func(status, lastErr string) error {
 		return workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{

@@ -248,3 +248,27 @@ func TestBadDataFailsWithoutActivities(t *testing.T) {
 		}
 	}
 }
+
+// The status write outlasts a database outage longer than its timeout.
+func TestStatusWriteOutlastsAnOutage(t *testing.T) {
+	r := &recorder{in: map[string]any{}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.ProcessWebhook)
+	env.RegisterActivity(&activities.Activities{})
+	failures := 0
+	env.OnActivity(a.SetEventStatus, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetEventStatusInput) error {
+		if failures < 8 { // 1+2+4+…+128 s of backoff: minutes of outage
+			failures++
+			return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		}
+		return r.note("SetEventStatus:"+in.Status, in)
+	})
+	env.ExecuteWorkflow(workflows.ProcessWebhook, input("customer.created", `{}`))
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow failed after %d status failures: %v", failures, err)
+	}
+	if strings.Join(r.calls, ",") != "SetEventStatus:ignored" {
+		t.Errorf("calls = %v", r.calls)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,9 +60,6 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	s.DatabaseURL = stack.DatabaseURL
 	s.TemporalAddress = stack.Temporal.Address()
 	s.TemporalUIURL = stack.Temporal.UIURL()
-	if err := writeDevState(&s); err != nil {
-		return err
-	}
 
 	be, err := openBackends(ctx, &s, logger)
 	if err != nil {
@@ -85,21 +83,31 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
-		printBanner(stdout, &s, stack, providers, addr, dests, time.Since(start))
+		ingressURL := "http://" + localHost(addr)
+		// Written once the ingress is bound, so a reader finds it serving.
+		if err := writeDevState(&s, ingressURL); err != nil {
+			logger.Warn("dev state not written", slog.String("error", err.Error()))
+		}
+		printBanner(stdout, stack, providers, ingressURL, dests, time.Since(start))
 	})
 }
 
-func printBanner(w io.Writer, s *settings, stack *devstack.Stack, providers map[string]*config.Provider, addr net.Addr, dests []string, took time.Duration) {
+// localHost turns a wildcard listen address into one a local client dials.
+func localHost(addr net.Addr) string {
 	host := addr.String()
 	if strings.HasPrefix(host, "[::]:") || strings.HasPrefix(host, "0.0.0.0:") {
 		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
 	}
+	return host
+}
+
+func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*config.Provider, ingressURL string, dests []string, took time.Duration) {
 	pg := "DATABASE_URL " + redactURL(stack.DatabaseURL)
 	if stack.Postgres != nil {
 		pg = "managed PostgreSQL in " + stack.Postgres.Dir()
 	}
 	fprintf(w, "\nwebhookd dev is up (%s)\n\n", took.Round(100*time.Millisecond))
-	fprintf(w, "  ingress       http://%s/webhooks/{provider}   (/healthz /readyz /metrics)\n", host)
+	fprintf(w, "  ingress       %s/webhooks/{provider}   (/healthz /readyz /metrics)\n", ingressURL)
 	fprintf(w, "  temporal ui   %s\n", stack.Temporal.UIURL())
 	fprintf(w, "  temporal      %s  namespace default, task queue %s\n", stack.Temporal.Address(), workflows.TaskQueue)
 	fprintf(w, "  postgres      %s\n", pg)
@@ -127,6 +135,7 @@ func printBanner(w io.Writer, s *settings, stack *devstack.Stack, providers map[
 // that `events` and `migrate` on the same machine find its database and
 // Temporal with no variables set.
 type devState struct {
+	IngressURL      string `json:"ingress_url"`
 	DatabaseURL     string `json:"database_url"`
 	TemporalAddress string `json:"temporal_address"`
 	TemporalUIURL   string `json:"temporal_ui_url"`
@@ -134,9 +143,19 @@ type devState struct {
 
 func devStateFile(dataDir string) string { return filepath.Join(dataDir, "dev-state.json") }
 
-func writeDevState(s *settings) error {
-	b, _ := json.MarshalIndent(devState{s.DatabaseURL, s.TemporalAddress, s.TemporalUIURL}, "", "  ")
+func writeDevState(s *settings, ingressURL string) error {
+	b, _ := json.MarshalIndent(devState{ingressURL, s.DatabaseURL, s.TemporalAddress, s.TemporalUIURL}, "", "  ")
 	return os.WriteFile(devStateFile(s.DataDir), b, 0o600)
+}
+
+// readDevState reads the state file of a dev stack in dataDir.
+func readDevState(dataDir string) (devState, bool) {
+	var st devState
+	raw, err := os.ReadFile(devStateFile(dataDir))
+	if err != nil || json.Unmarshal(raw, &st) != nil {
+		return devState{}, false
+	}
+	return st, true
 }
 
 // applyDevState fills what the environment and flags left unset from a
@@ -145,12 +164,8 @@ func applyDevState(s *settings, getenv func(string) string) {
 	if s.DatabaseURL != "" || s.DataDir == "" {
 		return
 	}
-	raw, err := os.ReadFile(devStateFile(s.DataDir))
-	if err != nil {
-		return
-	}
-	var st devState
-	if json.Unmarshal(raw, &st) != nil {
+	st, ok := readDevState(s.DataDir)
+	if !ok {
 		return
 	}
 	s.DatabaseURL = st.DatabaseURL

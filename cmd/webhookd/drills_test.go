@@ -140,7 +140,7 @@ func (h *harness) processWorker() *exec.Cmd {
 	if bin == "" {
 		bin = "../../bin/webhookd"
 	}
-	cmd := exec.Command(bin, "worker", "--http", "127.0.0.1:"+strconv.Itoa(freePort(h.t)), "--log-level", "error")
+	cmd := exec.Command(bin, "worker", "--http", "127.0.0.1:0", "--log-level", "error")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+h.dbURL, "TEMPORAL_ADDRESS="+h.temporal.Address(),
 		"SMTP_URL="+h.smtp.URL(), "SLACK_WEBHOOK_URL="+h.slack.URL, "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms")
 	cmd.Stderr = os.Stderr

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,25 +77,31 @@ func startDev(t *testing.T, env map[string]string) *dev {
 func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {
 	t.Helper()
 	d := &dev{t: t, dataDir: dataDir, env: env, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	httpPort, tPort, uiPort := freePort(t), freePort(t), freePort(t)
-	d.url = "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	args := []string{"dev", "--data-dir", d.dataDir, "--http", "127.0.0.1:" + strconv.Itoa(httpPort),
-		"--temporal-port", strconv.Itoa(tPort), "--ui-port", strconv.Itoa(uiPort), "--log-level", "warn"}
+	// Port 0 everywhere: each component binds a free port as it starts; the
+	// dev state file tells where the ingress ended up.
+	os.Remove(devStateFile(d.dataDir))
+	args := []string{"dev", "--data-dir", d.dataDir, "--http", "127.0.0.1:0",
+		"--temporal-port", "0", "--ui-port", "0", "--log-level", "warn"}
 	start := time.Now()
 	go func() { d.done <- run(ctx, args, d.getenv, d.stdout, d.stderr) }()
 	t.Cleanup(func() { d.stop() })
+	var state devState
 	for {
-		resp, err := http.Get(d.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+		if st, ok := readDevState(d.dataDir); ok && st.IngressURL != "" {
+			state, d.url = st, st.IngressURL
+			resp, err := http.Get(d.url + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
 			}
 		}
 		select {
 		case err := <-d.done:
+			d.cancel = nil
 			t.Fatalf("dev exited: %v\n%s", err, d.stderr.String())
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -105,11 +110,7 @@ func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {
 		}
 	}
 	t.Logf("dev ready in %s", time.Since(start).Round(time.Millisecond))
-	var state devState
-	raw, err := os.ReadFile(devStateFile(d.dataDir))
-	if err != nil || json.Unmarshal(raw, &state) != nil {
-		t.Fatalf("dev state: %v", err)
-	}
+	var err error
 	if d.st, err = store.Open(ctx, state.DatabaseURL); err != nil {
 		t.Fatal(err)
 	}

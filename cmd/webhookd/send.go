@@ -26,9 +26,15 @@ func runSend(ctx context.Context, args []string, getenv func(string) string, std
 	eventType := fs.String("type", "payment.succeeded", "event type")
 	id := fs.String("id", "", "event id (default: a new random evt_…)")
 	data := fs.String("data", "", "the data object: JSON, or @file (default: the example for --type)")
-	target := fs.String("url", firstNonEmpty(getenv("WEBHOOKD_URL"), "http://127.0.0.1:8080"), "ingress base URL, or the full /webhooks/{provider} URL (env WEBHOOKD_URL)")
+	target := fs.String("url", getenv("WEBHOOKD_URL"), "ingress base URL, or the full /webhooks/{provider} URL (env WEBHOOKD_URL; default: the dev stack of --data-dir, else http://127.0.0.1:8080)")
 	if err := b.parse(args, &s, groups); err != nil {
 		return err
+	}
+	if *target == "" {
+		*target = "http://127.0.0.1:8080"
+		if st, ok := readDevState(s.DataDir); ok && st.IngressURL != "" {
+			*target = st.IngressURL
+		}
 	}
 	providers, err := s.providers(true, getenv)
 	if err != nil {

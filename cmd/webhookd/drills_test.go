@@ -134,15 +134,14 @@ func (h *harness) inProcessWorker() func() {
 	return w.Stop
 }
 
-// processWorker runs `webhookd worker` from the built binary.
-func (h *harness) processWorker() *exec.Cmd {
+// binary runs the built webhookd with args and extra environment.
+func (h *harness) binary(args, env []string) *exec.Cmd {
 	bin := os.Getenv("WEBHOOKD_BIN")
 	if bin == "" {
 		bin = "../../bin/webhookd"
 	}
-	cmd := exec.Command(bin, "worker", "--http", "127.0.0.1:0", "--log-level", "error")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+h.dbURL, "TEMPORAL_ADDRESS="+h.temporal.Address(),
-		"SMTP_URL="+h.smtp.URL(), "SLACK_WEBHOOK_URL="+h.slack.URL, "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		h.t.Fatalf("start %s (run `make build` first): %v", bin, err)
@@ -150,9 +149,20 @@ func (h *harness) processWorker() *exec.Cmd {
 	return cmd
 }
 
+// processWorker runs `webhookd worker` from the built binary.
+func (h *harness) processWorker() *exec.Cmd {
+	return h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"},
+		[]string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(),
+			"SMTP_URL=" + h.smtp.URL(), "SLACK_WEBHOOK_URL=" + h.slack.URL, "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms"})
+}
+
 // deliver posts one payment.succeeded event as a provider would: it retries
 // on 503 and connection errors until a 2xx, and reports the statuses seen.
 func (h *harness) deliver(id string, codes *sync.Map) error {
+	return h.deliverTo(h.ingress.URL, id, codes)
+}
+
+func (h *harness) deliverTo(base, id string, codes *sync.Map) error {
 	data := fmt.Sprintf(`{"userId":%q,"paymentId":"pay_%s","amount":1234,"currency":"usd"}`, demoUserID, id)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -161,7 +171,7 @@ func (h *harness) deliver(id string, codes *sync.Map) error {
 		for k, v := range signer.Sign(id, time.Now(), body) {
 			hdr[k] = v
 		}
-		req, _ := http.NewRequest(http.MethodPost, h.ingress.URL+"/webhooks/dodo", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/dodo", bytes.NewReader(body))
 		req.Header = hdr
 		resp, err := http.DefaultClient.Do(req)
 		code := 0
@@ -439,5 +449,78 @@ func TestDrillSMTPDown(t *testing.T) {
 	}
 	if after[store.StatusSucceeded] != n || total != n {
 		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[store.StatusSucceeded], total, n)
+	}
+}
+
+// Scale out: two `webhookd ingress` and two `webhookd worker` processes
+// against one PostgreSQL and one Temporal; every event is delivered to both
+// ingresses at once.
+func TestDrillScaleOut(t *testing.T) {
+	h := newHarness(t, 5)
+	h.stopDisp() // the worker processes run the dispatchers
+	cfg := filepath.Join(h.dir, "providers.yaml")
+	if err := os.WriteFile(cfg, []byte("providers:\n  - name: dodo\n    scheme: standard-webhooks\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(), "WEBHOOKD_CONFIG=" + cfg,
+		"WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA==", "SMTP_URL=" + h.smtp.URL(), "SLACK_WEBHOOK_URL=" + h.slack.URL}
+	var ingresses []string
+	for i := 0; i < 2; i++ {
+		port := freePort(t)
+		cmd := h.binary(append([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port)}, "--log-level", "error"), env)
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+		ingresses = append(ingresses, "http://127.0.0.1:"+strconv.Itoa(port))
+		cmd2 := h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"}, env)
+		t.Cleanup(func() { _ = cmd2.Process.Signal(syscall.SIGTERM); _ = cmd2.Wait() })
+	}
+	for _, u := range ingresses {
+		waitReady(t, u)
+	}
+	const n = 200
+	var codes sync.Map
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := 0; i < n; i++ {
+		for _, u := range ingresses {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := h.deliverTo(u, fmt.Sprintf("scale_%d", i), &codes); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	counts := h.waitAll("scale", n, 3*time.Minute)
+	total, distinct := h.emails("scale")
+	figure("scale_out", "processes", "2 ingress + 2 worker")
+	figure("scale_out", "deliveries", 2*n)
+	figure("scale_out", "answers", codesString(&codes))
+	figure("scale_out", "seconds", time.Since(start).Round(time.Millisecond))
+	figure("scale_out", "statuses", fmt.Sprint(counts))
+	figure("scale_out", "emails", total)
+	if counts[store.StatusSucceeded] != n || total != n || distinct != n {
+		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[store.StatusSucceeded], total, distinct, n)
+	}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready: %v", base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -64,11 +63,11 @@ func (d *Dispatcher) Start(ctx context.Context, ev store.Event) (string, error) 
 	if derr != nil {
 		return "", fmt.Errorf("dispatch: describe %s: %w", id, derr)
 	}
-	info := desc.GetWorkflowExecutionInfo()
-	if info.GetExecution().GetRunId() != ev.RunID.String || info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return "", ErrAlreadyStarted // another run: a genuine duplicate
+	if desc.GetWorkflowExecutionInfo().GetExecution().GetRunId() != ev.RunID.String {
+		return "", ErrAlreadyStarted // another run than the event's last: a genuine duplicate
 	}
-	// The error is the old run's failure; only its closing matters.
+	// The event's last run was still open at the start (it may have closed
+	// since). Wait for it to close; its error is the failure we know of.
 	_ = d.Client.GetWorkflow(ctx, id, ev.RunID.String).Get(ctx, nil)
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("dispatch: %s: the previous run has not closed yet: %w", id, ctx.Err())

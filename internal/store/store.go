@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -110,9 +111,10 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		INSERT INTO webhook_events (provider, event_id, event_type, payload, workflow_id, occurred_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (provider, event_id) DO NOTHING
-		RETURNING `+eventColumns,
+		RETURNING `+strings.Replace(eventColumns, "payload", "'null'::jsonb AS payload", 1),
 		e.Provider, e.EventID, e.EventType, string(e.Payload), e.WorkflowID, occurred)
 	if err == nil {
+		ev.Payload = e.Payload // no need to read back what was just written
 		return ev, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

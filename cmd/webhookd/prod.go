@@ -15,8 +15,7 @@ import (
 func runIngress(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var s settings
 	groups := fDB | fTemporal | fHTTP | fProviders
-	fs, b := newFlags("ingress", groups, &s, getenv, stderr)
-	_ = fs
+	_, b := newFlags("ingress", groups, &s, getenv, stderr)
 	if err := b.parse(args, &s, groups); err != nil {
 		return err
 	}

@@ -69,10 +69,10 @@ func countVisible(t *testing.T, c client.Client, query string, want int) {
 	}
 }
 
-func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
-	dir := devstack.TempDir(t)
-	opts := devstack.Options{DataDir: dir, SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
-
+// startDialed starts a stack and a client of its namespace; the caller
+// closes the client and stops the stack.
+func startDialed(t *testing.T, opts devstack.Options) (*devstack.Stack, client.Client) {
+	t.Helper()
 	s, err := devstack.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +82,14 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 		s.Stop()
 		t.Fatal(err)
 	}
+	return s, c
+}
+
+func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
+	dir := devstack.TempDir(t)
+	opts := devstack.Options{DataDir: dir, SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
+
+	s, c := startDialed(t, opts)
 	runEcho(t, c, "wf-1")
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 
@@ -172,15 +180,7 @@ func TestTemporalOnPostgres(t *testing.T) {
 	opts := devstack.Options{DataDir: devstack.TempDir(t), UIPort: -1, TemporalStore: "postgres",
 		SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
 	for round := 0; round < 2; round++ { // the second start finds the schema in place
-		s, err := devstack.Start(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := s.Temporal.Dial(context.Background())
-		if err != nil {
-			s.Stop()
-			t.Fatal(err)
-		}
+		s, c := startDialed(t, opts)
 		runEcho(t, c, fmt.Sprintf("pg-%d", round))
 		countVisible(t, c, `WebhookProvider = "x"`, round+1)
 		c.Close()

@@ -125,7 +125,9 @@ func Status(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "body too large"
 	case errors.Is(err, signature.ErrInvalid):
 		return http.StatusUnauthorized, "invalid signature"
-	case errors.Is(err, config.ErrBadEnvelope), errors.Is(err, store.ErrInvalid):
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest, "bad envelope: the body cannot be stored as JSON (e.g. a \\u0000 escape)"
+	case errors.Is(err, config.ErrBadEnvelope):
 		return http.StatusBadRequest, "" // the envelope error itself is safe to show
 	default:
 		return http.StatusServiceUnavailable, "temporarily unavailable"

@@ -220,6 +220,7 @@ func TestStatusTable(t *testing.T) {
 		}, 413, "body too large"},
 		{"body not JSON", func() *http.Request { return f.signed("evt_x", []byte("hello")) }, 400, ""},
 		{"no event type", func() *http.Request { return f.signed("evt_x", []byte(`{"data":{}}`)) }, 400, ""},
+		{"JSON PostgreSQL cannot store", func() *http.Request { return f.signed("evt_nul", []byte(`{"type":"t","data":"\u0000"}`)) }, 400, ""},
 		{"no event id", func() *http.Request { return f.signAs("stripe", []byte(`{"id":"","type":"t"}`)) }, 400, ""},
 	}
 	for _, tt := range bad {

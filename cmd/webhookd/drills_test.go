@@ -30,6 +30,7 @@ import (
 	"github.com/webhookd/webhookd/internal/dispatch"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
 	"github.com/webhookd/webhookd/workflows"
@@ -60,7 +61,7 @@ type harness struct {
 func newHarness(t *testing.T, attempts int64) *harness {
 	t.Helper()
 	ctx := context.Background()
-	h := &harness{t: t, dir: devstack.TempDir(t), smtp: smtptest.Start(t), slack: newSlack(t),
+	h := &harness{t: t, dir: pgtest.TempDir(t), smtp: smtptest.Start(t), slack: newSlack(t),
 		logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	h.pgPort = freePort(t)
 	h.startPostgres()

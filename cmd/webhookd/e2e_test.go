@@ -22,9 +22,9 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -71,7 +71,7 @@ func freePort(t *testing.T) int {
 
 func startDev(t *testing.T, env map[string]string) *dev {
 	t.Helper()
-	return startDevWith(t, env, devstack.TempDir(t))
+	return startDevWith(t, env, pgtest.TempDir(t))
 }
 
 func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // Temporal is back the dispatcher starts the run and it completes.
 func TestTemporalDownThenDispatched(t *testing.T) {
 	ctx := context.Background()
-	dir := devstack.TempDir(t)
+	dir := pgtest.TempDir(t)
 	port := freePort(t)
 	topts := devstack.TemporalOptions{DatabaseFile: filepath.Join(dir, "temporal.sqlite"), Port: port, UIPort: -1,
 		SearchAttributes: workflows.SearchAttributeNames()}

@@ -17,6 +17,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/webhookd/webhookd/internal/devstack"
+	"github.com/webhookd/webhookd/internal/devstack/devstacktest"
+	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 )
 
 var providerKey = temporal.NewSearchAttributeKeyKeyword("WebhookProvider")
@@ -86,7 +88,7 @@ func startDialed(t *testing.T, opts devstack.Options) (*devstack.Stack, client.C
 }
 
 func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
-	dir := devstack.TempDir(t)
+	dir := pgtest.TempDir(t)
 	opts := devstack.Options{DataDir: dir, SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
 
 	s, c := startDialed(t, opts)
@@ -154,9 +156,9 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 }
 
 func TestBusyPortIsAClearError(t *testing.T) {
-	s := devstack.NewTest(t, devstack.Options{UIPort: -1})
+	s := devstacktest.New(t, devstack.Options{UIPort: -1})
 	_, err := devstack.StartTemporal(context.Background(), devstack.TemporalOptions{
-		DatabaseFile: devstack.TempDir(t) + "/t.sqlite",
+		DatabaseFile: pgtest.TempDir(t) + "/t.sqlite",
 		Port:         portOf(t, s.Temporal.Address()),
 		UIPort:       -1,
 	})
@@ -177,7 +179,7 @@ func portOf(t *testing.T, addr string) int {
 }
 
 func TestTemporalOnPostgres(t *testing.T) {
-	opts := devstack.Options{DataDir: devstack.TempDir(t), UIPort: -1, TemporalStore: "postgres",
+	opts := devstack.Options{DataDir: pgtest.TempDir(t), UIPort: -1, TemporalStore: "postgres",
 		SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
 	for round := 0; round < 2; round++ { // the second start finds the schema in place
 		s, c := startDialed(t, opts)

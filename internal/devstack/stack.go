@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"testing"
-	"time"
 
 	"github.com/webhookd/webhookd/internal/postgres"
 )
@@ -89,36 +87,4 @@ func (s *Stack) Stop() {
 	if s.Postgres != nil {
 		s.Postgres.Close()
 	}
-}
-
-// NewTest starts a stack on free ports in a new temporary data dir (or in
-// opts.DataDir when set) and stops it when the test ends.
-func NewTest(tb testing.TB, opts Options) *Stack {
-	tb.Helper()
-	if opts.DataDir == "" {
-		opts.DataDir = TempDir(tb)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := Start(ctx, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Stop)
-	return s
-}
-
-// TempDir returns a temporary directory that the PostgreSQL server can use
-// even when the tests run as root (t.TempDir's parents are private to root).
-func TempDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.MkdirTemp("", "webhookd-test-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }

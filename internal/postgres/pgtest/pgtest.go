@@ -92,3 +92,19 @@ func New(tb testing.TB) *sqlx.DB {
 	}
 	return db
 }
+
+// TempDir returns a temporary directory, removed when the test ends, that
+// the PostgreSQL server can use even when the tests run as root and the
+// server as the postgres user (t.TempDir's parents are private to root).
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "webhookd-test-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

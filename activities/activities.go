@@ -209,7 +209,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	key := EmailKey(in.Event.WorkflowID, in.Template)
 	msg, err := email.Render(in.Template, in.Data)
 	if err != nil {
-		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, err)
+		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, nil)
 	}
 	msg.From, msg.To = a.From, u.Email
 	msg.MessageID = email.MessageID(key, a.From)
@@ -272,7 +272,8 @@ func (a *Activities) SendAlert(ctx context.Context, in AlertInput) error {
 // other error (a lost connection, a deadlock) is retried.
 func classify(op string, err error) error {
 	if errors.Is(err, store.ErrUnknownUser) || errors.Is(err, store.ErrInvalid) {
-		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBadData, err)
+		// The message carries err's text already; a cause would repeat it.
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBadData, nil)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -154,7 +154,9 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	if err := setStatus(StatusFailed, msg); err != nil {
 		return ProcessWebhookResult{}, err
 	}
-	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", err)
+	// The message is the root cause's; the activity error chain is in the
+	// history already.
+	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", nil)
 }
 
 // describe returns the root error message and how many attempts were made:
@@ -163,9 +165,9 @@ func describe(err error, maxAttempts int32) (string, int32) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		if appErr.NonRetryable() {
-			return appErr.Error(), 1
+			return appErr.Message(), 1
 		}
-		return appErr.Error(), maxAttempts
+		return appErr.Message(), maxAttempts
 	}
 	return err.Error(), maxAttempts
 }

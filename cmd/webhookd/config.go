@@ -52,6 +52,7 @@ const (
 
 type binder struct {
 	fs     *flag.FlagSet
+	groups int
 	getenv func(string) string
 	errs   []error
 	envOf  map[string]string // flag name → variable
@@ -95,7 +96,7 @@ func (b *binder) num(p *int64, name, env string, def int64, help string) {
 func newFlags(name string, groups int, s *settings, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *binder) {
 	fs := flag.NewFlagSet("webhookd "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	b := &binder{fs: fs, getenv: getenv, envOf: map[string]string{}}
+	b := &binder{fs: fs, groups: groups, getenv: getenv, envOf: map[string]string{}}
 	b.str(&s.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	if groups&fData != 0 {
 		b.str(&s.DataDir, "data-dir", "WEBHOOKD_DATA_DIR", ".data", "where dev keeps Temporal, PostgreSQL, the outbox and dev secrets")
@@ -112,7 +113,11 @@ func newFlags(name string, groups int, s *settings, getenv func(string) string, 
 		b.str(&s.ConfigFile, "config", "WEBHOOKD_CONFIG", "", "providers file (YAML); the dev providers dodo and resend are built in")
 	}
 	if groups&fHTTP != 0 {
-		b.str(&s.HTTPAddr, "http", "WEBHOOKD_HTTP", ":8080", "ingress listen address")
+		addr, help := ":8080", "ingress listen address"
+		if name == "worker" {
+			addr, help = ":9090", "health and metrics listen address"
+		}
+		b.str(&s.HTTPAddr, "http", "WEBHOOKD_HTTP", addr, help)
 		b.num(&s.BodyLimit, "body-limit", "WEBHOOKD_BODY_LIMIT", 1<<20, "largest accepted body in bytes")
 		b.str(&s.TrustedProxies, "trusted-proxies", "WEBHOOKD_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
 	}
@@ -130,7 +135,8 @@ func newFlags(name string, groups int, s *settings, getenv func(string) string, 
 }
 
 // parse parses args and validates s; errors name the flag and variable.
-func (b *binder) parse(args []string, s *settings, groups int) error {
+func (b *binder) parse(args []string, s *settings) error {
+	groups := b.groups
 	if err := b.fs.Parse(args); err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port")
 	temporalStore := fs.String("temporal-store", firstNonEmpty(getenv("WEBHOOKD_TEMPORAL_STORE"), "sqlite"),
 		"where the embedded Temporal persists: sqlite (a file in the data dir) or postgres (databases in the dev PostgreSQL) (env WEBHOOKD_TEMPORAL_STORE)")
-	if err := b.parse(args, &s, groups); err != nil {
+	if err := b.parse(args, &s); err != nil {
 		return err
 	}
 	logger := newLogger(stderr, s.LogLevel)

@@ -41,7 +41,7 @@ func runEvents(ctx context.Context, args []string, getenv func(string) string, s
 	dryRun := fs.Bool("dry-run", false, "replay: list what would run, start nothing")
 	fs.Usage = func() { fmt.Fprint(stderr, eventsUsage); fs.PrintDefaults() }
 	sub := args[0]
-	if err := b.parse(interleave(fs, args[1:]), &s, groups); err != nil {
+	if err := b.parse(interleave(fs, args[1:]), &s); err != nil {
 		return err
 	}
 	applyDevState(&s, getenv)
@@ -190,11 +190,14 @@ func replay(ctx context.Context, st *store.Store, d *dispatch.Dispatcher, ev sto
 			return "", fmt.Errorf("event %s was replayed by someone else just now", ev.WorkflowID)
 		}
 	}
-	full, err := st.GetEventByKey(ctx, ev.Provider, ev.EventID) // with payload
-	if err != nil {
-		return "", err
+	if len(ev.Payload) == 0 || string(ev.Payload) == "null" { // list rows carry no payload
+		full, err := st.GetEventByKey(ctx, ev.Provider, ev.EventID)
+		if err != nil {
+			return "", err
+		}
+		ev.Payload = full.Payload
 	}
-	runID, err := d.Start(ctx, full)
+	runID, err := d.Start(ctx, ev)
 	if errors.Is(err, dispatch.ErrAlreadyStarted) {
 		return "", fmt.Errorf("event %s: Temporal has a run that did not fail; not replayed", ev.WorkflowID)
 	}

@@ -15,7 +15,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stderr, "Usage: webhookd migrate up|down|status [flags]")
 		fs.PrintDefaults()
 	}
-	if err := b.parse(args, &s, fDB); err != nil {
+	if err := b.parse(args, &s); err != nil {
 		return err
 	}
 	applyDevState(&s, getenv)

@@ -16,7 +16,7 @@ func runIngress(ctx context.Context, args []string, getenv func(string) string, 
 	var s settings
 	groups := fDB | fTemporal | fHTTP | fProviders
 	_, b := newFlags("ingress", groups, &s, getenv, stderr)
-	if err := b.parse(args, &s, groups); err != nil {
+	if err := b.parse(args, &s); err != nil {
 		return err
 	}
 	logger := newLogger(stderr, s.LogLevel)
@@ -47,12 +47,8 @@ func runIngress(ctx context.Context, args []string, getenv func(string) string, 
 func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var s settings
 	groups := fDB | fTemporal | fWorker | fProviders | fHTTP
-	fs, b := newFlags("worker", groups, &s, getenv, stderr)
-	if f := fs.Lookup("http"); f != nil {
-		f.DefValue = ":9090"
-		_ = f.Value.Set(firstNonEmpty(getenv("WEBHOOKD_HTTP"), ":9090"))
-	}
-	if err := b.parse(args, &s, groups); err != nil {
+	_, b := newFlags("worker", groups, &s, getenv, stderr)
+	if err := b.parse(args, &s); err != nil {
 		return err
 	}
 	logger := newLogger(stderr, s.LogLevel)

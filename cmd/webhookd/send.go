@@ -27,7 +27,7 @@ func runSend(ctx context.Context, args []string, getenv func(string) string, std
 	id := fs.String("id", "", "event id (default: a new random evt_…)")
 	data := fs.String("data", "", "the data object: JSON, or @file (default: the example for --type)")
 	target := fs.String("url", getenv("WEBHOOKD_URL"), "ingress base URL, or the full /webhooks/{provider} URL (env WEBHOOKD_URL; default: the dev stack of --data-dir, else http://127.0.0.1:8080)")
-	if err := b.parse(args, &s, groups); err != nil {
+	if err := b.parse(args, &s); err != nil {
 		return err
 	}
 	if *target == "" {

@@ -111,7 +111,6 @@ func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duratio
 		if err != nil {
 			return n, err
 		}
-		progressed := 0
 		for _, ev := range evs {
 			runID, err := d.Start(ctx, ev)
 			if err != nil && !errors.Is(err, ErrAlreadyStarted) {
@@ -121,9 +120,8 @@ func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duratio
 				return n, err
 			}
 			n++
-			progressed++
 		}
-		if len(evs) < 100 || progressed == 0 {
+		if len(evs) < 100 {
 			return n, nil
 		}
 	}

@@ -164,7 +164,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
-	if err := c.ensureDatabase(ctx, opts.Database); err != nil {
+	if err := c.CreateDatabase(ctx, opts.Database); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -237,10 +237,6 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 
 // CreateDatabase creates database name unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
-	return c.ensureDatabase(ctx, name)
-}
-
-func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 	return CreateDatabaseAt(ctx, c.URL("postgres"), name)
 }
 

@@ -32,6 +32,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port")
 	temporalStore := fs.String("temporal-store", firstNonEmpty(getenv("WEBHOOKD_TEMPORAL_STORE"), "sqlite"),
 		"where the embedded Temporal persists: sqlite (a file in the data dir) or postgres (databases in the dev PostgreSQL) (env WEBHOOKD_TEMPORAL_STORE)")
+	pprofPort := fs.Int("pprof-port", 0, "serve Go's pprof endpoints for the whole process on this localhost port (0: off)")
 	if err := b.parse(args, &s); err != nil {
 		return err
 	}
@@ -51,6 +52,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	stack, err := devstack.Start(ctx, devstack.Options{
 		DataDir: s.DataDir, TemporalPort: *temporalPort, UIPort: *uiPort,
 		DatabaseURL: s.DatabaseURL, TemporalStore: *temporalStore, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
+		PProfPort: *pprofPort,
 	})
 	if err != nil {
 		return err

@@ -3,8 +3,11 @@ package devstack_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/common/config"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
 
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/devstack/devstacktest"
@@ -95,6 +100,21 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	runEcho(t, c, "wf-1")
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 
+	// Visibility lives in its own file, without the indexes nothing uses;
+	// queries on an unindexed column still answer.
+	idx := sqliteIndexes(t, devstack.VisibilityFile(filepath.Join(dir, "temporal.sqlite")))
+	for _, want := range []string{"default_idx", "by_workflow_id", "by_status", "by_keyword_01", "by_keyword_02"} {
+		if !idx[want] {
+			t.Errorf("visibility index %s missing", want)
+		}
+	}
+	for _, gone := range []string{"by_bool_01", "by_history_length", "by_int_03"} {
+		if idx[gone] {
+			t.Errorf("visibility index %s kept", gone)
+		}
+	}
+	countVisible(t, c, `WorkflowType = "echo" AND ExecutionStatus = "Completed" AND HistoryLength > 0`, 1)
+
 	// The Web UI answers on its port.
 	resp, err := http.Get(s.Temporal.UIURL() + "/")
 	if err != nil {
@@ -152,6 +172,59 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	var v string
 	if err := db.QueryRow(`SELECT v FROM kept`).Scan(&v); err != nil || v != "still here" {
 		t.Errorf("after restart: kept row = %q, %v", v, err)
+	}
+}
+
+// sqliteIndexes lists the named indexes of executions_visibility in file.
+func sqliteIndexes(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = true
+	}
+	return got
+}
+
+// A data dir from before visibility moved to its own file keeps working on
+// its single file, with its runs listed.
+func TestSingleFileDataDirKeepsItsLayout(t *testing.T) {
+	file := filepath.Join(pgtest.TempDir(t), "temporal.sqlite")
+	if err := sqliteschema.SetupSchema(&config.SQL{PluginName: "sqlite", DatabaseName: file,
+		ConnectAttributes: map[string]string{"mode": "rwc"}}); err != nil {
+		t.Fatal(err)
+	}
+	opts := devstack.TemporalOptions{DatabaseFile: file, UIPort: -1, SearchAttributes: []string{"WebhookProvider"}}
+	for round := 0; round < 2; round++ {
+		tmp, err := devstack.StartTemporal(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tmp.Dial(context.Background())
+		if err != nil {
+			tmp.Stop()
+			t.Fatal(err)
+		}
+		runEcho(t, c, fmt.Sprintf("old-%d", round))
+		countVisible(t, c, `WebhookProvider = "x"`, round+1)
+		c.Close()
+		tmp.Stop()
+	}
+	if _, err := os.Stat(devstack.VisibilityFile(file)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a visibility file appeared beside a single-file store: %v", err)
 	}
 }
 

@@ -25,6 +25,8 @@ type Options struct {
 	// SearchAttributes are registered on the Temporal namespace.
 	SearchAttributes []string
 	Logger           *slog.Logger
+	// PProfPort: see TemporalOptions.
+	PProfPort int
 }
 
 // Stack is a running dev stack.
@@ -61,6 +63,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		UIPort:           opts.UIPort,
 		SearchAttributes: opts.SearchAttributes,
 		Logger:           opts.Logger,
+		PProfPort:        opts.PProfPort,
 	}
 	switch {
 	case opts.TemporalStore == "" || opts.TemporalStore == "sqlite":

@@ -6,6 +6,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -35,6 +37,7 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	temporalserver "go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
+	_ "modernc.org/sqlite" // the driver Temporal's SQLite plugin uses, for trimVisibilityIndexes
 
 	"github.com/webhookd/webhookd/internal/postgres"
 )
@@ -63,6 +66,9 @@ type TemporalOptions struct {
 	// CreateDatabase) instead of the SQLite file.
 	PostgresURL    string
 	CreateDatabase func(name string) error
+	// PProfPort, when set, serves Go's pprof endpoints for the whole process
+	// on localhost (the server's own pprof listener).
+	PProfPort int
 }
 
 // Temporal is a running embedded Temporal server and, optionally, its UI.
@@ -107,23 +113,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		}
 		stores = map[string]config.DataStore{"default": {SQL: def}, "visibility": {SQL: vis}}
 	} else {
-		sqlConf := &config.SQL{
-			PluginName:   sqliteplugin.PluginName,
-			DatabaseName: opts.DatabaseFile,
-			// WAL lets readers run beside the one writer; synchronous=normal
-			// fsyncs at checkpoints only: a power cut can lose the last
-			// transactions of a dev box, never corrupt it.
-			ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
+		if stores, err = sqliteStores(opts.DatabaseFile); err != nil {
+			return nil, err
 		}
-		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
-				return nil, fmt.Errorf("devstack: %w", err)
-			}
-			if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-				return nil, fmt.Errorf("devstack: temporal sqlite schema: %w", err)
-			}
-		}
-		stores = map[string]config.DataStore{"default": {SQL: sqlConf}}
 	}
 	// The helper is SQLite's but writes through any SQL plugin; it does
 	// nothing when the namespace exists.
@@ -155,6 +147,65 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		}
 	}
 	return t, nil
+}
+
+// VisibilityFile is the SQLite file that holds Temporal's visibility
+// records (the Web UI's lists) beside the main file.
+func VisibilityFile(databaseFile string) string {
+	return strings.TrimSuffix(databaseFile, filepath.Ext(databaseFile)) + "-visibility" + filepath.Ext(databaseFile)
+}
+
+// sqliteStores opens the main store in databaseFile and the visibility store
+// in VisibilityFile(databaseFile), creating the schemas on first use. Each
+// file gets its own connection: SQLite has one writer per file, and the
+// visibility writes (58 indexes and full-text triggers per row) held the
+// shared writer for as long as the workflow writes themselves
+// (docs/performance.md). A data dir created before the split, with its
+// visibility rows in the main file, keeps its single-file layout.
+func sqliteStores(databaseFile string) (map[string]config.DataStore, error) {
+	open := func(file string) (*config.SQL, error) {
+		conf := &config.SQL{
+			PluginName:   sqliteplugin.PluginName,
+			DatabaseName: file,
+			// WAL lets readers run beside the one writer; synchronous=normal
+			// fsyncs at checkpoints only: a power cut can lose the last
+			// transactions of a dev box, never corrupt it.
+			ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
+		}
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				return nil, fmt.Errorf("devstack: %w", err)
+			}
+			// The server's helper creates both schemas in a file; each file
+			// uses one of them.
+			if err := sqliteschema.SetupSchema(conf); err != nil {
+				return nil, fmt.Errorf("devstack: temporal sqlite schema in %s: %w", file, err)
+			}
+		}
+		return conf, nil
+	}
+	visFile := VisibilityFile(databaseFile)
+	_, mainErr := os.Stat(databaseFile)
+	_, visErr := os.Stat(visFile)
+	legacy := mainErr == nil && errors.Is(visErr, os.ErrNotExist)
+	main, err := open(databaseFile)
+	if err != nil {
+		return nil, err
+	}
+	if legacy {
+		return map[string]config.DataStore{"default": {SQL: main}}, nil
+	}
+	_, visErr = os.Stat(visFile)
+	vis, err := open(visFile)
+	if err != nil {
+		return nil, err
+	}
+	if errors.Is(visErr, os.ErrNotExist) {
+		if err := trimVisibilityIndexes(visFile); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]config.DataStore{"default": {SQL: main}, "visibility": {SQL: vis}}, nil
 }
 
 func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver.Server, error) {
@@ -213,6 +264,7 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = t.address
+	conf.Global.PProf.Port = t.opts.PProfPort
 
 	logger := t.logger
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
@@ -386,4 +438,56 @@ func portFree(port int, flag string) error {
 		return fmt.Errorf("devstack: %s %d: port in use (is another webhookd dev or temporal server running?): %w", flag, port, err)
 	}
 	return l.Close()
+}
+
+// keptVisibilityIndexes serve the queries webhookd, the Web UI and the
+// server's own system workflows make: the default list (by close and start
+// time), workflow ID, type, status, task queue, execution time, parent and
+// root (child workflows), namespace division (schedules, internal
+// workflows) and the first keyword attributes, where WebhookProvider and
+// WebhookEventType land. The schema's other 40-odd indexes, one per
+// attribute column, cost every visibility write; a query on those columns
+// still works on a dev-sized table, by scanning.
+var keptVisibilityIndexes = map[string]bool{
+	"default_idx": true, "by_execution_time": true, "by_workflow_id": true, "by_workflow_type": true,
+	"by_status": true, "by_task_queue": true, "by_parent_workflow_id": true, "by_root_workflow_id": true,
+	"by_temporal_namespace_division": true,
+	"by_keyword_01":                  true, "by_keyword_02": true, "by_keyword_03": true, "by_keyword_04": true,
+}
+
+// trimVisibilityIndexes drops the visibility indexes outside
+// keptVisibilityIndexes from a newly created visibility file.
+
+func trimVisibilityIndexes(file string) error {
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		return fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	defer db.Close()
+	var names []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("devstack: visibility indexes: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	for _, name := range names {
+		if keptVisibilityIndexes[name] {
+			continue
+		}
+		if _, err := db.Exec(`DROP INDEX "` + name + `"`); err != nil {
+			return fmt.Errorf("devstack: drop visibility index %s: %w", name, err)
+		}
+	}
+	return nil
 }

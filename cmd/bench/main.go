@@ -52,6 +52,7 @@ type options struct {
 	payload     int
 	keep        bool
 	store       string
+	phases      map[string]bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,8 +65,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
+	phases := fs.String("phases", "raw,ingress,noop,e2e,stock", "comma-separated phases to run (figures of skipped phases print as 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	o.phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "raw", "ingress", "noop", "e2e", "stock":
+			o.phases[p] = true
+		default:
+			return fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, e2e, stock)", p)
+		}
 	}
 	dir, err := os.MkdirTemp("", "webhookd-bench-")
 	if err != nil {
@@ -107,7 +118,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := paymentData(o.payload, "bench")
 
 	// 1. Temporal's own start rate for the same workflow and input, no ingress.
-	raw := measure(o.events, o.concurrency, func(i int) error {
+	phase := func(name string, fn func(i int) error) *result {
+		if !o.phases[name] {
+			return &result{}
+		}
+		return measure(o.events, o.concurrency, fn)
+	}
+	raw := phase("raw", func(i int) error {
 		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
 			OccurredAt: time.Now().UTC(), Data: data}
 		_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
@@ -137,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	ing := measure(o.events, o.concurrency, func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") })
+	ing := phase("ingress", func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") })
 
 	// 3. A workflow that does nothing, start to completion, on its own queue.
 	w := worker.New(c, "bench-noop", worker.Options{})
@@ -145,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
-	noop := measure(o.events, o.concurrency, func(i int) error {
+	noop := phase("noop", func(i int) error {
 		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop_%d", i), TaskQueue: "bench-noop"}, "Noop")
 		if err != nil {
 			return err
@@ -156,19 +173,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// 4. payment.succeeded from POST to status succeeded (payment row + email).
 	e2eStart := time.Now()
-	e2eIngress := measure(o.events, o.concurrency, func(i int) error { return post(fmt.Sprintf("e2e_%d", i), "payment.succeeded") })
-	done, err := waitSucceeded(ctx, st, o.events, 5*time.Minute)
-	e2eDur := time.Since(e2eStart)
-	if err != nil {
-		return err
+	e2eIngress := phase("e2e", func(i int) error { return post(fmt.Sprintf("e2e_%d", i), "payment.succeeded") })
+	var done int
+	if o.phases["e2e"] {
+		if done, err = waitSucceeded(ctx, st, o.events, 5*time.Minute); err != nil {
+			return err
+		}
 	}
+	e2eDur := time.Since(e2eStart)
 
 	rss, rssErr := d.peakRSS()
 	d.stop()
 
 	// 5. Stock temporaltest (in-memory SQLite, default config), same noop
 	// workflow, same count and concurrency, with webhookd stopped.
-	stock := stockNoop(ctx, o)
+	stock := &result{}
+	if o.phases["stock"] {
+		stock = stockNoop(ctx, o)
+	}
 
 	pr := func(name string, v float64, unit string) { fmt.Fprintf(stdout, "%s: %.2f%s\n", name, v, unit) }
 	pr("raw_start_per_s", raw.rate(), "")
@@ -224,7 +246,12 @@ type result struct {
 	errors    atomic.Int64
 }
 
-func (r *result) rate() float64 { return float64(len(r.latencies)) / r.took.Seconds() }
+func (r *result) rate() float64 {
+	if r.took == 0 {
+		return 0
+	}
+	return float64(len(r.latencies)) / r.took.Seconds()
+}
 
 func (r *result) pct(p float64) float64 {
 	if len(r.latencies) == 0 {

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"go.temporal.io/sdk/worker"
@@ -8,13 +9,18 @@ import (
 	"github.com/webhookd/webhookd/workflows"
 )
 
-// TestReplay replays histories recorded from real runs (regenerate with
-// WEBHOOKD_RECORD_HISTORY=$PWD/workflows/testdata go test -run TestEndToEnd
-// ./cmd/webhookd). A change that alters the commands an existing history
-// expects fails here with a non-determinism error: version it with
-// workflow.GetVersion instead.
+// TestReplay replays histories recorded from real runs: the current code's
+// (record them with WEBHOOKD_RECORD_HISTORY=$PWD/workflows/testdata go test
+// -run TestEndToEnd ./cmd/webhookd) and, as *_v0.json, those of runs started
+// before the local-db-writes change, which a deploy may find in flight. A
+// change that alters the commands an existing history expects fails here
+// with a non-determinism error: version it with workflow.GetVersion instead.
 func TestReplay(t *testing.T) {
-	for _, file := range []string{"testdata/payment_succeeded.json", "testdata/payment_failed_smtp_down.json"} {
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("want at least 4 recorded histories in testdata, got %v (%v)", files, err)
+	}
+	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.ProcessWebhook)

@@ -52,6 +52,7 @@ type options struct {
 	payload     int
 	keep        bool
 	store       string
+	pprofPort   int
 	phases      map[string]bool
 }
 
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
+	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
 	phases := fs.String("phases", "raw,ingress,noop,e2e,stock", "comma-separated phases to run (figures of skipped phases print as 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	_ = os.Chmod(dir, 0o755) // the managed PostgreSQL runs as "postgres" when we are root
 
-	d, err := startDev(ctx, o.binary, dir, o.store)
+	d, err := startDev(ctx, o, dir)
 	if err != nil {
 		return err
 	}
@@ -130,6 +132,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
 		return err
 	})
+	// Each phase starts on an idle server: the runs a phase started finish
+	// before the next phase begins, so no phase pays for another's backlog.
+	if o.phases["raw"] {
+		drain(ctx, c, o, func(i int) string { return workflows.WorkflowID("bench", fmt.Sprintf("raw_%d", i)) })
+	}
+
 	// 2. The same through the ingress: signed, verified, recorded, started.
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}, Timeout: 30 * time.Second}
 	post := func(id, eventType string) error {
@@ -155,6 +163,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	ing := phase("ingress", func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") })
+	if o.phases["ingress"] {
+		drain(ctx, c, o, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) })
+	}
 
 	// 3. A workflow that does nothing, start to completion, on its own queue.
 	w := worker.New(c, "bench-noop", worker.Options{})
@@ -227,6 +238,14 @@ func stockNoop(ctx context.Context, o options) *result {
 			return err
 		}
 		return r.Get(ctx, nil)
+	})
+}
+
+// drain waits for the runs of one phase (workflow IDs id(0..events-1)) to
+// close, whatever their outcome.
+func drain(ctx context.Context, c client.Client, o options, id func(i int) string) {
+	measure(o.events, o.concurrency, func(i int) error {
+		return c.GetWorkflow(ctx, id(i), "").Get(ctx, nil)
 	})
 }
 
@@ -329,12 +348,13 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startDev(ctx context.Context, binary, dir, temporalStore string) (*devProc, error) {
+func startDev(ctx context.Context, o options, dir string) (*devProc, error) {
 	httpPort := freePort()
 	d := &devProc{url: "http://127.0.0.1:" + strconv.Itoa(httpPort), quit: make(chan struct{})}
-	d.cmd = exec.CommandContext(ctx, binary, "dev", "--data-dir", filepath.Join(dir, "data"),
+	d.cmd = exec.CommandContext(ctx, o.binary, "dev", "--data-dir", filepath.Join(dir, "data"),
 		"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--temporal-port", strconv.Itoa(freePort()),
-		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error", "--temporal-store", temporalStore)
+		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error", "--temporal-store", o.store,
+		"--pprof-port", strconv.Itoa(o.pprofPort))
 	logf, err := os.Create(filepath.Join(dir, "webhookd.log"))
 	if err != nil {
 		return nil, err
@@ -342,7 +362,7 @@ func startDev(ctx context.Context, binary, dir, temporalStore string) (*devProc,
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, logf
 	d.cmd.Cancel = func() error { return d.cmd.Process.Signal(syscall.SIGTERM) }
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s (run `make build` first): %w", binary, err)
+		return nil, fmt.Errorf("start %s (run `make build` first): %w", o.binary, err)
 	}
 	go d.sampleRSS()
 	deadline := time.Now().Add(90 * time.Second)

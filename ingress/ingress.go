@@ -32,6 +32,7 @@ const DefaultBodyLimit = 1 << 20
 type Recorder interface {
 	RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error)
 	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
+	Requeue(ctx context.Context, provider, eventID string) error
 	ClaimRerun(ctx context.Context, provider, eventID string) (bool, error)
 	Ping(ctx context.Context) error
 }
@@ -233,12 +234,20 @@ func (s *server) receive(c *gin.Context) {
 	c.JSON(status, resp)
 }
 
-// start starts the run and records the dispatch. When Temporal cannot be
-// reached the event stays "received" and the dispatcher starts it later.
+// start starts the run. A new event was recorded as dispatched already
+// (one statement on the accepted path); a rerun of a failed event was
+// claimed back to received and is marked dispatched here. When Temporal
+// cannot be reached the event is (back to) received and the dispatcher
+// starts it later.
 func (s *server) start(c *gin.Context, ev store.Event, resp *Response) int {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.StartTimeout)
 	defer cancel()
 	runID, err := s.Starter.Start(ctx, ev)
+	// The request's context may be canceled by a client that hung up; the
+	// bookkeeping should still land.
+	mctx, mcancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+	defer mcancel()
+	recorded := ev.Status == store.StatusDispatched
 	switch {
 	case errors.Is(err, dispatch.ErrAlreadyStarted):
 		resp.Duplicate = true
@@ -246,18 +255,23 @@ func (s *server) start(c *gin.Context, ev store.Event, resp *Response) int {
 	case err != nil:
 		s.Logger.Warn("workflow start failed; event queued for the dispatcher",
 			slog.String("provider", ev.Provider), slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+		if recorded {
+			// Should this fail too, the dispatcher still finds the row:
+			// dispatched without a run ID.
+			if err := s.Recorder.Requeue(mctx, ev.Provider, ev.EventID); err != nil {
+				s.Logger.Warn("requeue failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+			}
+		}
 		resp.Queued = true
 		c.Set("outcome", "queued")
 		return http.StatusAccepted
 	default:
 		c.Set("outcome", "started")
 	}
-	// The request's context may be canceled by a client that hung up; the
-	// bookkeeping should still land.
-	mctx, mcancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
-	defer mcancel()
-	if err := s.Recorder.MarkDispatched(mctx, ev.Provider, ev.EventID, runID); err != nil {
-		s.Logger.Warn("mark dispatched failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+	if !recorded {
+		if err := s.Recorder.MarkDispatched(mctx, ev.Provider, ev.EventID, runID); err != nil {
+			s.Logger.Warn("mark dispatched failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+		}
 	}
 	return http.StatusOK
 }

@@ -114,3 +114,87 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 }
+
+// The ingress records an event as dispatched before it starts the run. The
+// sweep settles such rows once they are older than its threshold: one whose
+// ingress died before the start gets its run started; one whose run exists
+// gets that run's ID, and no second run.
+func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
+	ctx := context.Background()
+	dir := pgtest.TempDir(t)
+	tmp, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{DatabaseFile: filepath.Join(dir, "temporal.sqlite"),
+		UIPort: -1, SearchAttributes: workflows.SearchAttributeNames()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tmp.Stop()
+	st := store.New(pgtest.New(t))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	s := settings{TemporalAddress: tmp.Address(), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir}
+	c, err := dialTemporal(&s, logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d := &dispatch.Dispatcher{Client: c}
+
+	record := func(id string) store.Event {
+		ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "customer.created",
+			Payload: []byte(`{}`), WorkflowID: workflows.WorkflowID("dodo", id)})
+		if err != nil || !inserted || ev.Status != store.StatusDispatched {
+			t.Fatalf("record %s = %+v, %v, %v", id, ev, inserted, err)
+		}
+		return ev
+	}
+	record("evt_crashed") // the ingress died before starting the run
+	started := record("evt_started")
+	runID, err := d.Start(ctx, started) // started, but the run ID was never written
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// No worker yet: both runs stay open while the sweep looks at them.
+	if n, err := d.Sweep(ctx, st, time.Hour); n != 0 || err != nil {
+		t.Fatalf("sweep within the threshold = %d, %v; want nothing", n, err)
+	}
+	if n, err := d.Sweep(ctx, st, 0); n != 2 || err != nil {
+		t.Fatalf("sweep = %d, %v; want 2", n, err)
+	}
+	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_started")
+	if ev.RunID.String != runID || ev.Attempts != 1 {
+		t.Errorf("evt_started: run %q attempts %d; want the existing run %q, 1 attempt", ev.RunID.String, ev.Attempts, runID)
+	}
+	desc, err := c.DescribeWorkflowExecution(ctx, "dodo:evt_started", "")
+	if err != nil || desc.WorkflowExecutionInfo.Execution.RunId != runID {
+		t.Errorf("evt_started: current run %v (%v), want %s: a second run was started", desc, err, runID)
+	}
+	crashed, _ := st.GetEventByKey(ctx, "dodo", "evt_crashed")
+	if !crashed.RunID.Valid || crashed.Status != store.StatusDispatched {
+		t.Errorf("evt_crashed: %s run %q; want dispatched with the run the sweep started", crashed.Status, crashed.RunID.String)
+	}
+	if n, err := d.Sweep(ctx, st, 0); n != 0 || err != nil {
+		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
+	}
+
+	wk, _, err := newWorker(c, st, &s, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer wk.Stop()
+	for _, id := range []string{"evt_crashed", "evt_started"} {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ev, _ := st.GetEventByKey(ctx, "dodo", id)
+			if ev.Status == store.StatusIgnored {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: status %s, want ignored (its run completed)", id, ev.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}

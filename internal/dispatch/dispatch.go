@@ -100,10 +100,14 @@ func (d *Dispatcher) Ping(ctx context.Context) error {
 type Store interface {
 	Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]store.Event, error)
 	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
+	RecordRun(ctx context.Context, provider, eventID, runID string) error
 }
 
 // Sweep starts runs for events recorded more than olderThan ago and never
-// dispatched. It returns how many it dispatched.
+// dispatched, and settles events marked dispatched without a known run: it
+// records the run Temporal has for them or, when there is none (the
+// ingress died between recording and starting), starts it. It returns how
+// many events it settled.
 func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duration) (int, error) {
 	n := 0
 	for {
@@ -112,6 +116,19 @@ func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duratio
 			return n, err
 		}
 		for _, ev := range evs {
+			if ev.Status == store.StatusDispatched {
+				runID, err := d.currentRun(ctx, ev)
+				if err != nil {
+					return n, err
+				}
+				if runID != "" {
+					if err := st.RecordRun(ctx, ev.Provider, ev.EventID, runID); err != nil {
+						return n, err
+					}
+					n++
+					continue
+				}
+			}
 			runID, err := d.Start(ctx, ev)
 			if err != nil && !errors.Is(err, ErrAlreadyStarted) {
 				return n, err // Temporal still down: try again next tick
@@ -125,6 +142,21 @@ func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duratio
 			return n, nil
 		}
 	}
+}
+
+// currentRun returns the run ID of the event's workflow, "" when Temporal
+// has none.
+func (d *Dispatcher) currentRun(ctx context.Context, ev store.Event) (string, error) {
+	id := workflows.WorkflowID(ev.Provider, ev.EventID)
+	desc, err := d.Client.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("dispatch: describe %s: %w", id, err)
+	}
+	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), nil
 }
 
 // Run sweeps every interval until ctx ends.

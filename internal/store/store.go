@@ -101,6 +101,11 @@ const eventColumns = `id, provider, event_id, event_type, payload, status, workf
 
 // RecordEvent inserts the event unless (provider, event_id) exists. It
 // returns the stored row and whether this call inserted it.
+//
+// A new row is inserted as dispatched (attempts 1), its run about to start,
+// so the accepted path costs one statement. A caller whose start fails puts
+// it back with Requeue; if the caller dies first, the dispatcher finds the
+// row among Undispatched (dispatched, no run ID, older than its threshold).
 func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error) {
 	var ev Event
 	var occurred sql.NullTime
@@ -108,8 +113,9 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		occurred = sql.NullTime{Time: e.OccurredAt, Valid: true}
 	}
 	err := s.db.GetContext(ctx, &ev, `
-		INSERT INTO webhook_events (provider, event_id, event_type, payload, workflow_id, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO webhook_events (provider, event_id, event_type, payload, workflow_id, occurred_at,
+		                            status, attempts, dispatched_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'dispatched', 1, now())
 		ON CONFLICT (provider, event_id) DO NOTHING
 		RETURNING `+strings.Replace(eventColumns, "payload", "'null'::jsonb AS payload", 1),
 		e.Provider, e.EventID, e.EventType, string(e.Payload), e.WorkflowID, occurred)
@@ -162,7 +168,8 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events
 		SET status = CASE WHEN status = 'received' THEN 'dispatched' ELSE status END,
-		    run_id = CASE WHEN status = 'received' THEN COALESCE(NULLIF($3, ''), run_id) ELSE run_id END,
+		    run_id = CASE WHEN status = 'received' OR (status = 'dispatched' AND run_id IS NULL)
+		                  THEN COALESCE(NULLIF($3, ''), run_id) ELSE run_id END,
 		    attempts = attempts + 1, dispatched_at = now()
 		WHERE provider = $1 AND event_id = $2`, provider, eventID, runID)
 	if err != nil {
@@ -185,12 +192,46 @@ func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string) (bool,
 	return n == 1, err
 }
 
-// Undispatched returns events recorded more than olderThan ago that no run
-// was started for (Temporal was unreachable when they arrived).
+// Requeue puts a newly recorded event whose start failed back to received,
+// for the dispatcher to start when Temporal is back. It leaves an event
+// alone once a run ID is known for it.
+func (s *Store) Requeue(ctx context.Context, provider, eventID string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events
+		SET status = 'received', attempts = GREATEST(attempts - 1, 0), dispatched_at = NULL
+		WHERE provider = $1 AND event_id = $2 AND status = 'dispatched' AND run_id IS NULL`, provider, eventID)
+	if err != nil {
+		return fmt.Errorf("store: requeue %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// RecordRun sets the run ID of a dispatched event that has none yet.
+func (s *Store) RecordRun(ctx context.Context, provider, eventID, runID string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events SET run_id = $3
+		WHERE provider = $1 AND event_id = $2 AND run_id IS NULL`, provider, eventID, runID)
+	if err != nil {
+		return fmt.Errorf("store: record run %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// Undispatched returns the events the dispatcher must look at, oldest
+// first: those recorded more than olderThan ago that no run was started for
+// (Temporal was unreachable when they arrived), and those marked dispatched
+// more than olderThan ago whose run ID is still unknown (the start may not
+// have happened: see RecordEvent).
 func (s *Store) Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error) {
 	var evs []Event
-	err := s.db.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM webhook_events
-		WHERE status = 'received' AND received_at < now() - make_interval(secs => $1)
+	err := s.db.SelectContext(ctx, &evs, `
+		(SELECT `+eventColumns+` FROM webhook_events
+		 WHERE status = 'received' AND received_at < now() - make_interval(secs => $1)
+		 ORDER BY received_at LIMIT $2)
+		UNION ALL
+		(SELECT `+eventColumns+` FROM webhook_events
+		 WHERE status = 'dispatched' AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $1)
+		 ORDER BY dispatched_at LIMIT $2)
 		ORDER BY received_at LIMIT $2`, olderThan.Seconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: undispatched events: %w", err)

@@ -34,7 +34,7 @@ func TestRecordEventOnce(t *testing.T) {
 	if err != nil || inserted {
 		t.Fatalf("second RecordEvent = %v, %v; want not inserted", inserted, err)
 	}
-	if first.ID != second.ID || second.Status != store.StatusReceived {
+	if first.ID != second.ID || second.Status != store.StatusDispatched || second.Attempts != 1 || !second.DispatchedAt.Valid {
 		t.Errorf("second = %+v, want the first row", second)
 	}
 	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nul", EventType: "t", Payload: []byte(`{"a":"\u0000"}`), WorkflowID: "x"}); !errors.Is(err, store.ErrInvalid) {
@@ -162,8 +162,38 @@ func TestEventLifecycle(t *testing.T) {
 	if _, _, err := st.RecordEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 {
-		t.Fatalf("undispatched = %d, want 1", len(evs))
+	// Recorded as dispatched, no run ID yet: the dispatcher looks at it
+	// once it is older than its threshold, not before.
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+		t.Fatalf("undispatched = %+v, want the dispatched row", evs)
+	}
+	if evs, _ := st.Undispatched(ctx, time.Hour, 10); len(evs) != 0 {
+		t.Fatalf("undispatched within the threshold = %d, want 0", len(evs))
+	}
+	// The start failed: back to received, still undispatched.
+	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusReceived || evs[0].Attempts != 0 || evs[0].DispatchedAt.Valid {
+		t.Fatalf("after requeue: undispatched = %+v, want the received row", evs)
+	}
+	if err := st.MarkDispatched(ctx, "dodo", "evt_1", ""); err != nil { // started, run ID unknown
+		t.Fatal(err)
+	}
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+		t.Fatalf("run-less dispatched row = %+v", evs)
+	}
+	if err := st.RecordRun(ctx, "dodo", "evt_1", "r0"); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 0 {
+		t.Fatalf("with its run known: undispatched = %d, want 0", len(evs))
+	}
+	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil { // a run is known: requeue does nothing
+		t.Fatal(err)
+	}
+	if ev, _ := st.GetEventByKey(ctx, "dodo", "evt_1"); ev.Status != store.StatusDispatched || ev.RunID.String != "r0" {
+		t.Fatalf("requeue moved a row with a run: %s %q", ev.Status, ev.RunID.String)
 	}
 	// A run that finished before the ingress marked the dispatch keeps its status.
 	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_1", Status: store.StatusFailed, RunID: "r1", LastError: "boom"}); err != nil {

@@ -53,6 +53,7 @@ type options struct {
 	keep        bool
 	store       string
 	pprofPort   int
+	rounds      int
 	phases      map[string]bool
 }
 
@@ -66,10 +67,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
+	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases alternate in")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
 	phases := fs.String("phases", "raw,ingress,noop,e2e,stock", "comma-separated phases to run (figures of skipped phases print as 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.rounds < 1 || o.rounds > o.events {
+		return fmt.Errorf("--rounds %d: want 1 to --events", o.rounds)
 	}
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
@@ -119,26 +124,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dodo := providers["dodo"]
 	data := paymentData(o.payload, "bench")
 
-	// 1. Temporal's own start rate for the same workflow and input, no ingress.
 	phase := func(name string, fn func(i int) error) *result {
 		if !o.phases[name] {
 			return &result{}
 		}
-		return measure(o.events, o.concurrency, fn)
+		return measure(0, o.events, o.concurrency, fn)
 	}
-	raw := phase("raw", func(i int) error {
-		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
-			OccurredAt: time.Now().UTC(), Data: data}
-		_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
-		return err
-	})
-	// Each phase starts on an idle server: the runs a phase started finish
-	// before the next phase begins, so no phase pays for another's backlog.
-	if o.phases["raw"] {
-		drain(ctx, c, o, func(i int) string { return workflows.WorkflowID("bench", fmt.Sprintf("raw_%d", i)) })
-	}
-
-	// 2. The same through the ingress: signed, verified, recorded, started.
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}, Timeout: 30 * time.Second}
 	post := func(id, eventType string) error {
 		h, body, err := dodo.BuildEnvelope(id, eventType, time.Now(), paymentData(o.payload, id))
@@ -162,9 +153,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	ing := phase("ingress", func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") })
-	if o.phases["ingress"] {
-		drain(ctx, c, o, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) })
+
+	// 1. Temporal's own start rate for the same workflow and input, no
+	// ingress, and 2. the same through the ingress: signed, verified,
+	// recorded, started. The two alternate in --rounds slices so that a
+	// drift of the shared machine weighs on both alike, and each slice
+	// starts on an idle server: the runs a slice started finish before the
+	// next begins, so no slice pays for another's backlog.
+	// Warm-up, not measured: the ingress opens its database connections
+	// and both paths load their code and caches.
+	warm := 2 * o.concurrency
+	measure(0, warm, o.concurrency, func(i int) error { return post(fmt.Sprintf("warm_%d", i), "bench.ignored") })
+	drain(ctx, c, 0, warm, o.concurrency, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })
+
+	raw, ing := &result{}, &result{}
+	for r := 0; r < o.rounds; r++ {
+		lo, hi := r*o.events/o.rounds, (r+1)*o.events/o.rounds
+		if o.phases["raw"] {
+			raw.add(measure(lo, hi, o.concurrency, func(i int) error {
+				in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
+					OccurredAt: time.Now().UTC(), Data: data}
+				_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
+				return err
+			}))
+			drain(ctx, c, lo, hi, o.concurrency, func(i int) string { return workflows.WorkflowID("bench", fmt.Sprintf("raw_%d", i)) })
+		}
+		if o.phases["ingress"] {
+			ing.add(measure(lo, hi, o.concurrency, func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") }))
+			drain(ctx, c, lo, hi, o.concurrency, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) })
+		}
 	}
 
 	// 3. A workflow that does nothing, start to completion, on its own queue.
@@ -232,7 +249,7 @@ func stockNoop(ctx context.Context, o options) *result {
 	ts.NewWorker("bench-noop", func(r worker.Registry) {
 		r.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
 	})
-	return measure(o.events, o.concurrency, func(i int) error {
+	return measure(0, o.events, o.concurrency, func(i int) error {
 		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("stock_%d", i), TaskQueue: "bench-noop"}, "Noop")
 		if err != nil {
 			return err
@@ -243,8 +260,8 @@ func stockNoop(ctx context.Context, o options) *result {
 
 // drain waits for the runs of one phase (workflow IDs id(0..events-1)) to
 // close, whatever their outcome.
-func drain(ctx context.Context, c client.Client, o options, id func(i int) string) {
-	measure(o.events, o.concurrency, func(i int) error {
+func drain(ctx context.Context, c client.Client, lo, hi, concurrency int, id func(i int) string) {
+	measure(lo, hi, concurrency, func(i int) error {
 		return c.GetWorkflow(ctx, id(i), "").Get(ctx, nil)
 	})
 }
@@ -280,11 +297,21 @@ func (r *result) pct(p float64) float64 {
 	return float64(r.latencies[i].Microseconds()) / 1000
 }
 
-// measure runs fn n times on c goroutines and records each call's latency.
-func measure(n, c int, fn func(i int) error) *result {
+// add merges another slice of the same phase into r.
+func (r *result) add(o *result) {
+	r.took += o.took
+	r.latencies = append(r.latencies, o.latencies...)
+	r.errors.Add(o.errors.Load())
+	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+}
+
+// measure runs fn(i) for i in [lo, hi) on c goroutines and records each
+// call's latency.
+func measure(lo, hi, c int, fn func(i int) error) *result {
 	r := &result{}
 	var mu sync.Mutex
 	var next atomic.Int64
+	next.Store(int64(lo))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := 0; g < c; g++ {
@@ -293,7 +320,7 @@ func measure(n, c int, fn func(i int) error) *result {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= n {
+				if i >= hi {
 					return
 				}
 				t0 := time.Now()

@@ -35,6 +35,13 @@ func RunURL(uiBase, namespace, workflowID, runID string) string {
 		url.PathEscape(namespace), url.PathEscape(workflowID), url.PathEscape(runID))
 }
 
+// RunsURL is the UI's list of the runs of one workflow ID, for an event
+// whose run ID is not recorded yet.
+func RunsURL(uiBase, namespace, workflowID string) string {
+	q := fmt.Sprintf("WorkflowId = %q", workflowID)
+	return fmt.Sprintf("%s/namespaces/%s/workflows?query=%s", uiBase, url.PathEscape(namespace), url.QueryEscape(q))
+}
+
 // Config chooses the destination.
 type Config struct {
 	WebhookURL string // SLACK_WEBHOOK_URL

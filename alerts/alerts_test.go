@@ -83,3 +83,12 @@ func TestNoSlackLogs(t *testing.T) {
 		t.Errorf("log = %s", buf.String())
 	}
 }
+
+func TestRunLinks(t *testing.T) {
+	if got, want := alerts.RunURL("http://ui", "default", "dodo:evt 1", "r1"), "http://ui/namespaces/default/workflows/dodo:evt%201/r1/history"; got != want {
+		t.Errorf("RunURL = %s, want %s", got, want)
+	}
+	if got, want := alerts.RunsURL("http://ui", "default", `dodo:evt "1"`), `http://ui/namespaces/default/workflows?query=WorkflowId+%3D+%22dodo%3Aevt+%5C%221%5C%22%22`; got != want {
+		t.Errorf("RunsURL = %s, want %s", got, want)
+	}
+}

@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.binary, "binary", "bin/webhookd", "webhookd binary to start with `dev`")
-	fs.IntVar(&o.events, "events", 300, "events (and workflow starts) per phase")
+	fs.IntVar(&o.events, "events", 600, "events (and workflow starts) per phase")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent requests or starts")
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")

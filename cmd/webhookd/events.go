@@ -261,6 +261,8 @@ func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
 	url := ""
 	if ev.RunID.Valid && ev.RunID.String != "" {
 		url = alerts.RunURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID, ev.RunID.String)
+	} else if ev.Status == store.StatusDispatched {
+		url = alerts.RunsURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID)
 	}
 	if asJSON {
 		return json.NewEncoder(w).Encode(eventJSON(ev, url))

@@ -178,22 +178,12 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 // sqliteIndexes lists the named indexes of executions_visibility in file.
 func sqliteIndexes(t *testing.T, file string) map[string]bool {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
+	names, err := devstack.VisibilityIndexes(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	got := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+	for _, n := range names {
 		got[n] = true
 	}
 	return got

@@ -459,28 +459,15 @@ var keptVisibilityIndexes = map[string]bool{
 // keptVisibilityIndexes from a newly created visibility file.
 
 func trimVisibilityIndexes(file string) error {
+	names, err := VisibilityIndexes(file)
+	if err != nil {
+		return err
+	}
 	db, err := sql.Open("sqlite", file)
 	if err != nil {
 		return fmt.Errorf("devstack: visibility indexes: %w", err)
 	}
 	defer db.Close()
-	var names []string
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
-	if err != nil {
-		return fmt.Errorf("devstack: visibility indexes: %w", err)
-	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return fmt.Errorf("devstack: visibility indexes: %w", err)
-		}
-		names = append(names, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("devstack: visibility indexes: %w", err)
-	}
 	for _, name := range names {
 		if keptVisibilityIndexes[name] {
 			continue
@@ -490,4 +477,31 @@ func trimVisibilityIndexes(file string) error {
 		}
 	}
 	return nil
+}
+
+// VisibilityIndexes lists the indexes of the visibility table in a SQLite
+// file, by name.
+func VisibilityIndexes(file string) ([]string, error) {
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	defer db.Close()
+	var names []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	return names, nil
 }

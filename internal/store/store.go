@@ -221,7 +221,10 @@ func (s *Store) RecordRun(ctx context.Context, provider, eventID, runID string) 
 // first: those recorded more than olderThan ago that no run was started for
 // (Temporal was unreachable when they arrived), and those marked dispatched
 // more than olderThan ago whose run ID is still unknown (the start may not
-// have happened: see RecordEvent).
+// have happened: see RecordEvent). The latter only within a day: Temporal
+// forgets closed runs after its retention (7 days), and an older row whose
+// run it no longer knows must not get a second one; a sweep every few
+// seconds settles a crash's rows long before.
 func (s *Store) Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error) {
 	var evs []Event
 	err := s.db.SelectContext(ctx, &evs, `
@@ -231,6 +234,7 @@ func (s *Store) Undispatched(ctx context.Context, olderThan time.Duration, limit
 		UNION ALL
 		(SELECT `+eventColumns+` FROM webhook_events
 		 WHERE status = 'dispatched' AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $1)
+		   AND dispatched_at > now() - interval '24 hours'
 		 ORDER BY dispatched_at LIMIT $2)
 		ORDER BY received_at LIMIT $2`, olderThan.Seconds(), limit)
 	if err != nil {

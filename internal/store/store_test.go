@@ -183,6 +183,17 @@ func TestEventLifecycle(t *testing.T) {
 	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
 		t.Fatalf("run-less dispatched row = %+v", evs)
 	}
+	// A day later the dispatcher no longer looks: Temporal may have forgotten
+	// the run by the time it could tell.
+	if _, err := st.DB().Exec(`UPDATE webhook_events SET dispatched_at = now() - interval '25 hours' WHERE event_id = 'evt_1'`); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 0 {
+		t.Fatalf("a day-old run-less row is still undispatched: %+v", evs)
+	}
+	if _, err := st.DB().Exec(`UPDATE webhook_events SET dispatched_at = now() WHERE event_id = 'evt_1'`); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.RecordRun(ctx, "dodo", "evt_1", "r0"); err != nil {
 		t.Fatal(err)
 	}

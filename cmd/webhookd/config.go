@@ -129,7 +129,7 @@ func newFlags(name string, groups int, s *settings, getenv func(string) string, 
 		b.str(&s.SlackChannel, "slack-channel", "SLACK_CHANNEL", "", "Slack channel for alerts with a bot token")
 		b.num(&s.RetryAttempts, "retry-attempts", "WEBHOOKD_RETRY_ATTEMPTS", 5, "attempts per activity before the event fails")
 		b.dur(&s.RetryInitial, "retry-initial-interval", "WEBHOOKD_RETRY_INITIAL_INTERVAL", time.Second, "first retry delay; doubles each attempt")
-		b.dur(&s.DispatchAfter, "dispatch-after", "WEBHOOKD_DISPATCH_AFTER", 10*time.Second, "start runs for events recorded this long ago and never dispatched, and settle events dispatched this long ago without a run ID")
+		b.dur(&s.DispatchAfter, "dispatch-after", "WEBHOOKD_DISPATCH_AFTER", 10*time.Second, "start runs for events recorded this long ago and never dispatched (and settle events dispatched this long ago, at least a minute, without a run ID)")
 	}
 	return fs, b
 }

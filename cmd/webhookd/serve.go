@@ -208,6 +208,6 @@ func startWorker(ctx context.Context, b *backends, s *settings, d *dispatch.Disp
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	dctx, cancel := context.WithCancel(ctx)
-	go d.Run(dctx, b.st, 2*time.Second, s.DispatchAfter)
+	go d.Run(dctx, b.st, 2*time.Second, dispatch.DefaultAges(s.DispatchAfter))
 	return func() { cancel(); w.Stop() }, dests, nil
 }

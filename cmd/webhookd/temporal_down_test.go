@@ -91,7 +91,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	defer wk.Stop()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		n, err := d.Sweep(ctx, st, 0)
+		n, err := d.Sweep(ctx, st, dispatch.Ages{})
 		if err == nil && n == 1 {
 			break
 		}
@@ -110,7 +110,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n, err := d.Sweep(ctx, st, 0); n != 0 || err != nil {
+	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 }
@@ -154,10 +154,10 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	}
 
 	// No worker yet: both runs stay open while the sweep looks at them.
-	if n, err := d.Sweep(ctx, st, time.Hour); n != 0 || err != nil {
+	if n, err := d.Sweep(ctx, st, dispatch.Ages{Runless: time.Hour}); n != 0 || err != nil {
 		t.Fatalf("sweep within the threshold = %d, %v; want nothing", n, err)
 	}
-	if n, err := d.Sweep(ctx, st, 0); n != 2 || err != nil {
+	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 2 || err != nil {
 		t.Fatalf("sweep = %d, %v; want 2", n, err)
 	}
 	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_started")
@@ -172,7 +172,7 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	if !crashed.RunID.Valid || crashed.Status != store.StatusDispatched {
 		t.Errorf("evt_crashed: %s run %q; want dispatched with the run the sweep started", crashed.Status, crashed.RunID.String)
 	}
-	if n, err := d.Sweep(ctx, st, 0); n != 0 || err != nil {
+	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 

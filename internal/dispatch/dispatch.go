@@ -98,20 +98,36 @@ func (d *Dispatcher) Ping(ctx context.Context) error {
 
 // Store is what the sweep needs from the database.
 type Store interface {
-	Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]store.Event, error)
+	Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]store.Event, error)
 	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
 	RecordRun(ctx context.Context, provider, eventID, runID string) error
 }
 
-// Sweep starts runs for events recorded more than olderThan ago and never
-// dispatched, and settles events marked dispatched without a known run: it
-// records the run Temporal has for them or, when there is none (the
-// ingress died between recording and starting), starts it. It returns how
-// many events it settled.
-func (d *Dispatcher) Sweep(ctx context.Context, st Store, olderThan time.Duration) (int, error) {
+// Ages says how long an event waits before the sweep looks at it.
+type Ages struct {
+	// Received: an event recorded and never dispatched (Temporal was down).
+	Received time.Duration
+	// Runless: an event marked dispatched whose run ID is unknown. Most are
+	// runs still in flight (their outcome writes the run ID); each costs the
+	// sweep a describe, so this is longer than Received.
+	Runless time.Duration
+}
+
+// DefaultAges waits dispatchAfter for received events and at least a minute
+// for run-less dispatched ones.
+func DefaultAges(dispatchAfter time.Duration) Ages {
+	return Ages{Received: dispatchAfter, Runless: max(dispatchAfter, time.Minute)}
+}
+
+// Sweep starts runs for events recorded more than ages.Received ago and
+// never dispatched, and settles events marked dispatched more than
+// ages.Runless ago without a known run: it records the run Temporal has for
+// them or, when there is none (the ingress died between recording and
+// starting), starts it. It returns how many events it settled.
+func (d *Dispatcher) Sweep(ctx context.Context, st Store, ages Ages) (int, error) {
 	n := 0
 	for {
-		evs, err := st.Undispatched(ctx, olderThan, 100)
+		evs, err := st.Undispatched(ctx, ages.Received, ages.Runless, 100)
 		if err != nil {
 			return n, err
 		}
@@ -160,7 +176,7 @@ func (d *Dispatcher) currentRun(ctx context.Context, ev store.Event) (string, er
 }
 
 // Run sweeps every interval until ctx ends.
-func (d *Dispatcher) Run(ctx context.Context, st Store, interval, olderThan time.Duration) {
+func (d *Dispatcher) Run(ctx context.Context, st Store, interval time.Duration, ages Ages) {
 	logger := d.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -173,7 +189,7 @@ func (d *Dispatcher) Run(ctx context.Context, st Store, interval, olderThan time
 			return
 		case <-t.C:
 		}
-		n, err := d.Sweep(ctx, st, olderThan)
+		n, err := d.Sweep(ctx, st, ages)
 		if n > 0 {
 			logger.Info("dispatcher started runs for recorded events", slog.Int("count", n))
 		}

@@ -218,14 +218,14 @@ func (s *Store) RecordRun(ctx context.Context, provider, eventID, runID string) 
 }
 
 // Undispatched returns the events the dispatcher must look at, oldest
-// first: those recorded more than olderThan ago that no run was started for
-// (Temporal was unreachable when they arrived), and those marked dispatched
-// more than olderThan ago whose run ID is still unknown (the start may not
+// first: those recorded more than receivedFor ago that no run was started
+// for (Temporal was unreachable when they arrived), and those marked
+// dispatched more than runlessFor ago whose run ID is still unknown (the start may not
 // have happened: see RecordEvent). The latter only within a day: Temporal
 // forgets closed runs after its retention (7 days), and an older row whose
 // run it no longer knows must not get a second one; a sweep every few
 // seconds settles a crash's rows long before.
-func (s *Store) Undispatched(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error) {
+func (s *Store) Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]Event, error) {
 	var evs []Event
 	err := s.db.SelectContext(ctx, &evs, `
 		(SELECT `+eventColumns+` FROM webhook_events
@@ -233,10 +233,10 @@ func (s *Store) Undispatched(ctx context.Context, olderThan time.Duration, limit
 		 ORDER BY received_at LIMIT $2)
 		UNION ALL
 		(SELECT `+eventColumns+` FROM webhook_events
-		 WHERE status = 'dispatched' AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $1)
+		 WHERE status = 'dispatched' AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $3)
 		   AND dispatched_at > now() - interval '24 hours'
 		 ORDER BY dispatched_at LIMIT $2)
-		ORDER BY received_at LIMIT $2`, olderThan.Seconds(), limit)
+		ORDER BY received_at LIMIT $2`, receivedFor.Seconds(), limit, runlessFor.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("store: undispatched events: %w", err)
 	}

@@ -164,23 +164,23 @@ func TestEventLifecycle(t *testing.T) {
 	}
 	// Recorded as dispatched, no run ID yet: the dispatcher looks at it
 	// once it is older than its threshold, not before.
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
 		t.Fatalf("undispatched = %+v, want the dispatched row", evs)
 	}
-	if evs, _ := st.Undispatched(ctx, time.Hour, 10); len(evs) != 0 {
+	if evs, _ := st.Undispatched(ctx, 0, time.Hour, 10); len(evs) != 0 {
 		t.Fatalf("undispatched within the threshold = %d, want 0", len(evs))
 	}
 	// The start failed: back to received, still undispatched.
 	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusReceived || evs[0].Attempts != 0 || evs[0].DispatchedAt.Valid {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusReceived || evs[0].Attempts != 0 || evs[0].DispatchedAt.Valid {
 		t.Fatalf("after requeue: undispatched = %+v, want the received row", evs)
 	}
 	if err := st.MarkDispatched(ctx, "dodo", "evt_1", ""); err != nil { // started, run ID unknown
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
 		t.Fatalf("run-less dispatched row = %+v", evs)
 	}
 	// A day later the dispatcher no longer looks: Temporal may have forgotten
@@ -188,7 +188,7 @@ func TestEventLifecycle(t *testing.T) {
 	if _, err := st.DB().Exec(`UPDATE webhook_events SET dispatched_at = now() - interval '25 hours' WHERE event_id = 'evt_1'`); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 0 {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 0 {
 		t.Fatalf("a day-old run-less row is still undispatched: %+v", evs)
 	}
 	if _, err := st.DB().Exec(`UPDATE webhook_events SET dispatched_at = now() WHERE event_id = 'evt_1'`); err != nil {
@@ -197,7 +197,7 @@ func TestEventLifecycle(t *testing.T) {
 	if err := st.RecordRun(ctx, "dodo", "evt_1", "r0"); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 10); len(evs) != 0 {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 0 {
 		t.Fatalf("with its run known: undispatched = %d, want 0", len(evs))
 	}
 	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil { // a run is known: requeue does nothing

@@ -30,8 +30,10 @@ drills: build
 ## lint: vet, gofmt, staticcheck (pinned in go.mod as a tool)
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags drills ./cmd/webhookd
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags drills ./cmd/webhookd
 
 ## fuzz: run each fuzz target briefly
 fuzz:

@@ -104,7 +104,7 @@ func newHarness(t *testing.T, attempts int64) *harness {
 	dctx, cancel := context.WithCancel(ctx)
 	h.stopDisp = cancel
 	t.Cleanup(cancel)
-	go h.disp.Run(dctx, h.st, 500*time.Millisecond, 2*time.Second)
+	go h.disp.Run(dctx, h.st, 500*time.Millisecond, dispatch.Ages{Received: 2 * time.Second, Runless: 5 * time.Second})
 	return h
 }
 

@@ -191,7 +191,7 @@ func (d *Dispatcher) Run(ctx context.Context, st Store, interval time.Duration, 
 		}
 		n, err := d.Sweep(ctx, st, ages)
 		if n > 0 {
-			logger.Info("dispatcher started runs for recorded events", slog.Int("count", n))
+			logger.Info("dispatcher settled recorded events (started their runs or recorded their run IDs)", slog.Int("count", n))
 		}
 		if err != nil && ctx.Err() == nil {
 			logger.Warn("dispatcher sweep failed; will retry", slog.String("error", err.Error()))

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.binary, "binary", "bin/webhookd", "webhookd binary to start with `dev`")
+	fs.StringVar(&o.binary, "binary", "bin/webhookd", "the webhookd binary to run as the dev stack")
 	fs.IntVar(&o.events, "events", 600, "events (and workflow starts) per phase")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent requests or starts")
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
@@ -69,8 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
 	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases alternate in")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
-	phases := fs.String("phases", "raw,ingress,noop,e2e,burst,stock", "comma-separated phases to run (figures of skipped phases print as 0)")
-	if err := fs.Parse(args); err != nil {
+	phases := fs.String("phases", "raw,ingress,noop,e2e,burst,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if o.rounds < 1 || o.rounds > o.events {
@@ -240,23 +242,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	pr := func(name string, v float64, unit string) { fmt.Fprintf(stdout, "%s: %.2f%s\n", name, v, unit) }
-	pr("raw_start_per_s", raw.rate(), "")
-	pr("raw_start_p50_ms", raw.pct(50), "")
-	pr("raw_start_p99_ms", raw.pct(99), "")
-	pr("ingress_accept_per_s", ing.rate(), "")
-	pr("ack_p50_ms", ing.pct(50), "")
-	pr("ack_p99_ms", ing.pct(99), "")
-	pr("noop_complete_per_s", noop.rate(), "")
-	pr("e2e_complete_per_s", e2e.rate(), "")
-	pr("e2e_p50_ms", e2e.pct(50), "")
-	pr("burst_ingress_accept_per_s", burst.rate(), "")
-	pr("burst_complete_per_s", ratePer(burst, burstDur), "")
-	pr("ingress_vs_raw", ing.rate()/raw.rate(), "")
-	pr("e2e_vs_noop", e2e.rate()/noop.rate(), "")
-	pr("ack_p99_vs_raw_p99", ing.pct(99)/raw.pct(99), "")
-	pr("errors", float64(raw.errors.Load()+ing.errors.Load()+noop.errors.Load()+e2e.errors.Load()+burst.errors.Load()), "")
-	pr("stock_temporaltest_noop_complete_per_s", stock.rate(), "")
-	pr("noop_vs_stock", noop.rate()/stock.rate(), "")
+	// A figure prints when every phase it needs ran.
+	ran := func(phases ...string) bool {
+		for _, p := range phases {
+			if !o.phases[p] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, f := range []struct {
+		name   string
+		phases []string
+		value  func() float64
+	}{
+		{"raw_start_per_s", []string{"raw"}, raw.rate},
+		{"raw_start_p50_ms", []string{"raw"}, func() float64 { return raw.pct(50) }},
+		{"raw_start_p99_ms", []string{"raw"}, func() float64 { return raw.pct(99) }},
+		{"ingress_accept_per_s", []string{"ingress"}, ing.rate},
+		{"ack_p50_ms", []string{"ingress"}, func() float64 { return ing.pct(50) }},
+		{"ack_p99_ms", []string{"ingress"}, func() float64 { return ing.pct(99) }},
+		{"noop_complete_per_s", []string{"noop"}, noop.rate},
+		{"e2e_complete_per_s", []string{"e2e"}, e2e.rate},
+		{"e2e_p50_ms", []string{"e2e"}, func() float64 { return e2e.pct(50) }},
+		{"burst_ingress_accept_per_s", []string{"burst"}, burst.rate},
+		{"burst_complete_per_s", []string{"burst"}, func() float64 { return ratePer(burst, burstDur) }},
+		{"ingress_vs_raw", []string{"raw", "ingress"}, func() float64 { return ing.rate() / raw.rate() }},
+		{"e2e_vs_noop", []string{"e2e", "noop"}, func() float64 { return e2e.rate() / noop.rate() }},
+		{"ack_p99_vs_raw_p99", []string{"raw", "ingress"}, func() float64 { return ing.pct(99) / raw.pct(99) }},
+		{"errors", nil, func() float64 {
+			return float64(raw.errors.Load() + ing.errors.Load() + noop.errors.Load() + e2e.errors.Load() + burst.errors.Load())
+		}},
+		{"stock_temporaltest_noop_complete_per_s", []string{"stock"}, stock.rate},
+		{"noop_vs_stock", []string{"noop", "stock"}, func() float64 { return noop.rate() / stock.rate() }},
+	} {
+		if ran(f.phases...) {
+			pr(f.name, f.value(), "")
+		}
+	}
 	if rssErr == nil {
 		pr("webhookd_peak_rss_mib", float64(rss)/1024, "")
 	}

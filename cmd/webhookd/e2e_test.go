@@ -229,6 +229,12 @@ func TestEndToEnd(t *testing.T) {
 	})
 	ctx := context.Background()
 
+	t.Run("migrate status with flags after the subcommand", func(t *testing.T) {
+		out, err := d.cli("migrate", "status")
+		if err != nil || !strings.Contains(out, "00002_runless_dispatched_idx.sql applied") {
+			t.Errorf("migrate status: %v\n%s", err, out)
+		}
+	})
 	t.Run("payment.succeeded: one payment row, one email, then a duplicate changes nothing", func(t *testing.T) {
 		resp := d.send("payment.succeeded", "evt_pay_1", `{"userId":"usr_demo","paymentId":"pay_e2e_1","amount":4200,"currency":"eur"}`)
 		if resp["duplicate"] != false {

@@ -15,7 +15,8 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stderr, "Usage: webhookd migrate up|down|status [flags]")
 		fs.PrintDefaults()
 	}
-	if err := b.parse(args, &s); err != nil {
+	// Flags may come before or after the subcommand, as the usage shows.
+	if err := b.parse(interleave(fs, args), &s); err != nil {
 		return err
 	}
 	applyDevState(&s, getenv)

@@ -187,23 +187,27 @@ func sqliteStores(databaseFile string) (map[string]config.DataStore, error) {
 	visFile := VisibilityFile(databaseFile)
 	_, mainErr := os.Stat(databaseFile)
 	_, visErr := os.Stat(visFile)
-	legacy := mainErr == nil && errors.Is(visErr, os.ErrNotExist)
-	main, err := open(databaseFile)
-	if err != nil {
-		return nil, err
-	}
-	if legacy {
+	if mainErr == nil && errors.Is(visErr, os.ErrNotExist) {
+		main, err := open(databaseFile)
+		if err != nil {
+			return nil, err
+		}
 		return map[string]config.DataStore{"default": {SQL: main}}, nil
 	}
-	_, visErr = os.Stat(visFile)
+	// The visibility file first: a start that dies in between must not
+	// leave a main file alone, which would read as the single-file layout.
 	vis, err := open(visFile)
 	if err != nil {
 		return nil, err
 	}
-	if errors.Is(visErr, os.ErrNotExist) {
-		if err := trimVisibilityIndexes(visFile); err != nil {
-			return nil, err
-		}
+	// On every start: it drops nothing once done, and finishes a first start
+	// that died before it.
+	if err := trimVisibilityIndexes(visFile); err != nil {
+		return nil, err
+	}
+	main, err := open(databaseFile)
+	if err != nil {
+		return nil, err
 	}
 	return map[string]config.DataStore{"default": {SQL: main}, "visibility": {SQL: vis}}, nil
 }

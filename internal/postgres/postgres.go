@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -307,14 +308,49 @@ func chown(dir string, cred *syscall.Credential) error {
 	return nil
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+// FreePort returns a TCP port that is free on 127.0.0.1 now, for a server
+// that binds it a moment later. It picks below the kernel's ephemeral range:
+// a port the kernel hands out for ":0" is in that range, where an outgoing
+// connection can take it as its local port before the server binds it (the
+// embedded Temporal then exits on "Failed to start gRPC listener", about one
+// test run in eight here). Outside the range only another listener can.
 func FreePort() (int, error) {
+	const lowest = 10000
+	if high := ephemeralLow(); high-lowest >= 1000 {
+		for range 50 {
+			p := lowest + rand.IntN(high-lowest)
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux),
+// or 0 when unknown.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // CreateDatabaseAt creates database name on the server of url unless it

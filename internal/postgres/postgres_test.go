@@ -3,11 +3,14 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
-	_ "github.com/lib/pq"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/internal/postgres"
 )
@@ -51,4 +54,36 @@ func TestRootPrivateDataDirIsRelocated(t *testing.T) {
 		}
 	}
 	os.RemoveAll(filepath.Dir(where))
+}
+
+// Free ports come from below the kernel's ephemeral range, where no
+// outgoing connection can take them before the server binds them.
+func TestFreePortIsOutsideTheEphemeralRange(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skip("no ephemeral range to compare with:", err)
+	}
+	var low int
+	if _, err := fmt.Sscan(string(b), &low); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for range 20 {
+		p, err := postgres.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p >= low || p < 1024 {
+			t.Fatalf("port %d: want 1024 <= port < %d", p, low)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("port %d is not free: %v", p, err)
+		}
+		defer l.Close() // held, so the next picks must differ
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+	}
 }

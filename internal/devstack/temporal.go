@@ -460,7 +460,7 @@ var keptVisibilityIndexes = map[string]bool{
 }
 
 // trimVisibilityIndexes drops the visibility indexes outside
-// keptVisibilityIndexes from a newly created visibility file.
+// keptVisibilityIndexes from a visibility file; once done it drops nothing.
 
 func trimVisibilityIndexes(file string) error {
 	names, err := VisibilityIndexes(file)

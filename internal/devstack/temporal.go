@@ -461,7 +461,6 @@ var keptVisibilityIndexes = map[string]bool{
 
 // trimVisibilityIndexes drops the visibility indexes outside
 // keptVisibilityIndexes from a visibility file; once done it drops nothing.
-
 func trimVisibilityIndexes(file string) error {
 	names, err := VisibilityIndexes(file)
 	if err != nil {

@@ -266,7 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"e2e_complete_per_s", []string{"e2e"}, e2e.rate},
 		{"e2e_p50_ms", []string{"e2e"}, func() float64 { return e2e.pct(50) }},
 		{"burst_ingress_accept_per_s", []string{"burst"}, burst.rate},
-		{"burst_complete_per_s", []string{"burst"}, func() float64 { return ratePer(burst, burstDur) }},
+		{"burst_complete_per_s", []string{"burst"}, func() float64 { return burst.per(burstDur) }},
 		{"ingress_vs_raw", []string{"raw", "ingress"}, func() float64 { return ing.rate() / raw.rate() }},
 		{"e2e_vs_noop", []string{"e2e", "noop"}, func() float64 { return e2e.rate() / noop.rate() }},
 		{"ack_p99_vs_raw_p99", []string{"raw", "ingress"}, func() float64 { return ing.pct(99) / raw.pct(99) }},
@@ -310,14 +310,6 @@ func drain(ctx context.Context, c client.Client, lo, hi, concurrency int, id fun
 	})
 }
 
-// ratePer is the events of r per d, 0 for a skipped phase.
-func ratePer(r *result, d time.Duration) float64 {
-	if d == 0 {
-		return 0
-	}
-	return float64(len(r.latencies)) / d.Seconds()
-}
-
 func paymentData(size int, id string) json.RawMessage {
 	pad := size - 120
 	if pad < 0 {
@@ -334,11 +326,15 @@ type result struct {
 	errors    atomic.Int64
 }
 
-func (r *result) rate() float64 {
-	if r.took == 0 {
+// rate is the phase's calls per second of its own duration.
+func (r *result) rate() float64 { return r.per(r.took) }
+
+// per is the phase's calls per second of d, 0 for no time.
+func (r *result) per(d time.Duration) float64 {
+	if d == 0 {
 		return 0
 	}
-	return float64(len(r.latencies)) / r.took.Seconds()
+	return float64(len(r.latencies)) / d.Seconds()
 }
 
 func (r *result) pct(p float64) float64 {

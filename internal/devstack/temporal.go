@@ -462,15 +462,15 @@ var keptVisibilityIndexes = map[string]bool{
 // trimVisibilityIndexes drops the visibility indexes outside
 // keptVisibilityIndexes from a visibility file; once done it drops nothing.
 func trimVisibilityIndexes(file string) error {
-	names, err := VisibilityIndexes(file)
-	if err != nil {
-		return err
-	}
 	db, err := sql.Open("sqlite", file)
 	if err != nil {
 		return fmt.Errorf("devstack: visibility indexes: %w", err)
 	}
 	defer db.Close()
+	names, err := visibilityIndexes(db)
+	if err != nil {
+		return err
+	}
 	for _, name := range names {
 		if keptVisibilityIndexes[name] {
 			continue
@@ -490,6 +490,10 @@ func VisibilityIndexes(file string) ([]string, error) {
 		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
 	}
 	defer db.Close()
+	return visibilityIndexes(db)
+}
+
+func visibilityIndexes(db *sql.DB) ([]string, error) {
 	var names []string
 	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
 	if err != nil {

@@ -361,23 +361,37 @@ func TestDrillWorkerKilledMidLoad(t *testing.T) {
 	}
 }
 
+const outageSeconds = 10
+
+// outage is a load's during: a second into the load it stops a dependency,
+// outageSeconds later it starts it again.
+func outage(stop, start func()) func() {
+	return func() {
+		time.Sleep(time.Second)
+		stop()
+		time.Sleep(outageSeconds * time.Second)
+		start()
+	}
+}
+
+// answered reports whether a load got at least one answer with status.
+func answered(codes *sync.Map, status int) bool {
+	v, ok := codes.Load(status)
+	return ok && v.(*atomic.Int64).Load() > 0
+}
+
 func TestDrillTemporalStopped(t *testing.T) {
 	h := newHarness(t, 5)
 	defer h.inProcessWorker()()
 	var codes sync.Map
 	const n = 300
-	h.load("tdown", n, &codes, func() {
-		time.Sleep(time.Second)
-		h.temporal.Stop()
-		figure("temporal_stopped", "down_seconds", 10)
-		time.Sleep(10 * time.Second)
-		h.startTemporal()
-	})
+	h.load("tdown", n, &codes, outage(func() { h.temporal.Stop() }, h.startTemporal))
 	counts := h.waitAll("tdown", n, 3*time.Minute)
+	figure("temporal_stopped", "down_seconds", outageSeconds)
 	figure("temporal_stopped", "events", n)
 	figure("temporal_stopped", "answers", codesString(&codes))
 	figure("temporal_stopped", "statuses", fmt.Sprint(counts))
-	if v, ok := codes.Load(http.StatusAccepted); !ok || v.(*atomic.Int64).Load() == 0 {
+	if !answered(&codes, http.StatusAccepted) {
 		t.Error("no 202 while Temporal was down")
 	}
 	if counts[store.StatusSucceeded] != n {
@@ -393,19 +407,14 @@ func TestDrillPostgresStopped(t *testing.T) {
 	defer h.inProcessWorker()()
 	var codes sync.Map
 	const n = 300
-	h.load("pgdown", n, &codes, func() {
-		time.Sleep(time.Second)
-		h.pg.Close()
-		time.Sleep(10 * time.Second)
-		h.startPostgres()
-	})
+	h.load("pgdown", n, &codes, outage(func() { h.pg.Close() }, h.startPostgres))
 	counts := h.waitAll("pgdown", n, 4*time.Minute)
 	total, distinct := h.emails("pgdown")
 	figure("postgres_stopped", "events", n)
 	figure("postgres_stopped", "answers", codesString(&codes))
 	figure("postgres_stopped", "statuses", fmt.Sprint(counts))
 	figure("postgres_stopped", "emails", total)
-	if v, ok := codes.Load(http.StatusServiceUnavailable); !ok || v.(*atomic.Int64).Load() == 0 {
+	if !answered(&codes, http.StatusServiceUnavailable) {
 		t.Error("no 503 while PostgreSQL was down")
 	}
 	if counts[store.StatusSucceeded] != n || distinct != n {

@@ -97,6 +97,11 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	opts := devstack.Options{DataDir: dir, SearchAttributes: []string{"WebhookProvider", "WebhookEventType"}}
 
 	s, c := startDialed(t, opts)
+	// The namespace is created with its attributes: the server's cache
+	// serves their reads from the start.
+	if s.Temporal.SearchAttributeRefreshForced() {
+		t.Error("first start: search-attribute reads forced to the database")
+	}
 	runEcho(t, c, "wf-1")
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 
@@ -113,6 +118,16 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 			t.Errorf("visibility index %s kept", gone)
 		}
 	}
+	// The attributes are in the first keyword columns, the indexed ones.
+	vis, err := sql.Open("sqlite", devstack.VisibilityFile(filepath.Join(dir, "temporal.sqlite")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := vis.QueryRow(`SELECT count(*) FROM executions_visibility WHERE Keyword01 = 'x'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("runs with Keyword01 (WebhookProvider) = x: %d, %v; want 1", n, err)
+	}
+	vis.Close()
 	countVisible(t, c, `WorkflowType = "echo" AND ExecutionStatus = "Completed" AND HistoryLength > 0`, 1)
 
 	// The Web UI answers on its port.
@@ -145,10 +160,17 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	c.Close()
 	s.Stop()
 
-	// Restart on the same data dir: the completed run and the rows are kept.
+	// Restart on the same data dir: the completed run and the rows are
+	// kept. The new version of webhookd has one more search attribute: it
+	// is added, and usable at once because reads bypass the server's cache
+	// until that has expired.
+	opts.SearchAttributes = append(opts.SearchAttributes, "WebhookExtra")
 	s, err = devstack.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !s.Temporal.SearchAttributeRefreshForced() {
+		t.Error("restart with a new attribute: search-attribute reads not forced to the database")
 	}
 	defer s.Stop()
 	c, err = s.Temporal.Dial(context.Background())
@@ -163,6 +185,12 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 	runEcho(t, c, "wf-2")
 	countVisible(t, c, `WebhookProvider = "x"`, 2)
+	extra := temporal.NewSearchAttributeKeyKeyword("WebhookExtra")
+	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "wf-extra", TaskQueue: "devstack-test",
+		TypedSearchAttributes: temporal.NewSearchAttributes(extra.ValueSet("y"))}, "echo", "hi"); err != nil {
+		t.Fatalf("start with the new attribute: %v", err)
+	}
+	countVisible(t, c, `WebhookExtra = "y"`, 1)
 
 	db, err = sql.Open("postgres", s.DatabaseURL)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -80,7 +81,19 @@ type Temporal struct {
 	server  temporalserver.Server
 	ui      *uiserver.Server
 	uiDone  chan struct{}
+
+	// dyn is the server's dynamic config. endSARefresh ends the forced
+	// search-attribute cache refresh (see configureNamespace); saTimer
+	// calls it once the caches have expired.
+	dyn          *dynamicconfig.MemoryClient
+	endSARefresh func()
+	saTimer      *time.Timer
 }
+
+// searchAttributeCacheTTL outlasts the server's search-attribute cache
+// (refreshed every 60 s; not configurable): a cache filled before an
+// attribute was added has expired by then.
+const searchAttributeCacheTTL = 61 * time.Second
 
 // StartTemporal starts the server, waits until the namespace answers and
 // registers the search attributes.
@@ -124,6 +137,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		return nil, fmt.Errorf("devstack: namespace config: %w", err)
 	}
 	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
+	if ns.Detail.Config.CustomSearchAttributeAliases, err = keywordColumns(opts.SearchAttributes); err != nil {
+		return nil, err
+	}
 	if err := sqliteschema.CreateNamespaces(stores["default"].SQL, ns); err != nil {
 		return nil, fmt.Errorf("devstack: create namespace: %w", err)
 	}
@@ -147,6 +163,23 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		}
 	}
 	return t, nil
+}
+
+// keywordColumns assigns keyword search attributes to the SQL visibility
+// schema's keyword columns in order (Keyword01 first), as the server's
+// AddSearchAttributes does; the columns of the first four are indexed
+// (keptVisibilityIndexes). A namespace created with them has its
+// attributes from its first start.
+func keywordColumns(names []string) (map[string]string, error) {
+	const columns = 10 // Keyword01..Keyword10
+	if len(names) > columns {
+		return nil, fmt.Errorf("devstack: %d search attributes: SQL visibility has %d keyword columns", len(names), columns)
+	}
+	cols := make(map[string]string, len(names))
+	for i, name := range names {
+		cols[fmt.Sprintf("Keyword%02d", i+1)] = name
+	}
+	return cols, nil
 }
 
 // VisibilityFile is the SQLite file that holds Temporal's visibility
@@ -279,17 +312,19 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	if err != nil {
 		return nil, fmt.Errorf("devstack: claim mapper: %w", err)
 	}
-	dyn := dynamicconfig.StaticClient{
-		// Search attributes registered after start are visible at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
-		// One host: a single task-queue partition lets every task match a
-		// waiting poller at once instead of landing in another partition's
-		// backlog (see docs/performance.md for the measured effect).
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-	}
+	t.dyn = dynamicconfig.NewMemoryClient()
+	t.dyn.OverrideSetting(dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance, 100)
+	t.dyn.OverrideSetting(dynamicconfig.HistoryCacheHostLevelMaxSize, 8192)
+	// One host: a single task-queue partition lets every task match a
+	// waiting poller at once instead of landing in another partition's
+	// backlog (see docs/performance.md for the measured effect).
+	t.dyn.OverrideSetting(dynamicconfig.MatchingNumTaskqueueReadPartitions, 1)
+	t.dyn.OverrideSetting(dynamicconfig.MatchingNumTaskqueueWritePartitions, 1)
+	// Search attributes added after start (a data dir from a webhookd
+	// with fewer of them) are usable at once: every read of them goes to
+	// the database until configureNamespace ends it. Left on, those reads
+	// cost 6 % of the server's CPU under load.
+	t.endSARefresh = sync.OnceFunc(t.dyn.OverrideSetting(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead, true))
 	srv, err := temporalserver.NewServer(
 		temporalserver.WithConfig(conf),
 		temporalserver.ForServices(temporalserver.DefaultServices),
@@ -297,7 +332,7 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 		temporalserver.WithLogger(logger),
 		temporalserver.WithAuthorizer(authorizer),
 		temporalserver.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporalserver.WithDynamicConfigClient(dyn),
+		temporalserver.WithDynamicConfigClient(t.dyn),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: new temporal server: %w", err)
@@ -337,20 +372,30 @@ func (t *Temporal) configureNamespace(ctx context.Context) error {
 			return fmt.Errorf("devstack: set retention: %w", err)
 		}
 	}
-	if len(t.opts.SearchAttributes) == 0 {
+	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: t.opts.Namespace})
+	if err != nil {
+		return fmt.Errorf("devstack: list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, name := range t.opts.SearchAttributes {
+		if _, ok := list.GetCustomAttributes()[name]; !ok {
+			missing[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+		}
+	}
+	if len(missing) == 0 {
+		t.endSARefresh() // every cache read them from the database already
 		return nil
 	}
-	attrs := map[string]enumspb.IndexedValueType{}
-	for _, name := range t.opts.SearchAttributes {
-		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-	}
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: t.opts.Namespace, SearchAttributes: attrs,
+		Namespace: t.opts.Namespace, SearchAttributes: missing,
 	})
 	var exists *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("devstack: add search attributes: %w", err)
 	}
+	// A cache filled before the add holds on to its old content until it
+	// expires; until then reads keep going to the database.
+	t.saTimer = time.AfterFunc(searchAttributeCacheTTL, t.endSARefresh)
 	return nil
 }
 
@@ -424,6 +469,9 @@ func (t *Temporal) Dial(ctx context.Context) (client.Client, error) {
 
 // Stop stops the UI and the server.
 func (t *Temporal) Stop() {
+	if t.saTimer != nil {
+		t.saTimer.Stop()
+	}
 	if t.ui != nil {
 		t.ui.Stop()
 		<-t.uiDone

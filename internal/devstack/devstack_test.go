@@ -105,26 +105,45 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	runEcho(t, c, "wf-1")
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 
-	// Visibility lives in its own file, without the indexes nothing uses;
-	// queries on an unindexed column still answer.
-	idx := sqliteIndexes(t, devstack.VisibilityFile(filepath.Join(dir, "temporal.sqlite")))
-	for _, want := range []string{"default_idx", "by_workflow_id", "by_status", "by_keyword_01", "by_keyword_02"} {
+	// Visibility lives in the managed PostgreSQL, without the indexes
+	// nothing uses; queries on an unindexed column still answer.
+	file := filepath.Join(dir, "temporal.sqlite")
+	if _, err := os.Stat(devstack.VisibilityMarker(file)); err != nil {
+		t.Errorf("no visibility marker: %v", err)
+	}
+	if _, err := os.Stat(devstack.VisibilityFile(file)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a visibility file appeared: %v", err)
+	}
+	vis, err := sql.Open("postgres", s.Postgres.URL("temporal_visibility"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]bool{}
+	rows, err := vis.Query(`SELECT indexname FROM pg_indexes WHERE tablename = 'executions_visibility'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		idx[n] = true
+	}
+	rows.Close()
+	for _, want := range []string{"executions_visibility_pkey", "default_idx", "by_workflow_id", "by_status", "by_keyword_01", "by_keyword_02"} {
 		if !idx[want] {
 			t.Errorf("visibility index %s missing", want)
 		}
 	}
-	for _, gone := range []string{"by_bool_01", "by_history_length", "by_int_03"} {
+	for _, gone := range []string{"by_bool_01", "by_history_length", "by_int_03", "by_temporal_change_version"} {
 		if idx[gone] {
 			t.Errorf("visibility index %s kept", gone)
 		}
 	}
 	// The attributes are in the first keyword columns, the indexed ones.
-	vis, err := sql.Open("sqlite", devstack.VisibilityFile(filepath.Join(dir, "temporal.sqlite")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n int
-	if err := vis.QueryRow(`SELECT count(*) FROM executions_visibility WHERE Keyword01 = 'x'`).Scan(&n); err != nil || n != 1 {
+	if err := vis.QueryRow(`SELECT count(*) FROM executions_visibility WHERE keyword01 = 'x'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("runs with Keyword01 (WebhookProvider) = x: %d, %v; want 1", n, err)
 	}
 	vis.Close()
@@ -217,32 +236,81 @@ func sqliteIndexes(t *testing.T, file string) map[string]bool {
 	return got
 }
 
-// A data dir from before visibility moved to its own file keeps working on
-// its single file, with its runs listed.
-func TestSingleFileDataDirKeepsItsLayout(t *testing.T) {
-	file := filepath.Join(pgtest.TempDir(t), "temporal.sqlite")
-	if err := sqliteschema.SetupSchema(&config.SQL{PluginName: "sqlite", DatabaseName: file,
-		ConnectAttributes: map[string]string{"mode": "rwc"}}); err != nil {
-		t.Fatal(err)
-	}
-	opts := devstack.TemporalOptions{DatabaseFile: file, UIPort: -1, SearchAttributes: []string{"WebhookProvider"}}
-	for round := 0; round < 2; round++ {
-		tmp, err := devstack.StartTemporal(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
+// Data dirs from before visibility moved to PostgreSQL keep their layout
+// when it is offered: visibility in the main file (the first layout), or
+// in its own SQLite file (the second, also what a stack on an outside
+// PostgreSQL server gets).
+func TestOlderDataDirsKeepTheirLayout(t *testing.T) {
+	pg := pgtest.Cluster(t)
+	withPostgres := func(opts devstack.TemporalOptions) devstack.TemporalOptions {
+		opts.VisibilityPostgresURL = pg.URL("postgres")
+		opts.CreateDatabase = func(name string) error {
+			t.Errorf("database %s created for a data dir that has its visibility", name)
+			return errors.New("unexpected")
 		}
-		c, err := tmp.Dial(context.Background())
-		if err != nil {
-			tmp.Stop()
-			t.Fatal(err)
-		}
-		runEcho(t, c, fmt.Sprintf("old-%d", round))
-		countVisible(t, c, `WebhookProvider = "x"`, round+1)
-		c.Close()
-		tmp.Stop()
+		return opts
 	}
-	if _, err := os.Stat(devstack.VisibilityFile(file)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a visibility file appeared beside a single-file store: %v", err)
+	for _, tc := range []struct {
+		name    string
+		prepare func(t *testing.T, file string) devstack.TemporalOptions // the options the old data dir was made with
+		visFile bool
+	}{
+		{"single file", func(t *testing.T, file string) devstack.TemporalOptions {
+			if err := sqliteschema.SetupSchema(&config.SQL{PluginName: "sqlite", DatabaseName: file,
+				ConnectAttributes: map[string]string{"mode": "rwc"}}); err != nil {
+				t.Fatal(err)
+			}
+			return devstack.TemporalOptions{DatabaseFile: file, UIPort: -1, SearchAttributes: []string{"WebhookProvider"}}
+		}, false},
+		{"visibility file", func(t *testing.T, file string) devstack.TemporalOptions {
+			return devstack.TemporalOptions{DatabaseFile: file, UIPort: -1, SearchAttributes: []string{"WebhookProvider"}}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(pgtest.TempDir(t), "temporal.sqlite")
+			opts := tc.prepare(t, file)
+			for round := 0; round < 3; round++ {
+				if round > 0 {
+					opts = withPostgres(opts)
+				}
+				tmp, err := devstack.StartTemporal(context.Background(), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := tmp.Dial(context.Background())
+				if err != nil {
+					tmp.Stop()
+					t.Fatal(err)
+				}
+				runEcho(t, c, fmt.Sprintf("old-%d", round))
+				countVisible(t, c, `WebhookProvider = "x"`, round+1)
+				countVisible(t, c, `WorkflowType = "echo" AND HistoryLength > 0`, round+1)
+				c.Close()
+				tmp.Stop()
+			}
+			if _, err := os.Stat(devstack.VisibilityFile(file)); (err == nil) != tc.visFile {
+				t.Fatalf("visibility file: %v, want it to exist: %v", err, tc.visFile)
+			}
+			if tc.visFile {
+				// Without the indexes nothing uses; queries on an unindexed
+				// column still answer (checked in countVisible above with
+				// the attribute, here with HistoryLength).
+				idx := sqliteIndexes(t, devstack.VisibilityFile(file))
+				for _, want := range []string{"default_idx", "by_workflow_id", "by_status", "by_keyword_01"} {
+					if !idx[want] {
+						t.Errorf("visibility index %s missing", want)
+					}
+				}
+				for _, gone := range []string{"by_bool_01", "by_history_length", "by_int_03"} {
+					if idx[gone] {
+						t.Errorf("visibility index %s kept", gone)
+					}
+				}
+			}
+			if _, err := os.Stat(devstack.VisibilityMarker(file)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a visibility marker appeared: %v", err)
+			}
+		})
 	}
 }
 

@@ -1,11 +1,13 @@
 package devstack
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
 
+	_ "github.com/lib/pq" // for trimming the visibility indexes
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
 	pgplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
@@ -17,9 +19,28 @@ import (
 // PostgreSQL server at serverURL (databases temporal and
 // temporal_visibility), with their schemas set up or updated.
 func postgresStores(serverURL string, createDB func(name string) error, logger log.Logger) (*config.SQL, *config.SQL, error) {
+	def, err := postgresStore(serverURL, "temporal", createDB, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	vis, err := postgresStore(serverURL, visibilityDatabase, createDB, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return def, vis, nil
+}
+
+// visibilityDatabase holds Temporal's visibility records in PostgreSQL.
+const visibilityDatabase = "temporal_visibility"
+
+// postgresStore returns the store of database db (temporal or
+// temporal_visibility) in the PostgreSQL server at serverURL, created with
+// its schema set up or updated; a visibility store also loses the indexes
+// nothing queries (keptVisibilityIndexes).
+func postgresStore(serverURL, db string, createDB func(name string) error, logger log.Logger) (*config.SQL, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("devstack: temporal postgres url: %w", err)
+		return nil, fmt.Errorf("devstack: temporal postgres url: %w", err)
 	}
 	pass, _ := u.User.Password()
 	host := u.Host
@@ -30,26 +51,35 @@ func postgresStores(serverURL string, createDB func(name string) error, logger l
 	if mode := u.Query().Get("sslmode"); mode != "" {
 		attrs["sslmode"] = mode
 	}
-	mk := func(db string) *config.SQL {
-		return &config.SQL{
-			PluginName: pgplugin.PluginName, DatabaseName: db, ConnectAddr: host, ConnectProtocol: "tcp",
-			User: u.User.Username(), Password: pass, ConnectAttributes: attrs,
-			MaxConns: 20, MaxIdleConns: 20,
+	cfg := &config.SQL{
+		PluginName: pgplugin.PluginName, DatabaseName: db, ConnectAddr: host, ConnectProtocol: "tcp",
+		User: u.User.Username(), Password: pass, ConnectAttributes: attrs,
+		MaxConns: 20, MaxIdleConns: 20,
+	}
+	schemaName := "postgresql/v12/temporal"
+	if db == visibilityDatabase {
+		schemaName = "postgresql/v12/visibility"
+	}
+	if err := createDB(db); err != nil {
+		return nil, err
+	}
+	if err := setupSchema(cfg, schemaName, logger); err != nil {
+		return nil, err
+	}
+	if db == visibilityDatabase {
+		u.Path = "/" + db
+		conn, err := sql.Open("postgres", u.String())
+		if err != nil {
+			return nil, fmt.Errorf("devstack: %s: %w", db, err)
+		}
+		defer conn.Close()
+		if err := trimVisibilityIndexes(conn, `SELECT indexname FROM pg_indexes
+			WHERE schemaname = current_schema() AND tablename = 'executions_visibility'
+			  AND indexname <> 'executions_visibility_pkey' ORDER BY indexname`); err != nil {
+			return nil, err
 		}
 	}
-	def, vis := mk("temporal"), mk("temporal_visibility")
-	for _, s := range []struct {
-		cfg    *config.SQL
-		schema string
-	}{{def, "postgresql/v12/temporal"}, {vis, "postgresql/v12/visibility"}} {
-		if err := createDB(s.cfg.DatabaseName); err != nil {
-			return nil, nil, err
-		}
-		if err := setupSchema(s.cfg, s.schema, logger); err != nil {
-			return nil, nil, err
-		}
-	}
-	return def, vis, nil
+	return cfg, nil
 }
 
 // setupSchema creates the version tables and applies every versioned

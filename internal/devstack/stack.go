@@ -19,8 +19,10 @@ type Options struct {
 	UIPort       int
 	// DatabaseURL, when set, is used as is and no PostgreSQL is started.
 	DatabaseURL string
-	// TemporalStore is "sqlite" (default: a file in DataDir) or "postgres"
-	// (Temporal's own databases in the stack's PostgreSQL server).
+	// TemporalStore is "sqlite" (default: a file in DataDir, with the
+	// visibility records of a new data dir in the managed PostgreSQL) or
+	// "postgres" (Temporal's own databases in the stack's PostgreSQL
+	// server).
 	TemporalStore string
 	// SearchAttributes are registered on the Temporal namespace.
 	SearchAttributes []string
@@ -67,6 +69,12 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	switch {
 	case opts.TemporalStore == "" || opts.TemporalStore == "sqlite":
+		// A new data dir keeps Temporal's visibility records in the managed
+		// PostgreSQL; on a server given by DatabaseURL nothing is created.
+		if s.Postgres != nil {
+			topts.VisibilityPostgresURL = s.DatabaseURL
+			topts.CreateDatabase = func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }
+		}
 	case isPostgresStore(opts.TemporalStore):
 		topts.PostgresURL = s.DatabaseURL
 		topts.CreateDatabase = func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }

@@ -32,6 +32,7 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
@@ -67,6 +68,12 @@ type TemporalOptions struct {
 	// CreateDatabase) instead of the SQLite file.
 	PostgresURL    string
 	CreateDatabase func(name string) error
+	// VisibilityPostgresURL, when set, keeps the visibility records (the
+	// Web UI's lists) of a new data dir in database temporal_visibility of
+	// that PostgreSQL server (created with CreateDatabase), the workflows
+	// themselves in the SQLite file. A data dir that has its visibility
+	// in SQLite keeps it there.
+	VisibilityPostgresURL string
 	// PProfPort, when set, serves Go's pprof endpoints for the whole process
 	// on localhost (the server's own pprof listener).
 	PProfPort int
@@ -126,7 +133,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		}
 		stores = map[string]config.DataStore{"default": {SQL: def}, "visibility": {SQL: vis}}
 	} else {
-		if stores, err = sqliteStores(opts.DatabaseFile); err != nil {
+		if stores, err = sqliteStores(opts, t.logger); err != nil {
 			return nil, err
 		}
 	}
@@ -183,19 +190,35 @@ func keywordColumns(names []string) (map[string]string, error) {
 }
 
 // VisibilityFile is the SQLite file that holds Temporal's visibility
-// records (the Web UI's lists) beside the main file.
+// records (the Web UI's lists) beside the main file, in data dirs created
+// before they moved to PostgreSQL.
 func VisibilityFile(databaseFile string) string {
 	return strings.TrimSuffix(databaseFile, filepath.Ext(databaseFile)) + "-visibility" + filepath.Ext(databaseFile)
 }
 
-// sqliteStores opens the main store in databaseFile and the visibility store
-// in VisibilityFile(databaseFile), creating the schemas on first use. Each
-// file gets its own connection: SQLite has one writer per file, and the
-// visibility writes (58 indexes and full-text triggers per row) held the
-// shared writer for as long as the workflow writes themselves
-// (docs/performance.md). A data dir created before the split, with its
-// visibility rows in the main file, keeps its single-file layout.
-func sqliteStores(databaseFile string) (map[string]config.DataStore, error) {
+// VisibilityMarker is the file beside databaseFile that says its
+// visibility records are in PostgreSQL.
+func VisibilityMarker(databaseFile string) string {
+	return strings.TrimSuffix(databaseFile, filepath.Ext(databaseFile)) + "-visibility.postgres"
+}
+
+// sqliteStores opens the main store in opts.DatabaseFile, creating its
+// schema on first use, and the visibility store where the data dir keeps
+// it:
+//
+//   - a new data dir, or one marked by VisibilityMarker: in PostgreSQL
+//     (opts.VisibilityPostgresURL). SQLite has one writer per file; the
+//     visibility writes (an upsert of ~100 columns per run start, close and
+//     search-attribute change) held the writer the workflow writes wait for,
+//     and cost the SQLite driver far more CPU than they cost PostgreSQL
+//     (docs/performance.md);
+//   - a new data dir without PostgreSQL, or one that has it: in
+//     VisibilityFile, with its own writer;
+//   - a data dir from before either, with only the main file: in the main
+//     file.
+//
+// The visibility stores lose the indexes nothing queries.
+func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.DataStore, error) {
 	open := func(file string) (*config.SQL, error) {
 		conf := &config.SQL{
 			PluginName:   sqliteplugin.PluginName,
@@ -217,32 +240,54 @@ func sqliteStores(databaseFile string) (map[string]config.DataStore, error) {
 		}
 		return conf, nil
 	}
-	visFile := VisibilityFile(databaseFile)
-	_, mainErr := os.Stat(databaseFile)
-	_, visErr := os.Stat(visFile)
-	if mainErr == nil && errors.Is(visErr, os.ErrNotExist) {
-		main, err := open(databaseFile)
-		if err != nil {
+	mainFile := opts.DatabaseFile
+	visFile, marker := VisibilityFile(mainFile), VisibilityMarker(mainFile)
+	exists := func(f string) bool { _, err := os.Stat(f); return err == nil }
+	var vis *config.SQL
+	var err error
+	switch {
+	case exists(visFile):
+		if vis, err = open(visFile); err != nil {
 			return nil, err
 		}
-		return map[string]config.DataStore{"default": {SQL: main}}, nil
+		if err := trimSQLiteVisibilityIndexes(visFile); err != nil {
+			return nil, err
+		}
+	case exists(marker) || !exists(mainFile) && opts.VisibilityPostgresURL != "":
+		if opts.VisibilityPostgresURL == "" {
+			return nil, fmt.Errorf("devstack: %s: this data dir keeps Temporal's visibility in PostgreSQL (%s): start it with its managed PostgreSQL", mainFile, marker)
+		}
+		// The visibility store first, then the marker, then the main file:
+		// a start that dies in between resumes here next time, and never
+		// leaves a main file alone, which would read as the oldest layout.
+		// Setting up and trimming are idempotent, so this runs on every start.
+		if vis, err = postgresStore(opts.VisibilityPostgresURL, visibilityDatabase, opts.CreateDatabase, logger); err != nil {
+			return nil, err
+		}
+		if !exists(marker) {
+			note := "Temporal's visibility records for this data dir are in database " + visibilityDatabase + " of its PostgreSQL.\n"
+			if err := os.WriteFile(marker, []byte(note), 0o644); err != nil {
+				return nil, fmt.Errorf("devstack: %w", err)
+			}
+		}
+	case !exists(mainFile):
+		// The visibility file first, for the same reason.
+		if vis, err = open(visFile); err != nil {
+			return nil, err
+		}
+		if err := trimSQLiteVisibilityIndexes(visFile); err != nil {
+			return nil, err
+		}
 	}
-	// The visibility file first: a start that dies in between must not
-	// leave a main file alone, which would read as the single-file layout.
-	vis, err := open(visFile)
+	main, err := open(mainFile)
 	if err != nil {
 		return nil, err
 	}
-	// On every start: it drops nothing once done, and finishes a first start
-	// that died before it.
-	if err := trimVisibilityIndexes(visFile); err != nil {
-		return nil, err
+	stores := map[string]config.DataStore{"default": {SQL: main}}
+	if vis != nil {
+		stores["visibility"] = config.DataStore{SQL: vis}
 	}
-	main, err := open(databaseFile)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]config.DataStore{"default": {SQL: main}, "visibility": {SQL: vis}}, nil
+	return stores, nil
 }
 
 func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver.Server, error) {
@@ -497,7 +542,8 @@ func portFree(port int, flag string) error {
 // time), workflow ID, type, status, task queue, execution time, parent and
 // root (child workflows), namespace division (schedules, internal
 // workflows) and the first keyword attributes, where WebhookProvider and
-// WebhookEventType land. The schema's other 40-odd indexes, one per
+// WebhookEventType land (keywordColumns). The
+// schemas' other indexes (45 in SQLite, 60 in PostgreSQL), one per
 // attribute column, cost every visibility write; a query on those columns
 // still works on a dev-sized table, by scanning.
 var keptVisibilityIndexes = map[string]bool{
@@ -508,14 +554,10 @@ var keptVisibilityIndexes = map[string]bool{
 }
 
 // trimVisibilityIndexes drops the visibility indexes outside
-// keptVisibilityIndexes from a visibility file; once done it drops nothing.
-func trimVisibilityIndexes(file string) error {
-	db, err := sql.Open("sqlite", file)
-	if err != nil {
-		return fmt.Errorf("devstack: visibility indexes: %w", err)
-	}
-	defer db.Close()
-	names, err := visibilityIndexes(db)
+// keptVisibilityIndexes, as listed by listQuery; once done it drops
+// nothing.
+func trimVisibilityIndexes(db *sql.DB, listQuery string) error {
+	names, err := indexNames(db, listQuery)
 	if err != nil {
 		return err
 	}
@@ -530,6 +572,20 @@ func trimVisibilityIndexes(file string) error {
 	return nil
 }
 
+// sqliteVisibilityIndexes lists the named indexes of the visibility table
+// of a SQLite file.
+const sqliteVisibilityIndexes = `SELECT name FROM sqlite_master
+	WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`
+
+func trimSQLiteVisibilityIndexes(file string) error {
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		return fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	defer db.Close()
+	return trimVisibilityIndexes(db, sqliteVisibilityIndexes)
+}
+
 // VisibilityIndexes lists the indexes of the visibility table in a SQLite
 // file, by name.
 func VisibilityIndexes(file string) ([]string, error) {
@@ -538,12 +594,12 @@ func VisibilityIndexes(file string) ([]string, error) {
 		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
 	}
 	defer db.Close()
-	return visibilityIndexes(db)
+	return indexNames(db, sqliteVisibilityIndexes)
 }
 
-func visibilityIndexes(db *sql.DB) ([]string, error) {
+func indexNames(db *sql.DB, listQuery string) ([]string, error) {
 	var names []string
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
+	rows, err := db.Query(listQuery)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
 	}

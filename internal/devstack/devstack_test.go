@@ -114,7 +114,7 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	if _, err := os.Stat(devstack.VisibilityFile(file)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a visibility file appeared: %v", err)
 	}
-	vis, err := sql.Open("postgres", s.Postgres.URL("temporal_visibility"))
+	vis, err := sql.Open("postgres", s.Postgres.URL("temporal_sqlite_visibility"))
 	if err != nil {
 		t.Fatal(err)
 	}

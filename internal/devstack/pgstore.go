@@ -23,20 +23,22 @@ func postgresStores(serverURL string, createDB func(name string) error, logger l
 	if err != nil {
 		return nil, nil, err
 	}
-	vis, err := postgresStore(serverURL, visibilityDatabase, createDB, logger)
+	vis, err := postgresStore(serverURL, "temporal_visibility", createDB, logger)
 	if err != nil {
 		return nil, nil, err
 	}
 	return def, vis, nil
 }
 
-// visibilityDatabase holds Temporal's visibility records in PostgreSQL.
-const visibilityDatabase = "temporal_visibility"
+// sqliteVisibilityDatabase holds the visibility records of a Temporal
+// whose workflows are in SQLite; a Temporal wholly in PostgreSQL has its
+// own, temporal_visibility.
+const sqliteVisibilityDatabase = "temporal_sqlite_visibility"
 
-// postgresStore returns the store of database db (temporal or
-// temporal_visibility) in the PostgreSQL server at serverURL, created with
-// its schema set up or updated; a visibility store also loses the indexes
-// nothing queries (keptVisibilityIndexes).
+// postgresStore returns the store of database db in the PostgreSQL server
+// at serverURL, created with its schema set up or updated: Temporal's main
+// schema for database temporal, the visibility schema for the others,
+// which also lose the indexes nothing queries (keptVisibilityIndexes).
 func postgresStore(serverURL, db string, createDB func(name string) error, logger log.Logger) (*config.SQL, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
@@ -56,8 +58,9 @@ func postgresStore(serverURL, db string, createDB func(name string) error, logge
 		User: u.User.Username(), Password: pass, ConnectAttributes: attrs,
 		MaxConns: 20, MaxIdleConns: 20,
 	}
+	visibility := db != "temporal"
 	schemaName := "postgresql/v12/temporal"
-	if db == visibilityDatabase {
+	if visibility {
 		schemaName = "postgresql/v12/visibility"
 	}
 	if err := createDB(db); err != nil {
@@ -66,7 +69,7 @@ func postgresStore(serverURL, db string, createDB func(name string) error, logge
 	if err := setupSchema(cfg, schemaName, logger); err != nil {
 		return nil, err
 	}
-	if db == visibilityDatabase {
+	if visibility {
 		u.Path = "/" + db
 		conn, err := sql.Open("postgres", u.String())
 		if err != nil {

@@ -69,8 +69,8 @@ type TemporalOptions struct {
 	PostgresURL    string
 	CreateDatabase func(name string) error
 	// VisibilityPostgresURL, when set, keeps the visibility records (the
-	// Web UI's lists) of a new data dir in database temporal_visibility of
-	// that PostgreSQL server (created with CreateDatabase), the workflows
+	// Web UI's lists) of a new data dir in database
+	// temporal_sqlite_visibility of that PostgreSQL server (created with CreateDatabase), the workflows
 	// themselves in the SQLite file. A data dir that has its visibility
 	// in SQLite keeps it there.
 	VisibilityPostgresURL string
@@ -212,8 +212,9 @@ func VisibilityMarker(databaseFile string) string {
 //     search-attribute change) held the writer the workflow writes wait for,
 //     and cost the SQLite driver far more CPU than they cost PostgreSQL
 //     (docs/performance.md);
-//   - a new data dir without PostgreSQL, or one that has it: in
-//     VisibilityFile, with its own writer;
+//   - a data dir that has a VisibilityFile (session 2's layout), or a new
+//     one without opts.VisibilityPostgresURL: in VisibilityFile, with its
+//     own writer;
 //   - a data dir from before either, with only the main file: in the main
 //     file.
 //
@@ -261,11 +262,11 @@ func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.Da
 		// a start that dies in between resumes here next time, and never
 		// leaves a main file alone, which would read as the oldest layout.
 		// Setting up and trimming are idempotent, so this runs on every start.
-		if vis, err = postgresStore(opts.VisibilityPostgresURL, visibilityDatabase, opts.CreateDatabase, logger); err != nil {
+		if vis, err = postgresStore(opts.VisibilityPostgresURL, sqliteVisibilityDatabase, opts.CreateDatabase, logger); err != nil {
 			return nil, err
 		}
 		if !exists(marker) {
-			note := "Temporal's visibility records for this data dir are in database " + visibilityDatabase + " of its PostgreSQL.\n"
+			note := "Temporal's visibility records for this data dir are in database " + sqliteVisibilityDatabase + " of its PostgreSQL.\n"
 			if err := os.WriteFile(marker, []byte(note), 0o644); err != nil {
 				return nil, fmt.Errorf("devstack: %w", err)
 			}

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
-	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases alternate in")
+	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases, and the noop and e2e phases, alternate in")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
 	phases := fs.String("phases", "raw,ingress,noop,e2e,burst,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -169,49 +169,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	measure(0, warm, o.concurrency, func(i int) error { return post(fmt.Sprintf("warm_%d", i), "bench.ignored") })
 	drain(ctx, c, 0, warm, o.concurrency, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })
 
-	raw, ing := &result{}, &result{}
-	for r := 0; r < o.rounds; r++ {
-		lo, hi := r*o.events/o.rounds, (r+1)*o.events/o.rounds
-		if o.phases["raw"] {
-			raw.add(measure(lo, hi, o.concurrency, func(i int) error {
-				in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
-					OccurredAt: time.Now().UTC(), Data: data}
-				_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
-				return err
-			}))
-			drain(ctx, c, lo, hi, o.concurrency, func(i int) string { return workflows.WorkflowID("bench", fmt.Sprintf("raw_%d", i)) })
-		}
-		if o.phases["ingress"] {
-			ing.add(measure(lo, hi, o.concurrency, func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") }))
-			drain(ctx, c, lo, hi, o.concurrency, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) })
-		}
-	}
+	raw, ing := alternate(o, slice{"raw", func(i int) error {
+		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: fmt.Sprintf("raw_%d", i), EventType: "bench.ignored",
+			OccurredAt: time.Now().UTC(), Data: data}
+		_, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
+		return err
+	}, func(i int) string { return workflows.WorkflowID("bench", fmt.Sprintf("raw_%d", i)) }},
+		slice{"ingress", func(i int) error { return post(fmt.Sprintf("ing_%d", i), "bench.ignored") },
+			func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }},
+		func(lo, hi int, id func(int) string) { drain(ctx, c, lo, hi, o.concurrency, id) })
 
-	// 3. A workflow that does nothing, start to completion, on its own queue.
+	// 3. A workflow that does nothing, start to completion, on its own
+	// queue, and 4. payment.succeeded from POST to status succeeded
+	// (payment row + email), measured the same way: each of the concurrent
+	// clients starts (or posts) and waits for its run to complete before
+	// the next. They alternate in slices too: their runs are complete when
+	// a slice ends, so nothing needs draining.
 	w := worker.New(c, "bench-noop", worker.Options{})
 	w.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
 	if err := w.Start(); err != nil {
 		return err
 	}
-	noop := phase("noop", func(i int) error {
+	noop, e2e := alternate(o, slice{"noop", func(i int) error {
 		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop_%d", i), TaskQueue: "bench-noop"}, "Noop")
 		if err != nil {
 			return err
 		}
 		return r.Get(ctx, nil)
-	})
-	w.Stop()
-
-	// 4. payment.succeeded from POST to status succeeded (payment row +
-	// email), measured like the noop: each of the concurrent clients posts
-	// an event and waits for its run to complete before the next.
-	e2e := phase("e2e", func(i int) error {
+	}, nil}, slice{"e2e", func(i int) error {
 		id := fmt.Sprintf("e2e_%d", i)
 		if err := post(id, "payment.succeeded"); err != nil {
 			return err
 		}
 		return awaitClose(ctx, c, workflows.WorkflowID("dodo", id))
-	})
+	}, nil}, nil)
+	w.Stop()
+
 	// 5. A burst: every event posted as fast as the ingress takes them, then
 	// the backlog worked off (its tasks wait in Temporal's task queue).
 	burstStart := time.Now()
@@ -301,6 +294,39 @@ func stockNoop(ctx context.Context, o options) *result {
 		}
 		return r.Get(ctx, nil)
 	})
+}
+
+// slice is one side of an alternating pair of phases: fn(i) is the measured
+// call; id(i), when set, is the workflow ID of the run that call started,
+// drained before the next slice.
+type slice struct {
+	name string
+	fn   func(i int) error
+	id   func(i int) string
+}
+
+// alternate measures two phases in o.rounds slices, a then b, each slice on
+// an idle server (drain waits for the runs a slice started), so that a
+// drift of the shared machine weighs on both sides of their ratio alike. A
+// phase not in o.phases is skipped and yields an empty result.
+func alternate(o options, a, b slice, drain func(lo, hi int, id func(int) string)) (*result, *result) {
+	ra, rb := &result{}, &result{}
+	for r := 0; r < o.rounds; r++ {
+		lo, hi := r*o.events/o.rounds, (r+1)*o.events/o.rounds
+		for _, p := range []struct {
+			s   slice
+			res *result
+		}{{a, ra}, {b, rb}} {
+			if !o.phases[p.s.name] {
+				continue
+			}
+			p.res.add(measure(lo, hi, o.concurrency, p.s.fn))
+			if p.s.id != nil {
+				drain(lo, hi, p.s.id)
+			}
+		}
+	}
+	return ra, rb
 }
 
 // drain waits for the runs of one phase (workflow IDs id(0..events-1)) to

@@ -112,6 +112,7 @@ func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*confi
 	fprintf(w, "  ingress       %s/webhooks/{provider}   (/healthz /readyz /metrics)\n", ingressURL)
 	fprintf(w, "  temporal ui   %s\n", stack.Temporal.UIURL())
 	fprintf(w, "  temporal      %s  namespace default, task queue %s\n", stack.Temporal.Address(), workflows.TaskQueue)
+	fprintf(w, "                %s\n", stack.Temporal.Storage())
 	fprintf(w, "  postgres      %s\n", pg)
 	if stack.Postgres != nil {
 		fprintf(w, "                %s\n", stack.DatabaseURL)

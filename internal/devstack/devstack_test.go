@@ -111,6 +111,9 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	if _, err := os.Stat(devstack.VisibilityMarker(file)); err != nil {
 		t.Errorf("no visibility marker: %v", err)
 	}
+	if got, want := s.Temporal.Storage(), "SQLite "+file+", visibility in PostgreSQL database temporal_sqlite_visibility"; got != want {
+		t.Errorf("Storage() = %q, want %q", got, want)
+	}
 	if _, err := os.Stat(devstack.VisibilityFile(file)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a visibility file appeared: %v", err)
 	}
@@ -285,6 +288,13 @@ func TestOlderDataDirsKeepTheirLayout(t *testing.T) {
 				runEcho(t, c, fmt.Sprintf("old-%d", round))
 				countVisible(t, c, `WebhookProvider = "x"`, round+1)
 				countVisible(t, c, `WorkflowType = "echo" AND HistoryLength > 0`, round+1)
+				want := "SQLite " + file + " (visibility too)"
+				if tc.visFile {
+					want = "SQLite " + file + ", visibility in " + devstack.VisibilityFile(file)
+				}
+				if got := tmp.Storage(); got != want {
+					t.Errorf("Storage() = %q, want %q", got, want)
+				}
 				c.Close()
 				tmp.Stop()
 			}

@@ -88,6 +88,7 @@ type Temporal struct {
 	server  temporalserver.Server
 	ui      *uiserver.Server
 	uiDone  chan struct{}
+	storage string
 
 	// dyn is the server's dynamic config. endSARefresh ends the forced
 	// search-attribute cache refresh (see configureNamespace); saTimer
@@ -132,9 +133,19 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			return nil, err
 		}
 		stores = map[string]config.DataStore{"default": {SQL: def}, "visibility": {SQL: vis}}
+		t.storage = "PostgreSQL databases temporal, temporal_visibility"
 	} else {
 		if stores, err = sqliteStores(opts, t.logger); err != nil {
 			return nil, err
+		}
+		t.storage = "SQLite " + opts.DatabaseFile
+		switch vis := stores["visibility"].SQL; {
+		case vis == nil:
+			t.storage += " (visibility too)"
+		case vis.PluginName == sqliteplugin.PluginName:
+			t.storage += ", visibility in " + vis.DatabaseName
+		default:
+			t.storage += ", visibility in PostgreSQL database " + vis.DatabaseName
 		}
 	}
 	// The helper is SQLite's but writes through any SQL plugin; it does
@@ -496,6 +507,9 @@ func (t *Temporal) Address() string { return t.address }
 
 // Namespace is the namespace the stack created.
 func (t *Temporal) Namespace() string { return t.opts.Namespace }
+
+// Storage says where the server keeps its data, for people.
+func (t *Temporal) Storage() string { return t.storage }
 
 // UIURL is the Web UI's base URL, or "" when the UI is disabled.
 func (t *Temporal) UIURL() string { return t.uiURL }

@@ -74,6 +74,9 @@ func postgresStore(serverURL, db string, createDB func(name string) error, logge
 		return nil, err
 	}
 	if visibility {
+		// After the schema update, so each start trims what an update
+		// added. An update that alters one of the dropped indexes would
+		// fail: check the versioned schema when upgrading the server.
 		u.Path = "/" + db
 		conn, err := sql.Open("postgres", u.String())
 		if err != nil {

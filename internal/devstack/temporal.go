@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -255,14 +254,20 @@ func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.Da
 	mainFile := opts.DatabaseFile
 	visFile, marker := VisibilityFile(mainFile), VisibilityMarker(mainFile)
 	exists := func(f string) bool { _, err := os.Stat(f); return err == nil }
+	// The visibility file, trimmed on every start: once done it drops
+	// nothing, and it finishes a first start that died before it.
+	visibilityFile := func() (*config.SQL, error) {
+		vis, err := open(visFile)
+		if err != nil {
+			return nil, err
+		}
+		return vis, trimSQLiteVisibilityIndexes(visFile)
+	}
 	var vis *config.SQL
 	var err error
 	switch {
 	case exists(visFile):
-		if vis, err = open(visFile); err != nil {
-			return nil, err
-		}
-		if err := trimSQLiteVisibilityIndexes(visFile); err != nil {
+		if vis, err = visibilityFile(); err != nil {
 			return nil, err
 		}
 	case exists(marker) || !exists(mainFile) && opts.VisibilityPostgresURL != "":
@@ -284,10 +289,7 @@ func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.Da
 		}
 	case !exists(mainFile):
 		// The visibility file first, for the same reason.
-		if vis, err = open(visFile); err != nil {
-			return nil, err
-		}
-		if err := trimSQLiteVisibilityIndexes(visFile); err != nil {
+		if vis, err = visibilityFile(); err != nil {
 			return nil, err
 		}
 	}
@@ -381,7 +383,8 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	// with fewer of them) are usable at once: every read of them goes to
 	// the database until configureNamespace ends it. Left on, those reads
 	// cost 6 % of the server's CPU under load.
-	t.endSARefresh = sync.OnceFunc(t.dyn.OverrideSetting(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead, true))
+	// Ended once: by configureNamespace, or by the timer it sets.
+	t.endSARefresh = t.dyn.OverrideSetting(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead, true)
 	srv, err := temporalserver.NewServer(
 		temporalserver.WithConfig(conf),
 		temporalserver.ForServices(temporalserver.DefaultServices),

@@ -25,19 +25,22 @@ type settings struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TemporalUIURL     string
-	ConfigFile        string
-	HTTPAddr          string
-	BodyLimit         int64
-	TrustedProxies    string
-	SMTPURL           string
-	EmailFrom         string
-	SlackWebhookURL   string
-	SlackBotToken     string
-	SlackChannel      string
-	RetryAttempts     int64
-	RetryInitial      time.Duration
-	DispatchAfter     time.Duration
-	LogLevel          string
+	// TemporalCompression is the gRPC compression of requests to Temporal:
+	// gzip (the SDK's default) or none.
+	TemporalCompression string
+	ConfigFile          string
+	HTTPAddr            string
+	BodyLimit           int64
+	TrustedProxies      string
+	SMTPURL             string
+	EmailFrom           string
+	SlackWebhookURL     string
+	SlackBotToken       string
+	SlackChannel        string
+	RetryAttempts       int64
+	RetryInitial        time.Duration
+	DispatchAfter       time.Duration
+	LogLevel            string
 }
 
 // groups of flags a command takes.
@@ -108,6 +111,7 @@ func newFlags(name string, groups int, s *settings, getenv func(string) string, 
 		b.str(&s.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port")
 		b.str(&s.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")
 		b.str(&s.TemporalUIURL, "temporal-ui-url", "TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links in alerts and `events show`")
+		b.str(&s.TemporalCompression, "temporal-grpc-compression", "TEMPORAL_GRPC_COMPRESSION", "gzip", "compression of requests to Temporal (and so of its answers): gzip or none (cheaper on a fast network)")
 	}
 	if groups&fProviders != 0 {
 		b.str(&s.ConfigFile, "config", "WEBHOOKD_CONFIG", "", "providers file (YAML); the dev providers dodo and resend are built in")
@@ -158,6 +162,9 @@ func (b *binder) parse(args []string, s *settings) error {
 			errs = append(errs, fmt.Errorf("%s: not a URL", name("temporal-ui-url")))
 		}
 		s.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/")
+		if s.TemporalCompression != "gzip" && s.TemporalCompression != "none" {
+			errs = append(errs, fmt.Errorf("%s: want gzip or none, got %q", name("temporal-grpc-compression"), s.TemporalCompression))
+		}
 	}
 	if groups&fHTTP != 0 && s.BodyLimit <= 0 {
 		errs = append(errs, fmt.Errorf("%s: must be positive", name("body-limit")))

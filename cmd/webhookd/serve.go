@@ -48,6 +48,9 @@ func dialTemporal(s *settings, logger *slog.Logger, reg *prometheus.Registry) (c
 		Namespace: s.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal-sdk"))),
 	}
+	if s.TemporalCompression == "none" {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	if reg != nil {
 		reporter := tallyprom.NewReporter(tallyprom.Options{
 			Registerer:      reg,

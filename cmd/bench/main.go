@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, temporal on %s, %d CPUs\n",
 		o.events, o.concurrency, o.payload, o.store, numCPU())
 
-	c, err := client.Dial(client.Options{HostPort: d.state.TemporalAddress, Namespace: "default",
+	c, err := client.Dial(client.Options{HostPort: d.state.TemporalAddress, Namespace: "default", ConnectionOptions: local,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
 		return err
@@ -269,6 +269,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}},
 		{"stock_temporaltest_noop_complete_per_s", []string{"stock"}, stock.rate},
 		{"noop_vs_stock", []string{"noop", "stock"}, func() float64 { return noop.rate() / stock.rate() }},
+		{"raw_cpu_ms_per_event", []string{"raw"}, raw.cpuPerCall},
+		{"ingress_cpu_ms_per_event", []string{"ingress"}, ing.cpuPerCall},
+		{"noop_cpu_ms_per_event", []string{"noop"}, noop.cpuPerCall},
+		{"e2e_cpu_ms_per_event", []string{"e2e"}, e2e.cpuPerCall},
+		{"stock_cpu_ms_per_event", []string{"stock"}, stock.cpuPerCall},
 	} {
 		if ran(f.phases...) {
 			pr(f.name, f.value(), "")
@@ -280,20 +285,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// local is the bench's gRPC connection to a server on this machine: no
+// compression, like webhookd dev's own clients of its embedded server.
+var local = client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}
+
 func stockNoop(ctx context.Context, o options) *result {
-	ts := temporaltest.NewServer()
+	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{ConnectionOptions: local}))
 	defer ts.Stop()
 	c := ts.GetDefaultClient()
 	ts.NewWorker("bench-noop", func(r worker.Registry) {
 		r.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
 	})
-	return measure(0, o.events, o.concurrency, func(i int) error {
+	cpu := busyCPU()
+	r := measure(0, o.events, o.concurrency, func(i int) error {
 		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("stock_%d", i), TaskQueue: "bench-noop"}, "Noop")
 		if err != nil {
 			return err
 		}
 		return r.Get(ctx, nil)
 	})
+	r.cpu = busyCPU() - cpu
+	return r
 }
 
 // slice is one side of an alternating pair of phases: fn(i) is the measured
@@ -320,10 +332,12 @@ func alternate(o options, a, b slice, drain func(lo, hi int, id func(int) string
 			if !o.phases[p.s.name] {
 				continue
 			}
+			cpu := busyCPU()
 			p.res.add(measure(lo, hi, o.concurrency, p.s.fn))
 			if p.s.id != nil {
 				drain(lo, hi, p.s.id)
 			}
+			p.res.cpu += busyCPU() - cpu
 		}
 	}
 	return ra, rb
@@ -363,6 +377,38 @@ type result struct {
 	took      time.Duration
 	latencies []time.Duration
 	errors    atomic.Int64
+	// cpu is the machine's busy CPU time while the phase ran, its runs'
+	// completion included (see busyCPU).
+	cpu time.Duration
+}
+
+// cpuPerCall is the machine's CPU milliseconds per successful call.
+func (r *result) cpuPerCall() float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / 1000 / float64(len(r.latencies))
+}
+
+// busyCPU is the CPU time all processes of the machine have used since it
+// booted (user, system and interrupts, not idle, I/O wait or steal), 0
+// where /proc/stat is missing. Per event, it is a phase's cost, which
+// varies less than its rate when the machine's speed drifts.
+func busyCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		if i < len(f) {
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // rate is the phase's calls per second of its own duration.
@@ -387,6 +433,7 @@ func (r *result) pct(p float64) float64 {
 // add merges another slice of the same phase into r.
 func (r *result) add(o *result) {
 	r.took += o.took
+	r.cpu += o.cpu
 	r.latencies = append(r.latencies, o.latencies...)
 	r.errors.Add(o.errors.Load())
 	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })

@@ -54,6 +54,10 @@ type Activities struct {
 	Alerter Alerter
 	// From is the sender of every email.
 	From string
+	// MarkSentWait is how long SendEmail keeps trying to record a message
+	// the mail server has accepted, within the attempt's deadline (default
+	// 20 s): a retry after giving up sends the message again.
+	MarkSentWait time.Duration
 }
 
 // EventRef identifies the event an activity works for.
@@ -194,9 +198,11 @@ func EmailKey(workflowID, template string) string { return workflowID + ":" + te
 
 // SendEmail sends the template to the user at most once per event: it claims
 // the key in email_logs, sends, then marks the row sent. A retry after a
-// successful send finds the row sent and does nothing. The one window left —
-// a crash after the SMTP server accepted the message but before the row was
-// marked — resends with the same Message-ID, which receivers deduplicate.
+// successful send finds the row sent and does nothing. A database outage
+// right after the send is waited out (MarkSentWait). The window left — a
+// crash, or a longer outage, after the SMTP server accepted the message but
+// before the row was marked — resends with the same Message-ID, which
+// receivers deduplicate.
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
 	u, err := a.Store.GetUser(ctx, in.UserID)
 	if err != nil {
@@ -223,10 +229,38 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err := a.Mailer.Send(ctx, msg); err != nil {
 		return SendEmailResult{}, fmt.Errorf("send email %s: %w", in.Template, err)
 	}
-	if err := a.Store.MarkEmailSent(ctx, key, msg.MessageID); err != nil {
+	if err := a.markSent(ctx, key, msg.MessageID); err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
 	return SendEmailResult{Sent: true, MessageID: msg.MessageID}, nil
+}
+
+// markSent records a message the mail server has accepted. Failing here
+// would make the activity's retry send it again, so it retries for up to
+// MarkSentWait, stopping a second before the attempt's deadline.
+func (a *Activities) markSent(ctx context.Context, key, messageID string) error {
+	limit := a.MarkSentWait
+	if limit <= 0 {
+		limit = 20 * time.Second
+	}
+	giveUp := time.Now().Add(limit)
+	if d, ok := ctx.Deadline(); ok && d.Add(-time.Second).Before(giveUp) {
+		giveUp = d.Add(-time.Second)
+	}
+	wait := 100 * time.Millisecond
+	for {
+		err := a.Store.MarkEmailSent(ctx, key, messageID)
+		if err == nil || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		activity.GetLogger(ctx).Warn("email sent but not recorded yet; retrying", "key", key, "error", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // SetEventStatusInput is the outcome of a run, written to webhook_events.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -107,5 +108,80 @@ func TestOutboxAndBadData(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
 		t.Errorf("unknown user payment: err = %v, want non-retryable", err)
+	}
+}
+
+// unreachableMarks fails MarkEmailSent, as a database that went away just
+// after the mail server accepted the message, for the first fail calls.
+type unreachableMarks struct {
+	*store.Store
+	fail, calls int
+}
+
+func (u *unreachableMarks) MarkEmailSent(ctx context.Context, key, messageID string) error {
+	u.calls++
+	if u.calls <= u.fail {
+		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return u.Store.MarkEmailSent(ctx, key, messageID)
+}
+
+func TestSendEmailWaitsOutADatabaseOutageAfterSending(t *testing.T) {
+	srv := smtptest.Start(t)
+	m, err := email.NewSMTP(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pgtest.New(t))
+	ctx := context.Background()
+	if err := st.UpsertUser(ctx, "usr_1", "one@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	marks := &unreachableMarks{Store: st}
+	acts := &activities.Activities{Store: marks, Mailer: m, Alerter: noAlerts{}, From: "webhookd <no-reply@example.com>",
+		MarkSentWait: 2 * time.Second}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	in := func(id string) activities.SendEmailInput {
+		return activities.SendEmailInput{
+			Event:  activities.EventRef{Provider: "dodo", EventID: id, WorkflowID: "dodo:" + id},
+			UserID: "usr_1", Template: email.PaymentConfirmation,
+			Data: map[string]string{"amount": "19.99", "currency": "USD", "payment_id": "pay_" + id},
+		}
+	}
+	status := func(id string) string {
+		row, err := st.ClaimEmail(ctx, store.EmailClaim{Key: "dodo:" + id + ":payment_confirmation", UserID: "usr_1", To: "one@example.com", Template: email.PaymentConfirmation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return row.Status
+	}
+
+	// A short outage (3 failed marks, ~0.7 s): the attempt succeeds, one
+	// message, the row sent; a retry of the activity sends nothing.
+	marks.fail = 3
+	if _, err := env.ExecuteActivity(a.SendEmail, in("evt_1")); err != nil {
+		t.Fatalf("send during a short outage: %v", err)
+	}
+	if _, err := env.ExecuteActivity(a.SendEmail, in("evt_1")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Messages()); n != 1 || marks.calls != 4 || status("evt_1") != store.EmailSent {
+		t.Fatalf("messages %d, mark calls %d, status %s; want 1, 4, sent", n, marks.calls, status("evt_1"))
+	}
+
+	// An outage longer than MarkSentWait: the attempt gives up in time and
+	// fails (Temporal retries it; the resend has the same Message-ID).
+	marks.calls, marks.fail = 0, 1000
+	start := time.Now()
+	if _, err := env.ExecuteActivity(a.SendEmail, in("evt_2")); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("send during a long outage: err %v, want the database error", err)
+	}
+	if took := time.Since(start); took < time.Second || took > 10*time.Second {
+		t.Errorf("gave up after %v, want about MarkSentWait (2 s)", took)
+	}
+	if n := len(srv.Messages()); n != 2 || status("evt_2") != store.EmailPending {
+		t.Errorf("messages %d, status %s; want 2, pending", n, status("evt_2"))
 	}
 }

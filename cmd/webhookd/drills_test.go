@@ -414,6 +414,7 @@ func TestDrillPostgresStopped(t *testing.T) {
 	figure("postgres_stopped", "answers", codesString(&codes))
 	figure("postgres_stopped", "statuses", fmt.Sprint(counts))
 	figure("postgres_stopped", "emails", total)
+	figure("postgres_stopped", "distinct_message_ids", distinct)
 	if !answered(&codes, http.StatusServiceUnavailable) {
 		t.Error("no 503 while PostgreSQL was down")
 	}

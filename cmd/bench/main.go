@@ -287,6 +287,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"noop_cpu_ms_per_event", []string{"noop"}, noop.cpuPerCall},
 		{"e2e_cpu_ms_per_event", []string{"e2e"}, e2e.cpuPerCall},
 		{"stock_cpu_ms_per_event", []string{"stock"}, stock.cpuPerCall},
+		// The same ratios in cost (CPU per event) rather than rate: they
+		// drift less with the machine's speed.
+		{"ingress_vs_raw_cpu", []string{"raw", "ingress"}, func() float64 { return div(raw.cpuPerCall(), ing.cpuPerCall()) }},
+		{"e2e_vs_noop_cpu", []string{"e2e", "noop"}, func() float64 { return div(noop.cpuPerCall(), e2e.cpuPerCall()) }},
+		{"noop_vs_stock_cpu", []string{"noop", "stock"}, func() float64 { return div(stock.cpuPerCall(), noop.cpuPerCall()) }},
 	} {
 		if ran(f.phases...) {
 			pr(f.name, f.value(), "")
@@ -401,6 +406,14 @@ func (r *result) cpuPerCall() float64 {
 		return 0
 	}
 	return float64(r.cpu.Microseconds()) / 1000 / float64(len(r.latencies))
+}
+
+// div is a / b, 0 when b is (no CPU figures without /proc/stat).
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // busyCPU is the CPU time all processes of the machine have used since it

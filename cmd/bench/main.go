@@ -163,8 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// drift of the shared machine weighs on both alike, and each slice
 	// starts on an idle server: the runs a slice started finish before the
 	// next begins, so no slice pays for another's backlog.
-	// Warm-up, not measured: the ingress opens its database connections
-	// and both paths load their code and caches.
+	//
 	// The raw phase's events are recorded first, as the ingress would
 	// record them, so that their runs do the ingress phase's work (the
 	// status UPDATE finds a row) and the two phases differ only by the
@@ -178,6 +177,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	// Warm-up, not measured: the ingress opens its database connections
+	// and both paths load their code and caches.
 	warm := 2 * o.concurrency
 	measure(0, warm, o.concurrency, func(i int) error { return post(fmt.Sprintf("warm_%d", i), "bench.ignored") })
 	drain(ctx, c, 0, warm, o.concurrency, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })

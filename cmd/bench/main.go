@@ -359,12 +359,12 @@ func alternate(o options, a, b slice, drain func(lo, hi int, id func(int) string
 				continue
 			}
 			cpu, start := busyCPU(), time.Now()
-			p.res.add(measure(lo, hi, o.concurrency, p.s.fn))
+			r := measure(lo, hi, o.concurrency, p.s.fn)
 			if p.s.id != nil {
 				drain(lo, hi, p.s.id)
 			}
-			p.res.withRuns += time.Since(start)
-			p.res.cpu += busyCPU() - cpu
+			r.withRuns, r.cpu = time.Since(start), busyCPU()-cpu
+			p.res.add(r)
 		}
 	}
 	return ra, rb

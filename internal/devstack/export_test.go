@@ -1,6 +1,11 @@
 package devstack
 
-import "go.temporal.io/server/common/dynamicconfig"
+import (
+	"database/sql"
+	"fmt"
+
+	"go.temporal.io/server/common/dynamicconfig"
+)
 
 // SearchAttributeRefreshForced reports whether every search-attribute read
 // still goes to the database.
@@ -11,4 +16,15 @@ func (t *Temporal) SearchAttributeRefreshForced() bool {
 		}
 	}
 	return false
+}
+
+// VisibilityIndexes lists the indexes of the visibility table in a SQLite
+// file, by name.
+func VisibilityIndexes(file string) ([]string, error) {
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
+	}
+	defer db.Close()
+	return indexNames(db, sqliteVisibilityIndexes)
 }

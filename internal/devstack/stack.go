@@ -67,17 +67,16 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		Logger:           opts.Logger,
 		PProfPort:        opts.PProfPort,
 	}
+	createDB := func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }
 	switch {
 	case opts.TemporalStore == "" || opts.TemporalStore == "sqlite":
 		// A new data dir keeps Temporal's visibility records in the managed
 		// PostgreSQL; on a server given by DatabaseURL nothing is created.
 		if s.Postgres != nil {
-			topts.VisibilityPostgresURL = s.DatabaseURL
-			topts.CreateDatabase = func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }
+			topts.VisibilityPostgresURL, topts.CreateDatabase = s.DatabaseURL, createDB
 		}
 	case isPostgresStore(opts.TemporalStore):
-		topts.PostgresURL = s.DatabaseURL
-		topts.CreateDatabase = func(name string) error { return postgres.CreateDatabaseAt(ctx, s.DatabaseURL, name) }
+		topts.PostgresURL, topts.CreateDatabase = s.DatabaseURL, createDB
 	default:
 		s.Stop()
 		return nil, fmt.Errorf("--temporal-store %q: want sqlite or postgres", opts.TemporalStore)

@@ -604,17 +604,6 @@ func trimSQLiteVisibilityIndexes(file string) error {
 	return trimVisibilityIndexes(db, sqliteVisibilityIndexes)
 }
 
-// VisibilityIndexes lists the indexes of the visibility table in a SQLite
-// file, by name.
-func VisibilityIndexes(file string) ([]string, error) {
-	db, err := sql.Open("sqlite", file)
-	if err != nil {
-		return nil, fmt.Errorf("devstack: visibility indexes: %w", err)
-	}
-	defer db.Close()
-	return indexNames(db, sqliteVisibilityIndexes)
-}
-
 func indexNames(db *sql.DB, listQuery string) ([]string, error) {
 	var names []string
 	rows, err := db.Query(listQuery)

@@ -267,7 +267,7 @@ func (a *Activities) markSent(ctx context.Context, key, messageID string) error 
 type SetEventStatusInput struct {
 	Provider  string
 	EventID   string
-	Status    string
+	Status    store.Status
 	RunID     string
 	LastError string
 }
@@ -283,23 +283,9 @@ func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput)
 	return nil
 }
 
-// AlertInput describes an event whose processing failed for good.
-type AlertInput struct {
-	Provider   string
-	EventType  string
-	EventID    string
-	WorkflowID string
-	RunID      string
-	Attempts   int32
-	Error      string
-}
-
-// SendAlert posts one alert for the failed event.
-func (a *Activities) SendAlert(ctx context.Context, in AlertInput) error {
-	return a.Alerter.Send(ctx, alerts.Failure{
-		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
-		WorkflowID: in.WorkflowID, RunID: in.RunID, Attempts: in.Attempts, Error: in.Error,
-	})
+// SendAlert posts one alert for an event that failed for good.
+func (a *Activities) SendAlert(ctx context.Context, f alerts.Failure) error {
+	return a.Alerter.Send(ctx, f)
 }
 
 // classify turns the store's bad-data errors into non-retryable errors; any

@@ -1,7 +1,7 @@
 // Package ingress is webhookd's HTTP front door: a Gin router that verifies
 // each webhook (IP allow-list, body limit, signature on the raw bytes,
-// envelope), records it in PostgreSQL and starts its workflow, answering
-// with the status table of DESIGN.md.
+// envelope) and hands it to the event life (internal/events), answering
+// with the status table of docs/http.md.
 package ingress
 
 import (
@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/webhookd/webhookd/internal/config"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/signature"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
@@ -28,34 +28,22 @@ import (
 // DefaultBodyLimit is the largest body accepted (1 MiB).
 const DefaultBodyLimit = 1 << 20
 
-// Recorder stores events.
-type Recorder interface {
-	RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error)
-	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
-	Requeue(ctx context.Context, provider, eventID string) error
-	ClaimRerun(ctx context.Context, provider, eventID string) (bool, error)
-	Ping(ctx context.Context) error
-}
-
-// Starter starts an event's workflow; dispatch.ErrAlreadyStarted means a
-// run exists.
-type Starter interface {
-	Start(ctx context.Context, ev store.Event) (string, error)
-	Ping(ctx context.Context) error
+// Events is the event life the ingress hands verified events to;
+// *events.Service is the real one.
+type Events interface {
+	Accept(ctx context.Context, e store.NewEvent) (events.Accepted, error)
+	Ready(ctx context.Context) map[string]error
 }
 
 // Options configures the ingress.
 type Options struct {
 	Providers map[string]*config.Provider
-	Recorder  Recorder
-	Starter   Starter
+	Events    Events
 	// BodyLimit in bytes (default 1 MiB).
 	BodyLimit int64
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed; none
 	// by default, so the client IP is the TCP peer.
 	TrustedProxies []string
-	// StartTimeout bounds the workflow start before answering 202.
-	StartTimeout time.Duration
 	// RetryAfter is sent with 503 answers.
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -74,9 +62,6 @@ type server struct {
 func New(opts Options) (*gin.Engine, error) {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
-	}
-	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = 5 * time.Second
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 5 * time.Second
@@ -111,7 +96,6 @@ var (
 	ErrUnknownProvider = errors.New("unknown provider")
 	ErrForbidden       = errors.New("client IP not allowed")
 	ErrTooLarge        = errors.New("body too large")
-	ErrUnavailable     = errors.New("temporarily unavailable")
 )
 
 // Status maps an error of the request path to its HTTP status and the
@@ -130,7 +114,7 @@ func Status(err error) (int, string) {
 		return http.StatusBadRequest, "bad envelope: the body cannot be stored as JSON (e.g. a \\u0000 escape)"
 	case errors.Is(err, config.ErrBadEnvelope):
 		return http.StatusBadRequest, "" // the envelope error itself is safe to show
-	default:
+	default: // events.ErrUnavailable, and anything unforeseen
 		return http.StatusServiceUnavailable, "temporarily unavailable"
 	}
 }
@@ -200,80 +184,27 @@ func (s *server) receive(c *gin.Context) {
 	if env.OccurredAt.IsZero() {
 		env.OccurredAt = s.Now().UTC()
 	}
-	ctx := c.Request.Context()
 	wfID := workflows.WorkflowID(p.Name, env.ID)
-	ev, inserted, err := s.Recorder.RecordEvent(ctx, store.NewEvent{
-		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body,
+	acc, err := s.Events.Accept(c.Request.Context(), store.NewEvent{
+		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body, Data: env.Data,
 		WorkflowID: wfID, OccurredAt: env.OccurredAt,
 	})
 	if err != nil {
 		outcome := "db_unavailable"
 		if errors.Is(err, store.ErrInvalid) {
 			outcome = "bad_request"
-		} else {
-			err = errors.Join(ErrUnavailable, err)
 		}
 		s.fail(c, err, outcome)
 		return
 	}
-	resp := Response{Received: true, EventID: env.ID, WorkflowID: wfID, Duplicate: !inserted}
-	if !inserted {
-		// A redelivery. Only a failed event runs again (DESIGN: replay or
-		// the provider's redelivery); the claim lets one of several
-		// concurrent redeliveries start it.
-		if ev.Status == store.StatusFailed {
-			if won, err := s.Recorder.ClaimRerun(ctx, p.Name, env.ID); err == nil && won {
-				s.start(c, ev, &resp)
-			}
-		}
-		c.Set("outcome", "duplicate")
-		c.JSON(http.StatusOK, resp)
-		return
+	c.Set("outcome", string(acc.Outcome))
+	resp := Response{Received: true, EventID: env.ID, WorkflowID: wfID,
+		Duplicate: acc.Outcome == events.Duplicate, Queued: acc.StartQueued}
+	status := http.StatusOK
+	if acc.Outcome == events.Queued {
+		status = http.StatusAccepted
 	}
-	status := s.start(c, ev, &resp)
 	c.JSON(status, resp)
-}
-
-// start starts the run. A new event was recorded as dispatched already
-// (one statement on the accepted path); a rerun of a failed event was
-// claimed back to received and is marked dispatched here. When Temporal
-// cannot be reached the event is (back to) received and the dispatcher
-// starts it later.
-func (s *server) start(c *gin.Context, ev store.Event, resp *Response) int {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.StartTimeout)
-	defer cancel()
-	runID, err := s.Starter.Start(ctx, ev)
-	// The request's context may be canceled by a client that hung up; the
-	// bookkeeping should still land.
-	mctx, mcancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
-	defer mcancel()
-	recorded := ev.Status == store.StatusDispatched
-	switch {
-	case errors.Is(err, dispatch.ErrAlreadyStarted):
-		resp.Duplicate = true
-		c.Set("outcome", "duplicate")
-	case err != nil:
-		s.Logger.Warn("workflow start failed; event queued for the dispatcher",
-			slog.String("provider", ev.Provider), slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
-		if recorded {
-			// Should this fail too, the dispatcher still finds the row:
-			// dispatched without a run ID.
-			if err := s.Recorder.Requeue(mctx, ev.Provider, ev.EventID); err != nil {
-				s.Logger.Warn("requeue failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
-			}
-		}
-		resp.Queued = true
-		c.Set("outcome", "queued")
-		return http.StatusAccepted
-	default:
-		c.Set("outcome", "started")
-	}
-	if !recorded {
-		if err := s.Recorder.MarkDispatched(mctx, ev.Provider, ev.EventID, runID); err != nil {
-			s.Logger.Warn("mark dispatched failed", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
-		}
-	}
-	return http.StatusOK
 }
 
 func allowed(p *config.Provider, ip string) bool {
@@ -296,18 +227,23 @@ func allowed(p *config.Provider, ip string) bool {
 func (s *server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	checks := gin.H{}
-	status := http.StatusOK
-	for name, ping := range map[string]func(context.Context) error{"postgres": s.Recorder.Ping, "temporal": s.Starter.Ping} {
-		if err := ping(ctx); err != nil {
-			checks[name] = "unavailable"
+	status, checks := Readiness(ctx, s.Events.Ready, s.Logger)
+	c.JSON(status, checks)
+}
+
+// Readiness runs the checks and returns 200 with "ok" for each, or 503
+// naming the unavailable ones (the errors go to the log).
+func Readiness(ctx context.Context, check func(context.Context) map[string]error, logger *slog.Logger) (int, map[string]string) {
+	status, out := http.StatusOK, map[string]string{}
+	for name, err := range check(ctx) {
+		out[name] = "ok"
+		if err != nil {
+			out[name] = "unavailable"
 			status = http.StatusServiceUnavailable
-			s.Logger.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
-		} else {
-			checks[name] = "ok"
+			logger.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
 		}
 	}
-	c.JSON(status, checks)
+	return status, out
 }
 
 // logRequest writes one JSON line per request: never secrets, signatures

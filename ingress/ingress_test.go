@@ -20,7 +20,7 @@ import (
 
 	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/config"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
@@ -46,11 +46,13 @@ func (s *starter) Start(_ context.Context, ev store.Event) (string, error) {
 		return "", errors.New("dial tcp 127.0.0.1:7233: connection refused")
 	}
 	if s.started[ev.WorkflowID] > 0 {
-		return "", dispatch.ErrAlreadyStarted
+		return "", events.ErrAlreadyStarted
 	}
 	s.started[ev.WorkflowID]++
 	return "run-" + ev.EventID, nil
 }
+
+func (s *starter) Current(context.Context, store.Event) (string, error) { return "", nil }
 
 func (s *starter) Ping(context.Context) error {
 	if s.down {
@@ -70,7 +72,7 @@ type fixture struct {
 	now       time.Time
 }
 
-func newFixture(t *testing.T, rec ingress.Recorder) *fixture {
+func newFixture(t *testing.T, rec events.Store) *fixture {
 	t.Helper()
 	env := map[string]string{"WEBHOOKD_SECRET_DODO": secret, "WEBHOOKD_SECRET_STRIPE": "sk_stripe", "WEBHOOKD_SECRET_LOCKED": "locked-secret"}
 	dir := t.TempDir()
@@ -93,7 +95,7 @@ func newFixture(t *testing.T, rec ingress.Recorder) *fixture {
 		rec = f.st
 	}
 	f.h, err = ingress.New(ingress.Options{
-		Providers: providers, Recorder: rec, Starter: f.starter, BodyLimit: 4096,
+		Providers: providers, Events: &events.Service{Store: rec, Runs: f.starter, Logger: slog.New(slog.DiscardHandler)}, BodyLimit: 4096,
 		TrustedProxies: []string{"10.0.0.0/8"},
 		Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})

@@ -9,17 +9,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/webhookd/webhookd/activities"
-)
-
-// Run outcomes, written to webhook_events.status.
-const (
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusIgnored   = "ignored"
+	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/store"
 )
 
 // RetryConfig is the retry policy of the event's activities. Zero fields take
-// the seed's defaults: 5 attempts, backoff ×2 from 1 s, at most 1 min apart.
+// the defaults: 5 attempts, backoff ×2 from 1 s, at most 1 min apart.
 type RetryConfig struct {
 	MaximumAttempts    int32
 	InitialInterval    time.Duration
@@ -40,7 +35,7 @@ type ProcessWebhookInput struct {
 
 // ProcessWebhookResult is the run's outcome.
 type ProcessWebhookResult struct {
-	Status string
+	Status store.Status
 }
 
 // localWritesChange is the GetVersion change ID of local database writes.
@@ -113,7 +108,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            bookkeeping.RetryPolicy,
 	})
-	setStatus := func(status, lastErr string) error {
+	setStatus := func(status store.Status, lastErr string) error {
 		return workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
 			Provider: in.Provider, EventID: in.EventID, Status: status,
 			RunID: info.WorkflowExecution.RunID, LastError: lastErr,
@@ -123,10 +118,10 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	handle, ok := routes[in.EventType]
 	if !ok {
 		logger.Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
-		if err := setStatus(StatusIgnored, ""); err != nil {
+		if err := setStatus(store.StatusIgnored, ""); err != nil {
 			return ProcessWebhookResult{}, err
 		}
-		return ProcessWebhookResult{Status: StatusIgnored}, nil
+		return ProcessWebhookResult{Status: store.StatusIgnored}, nil
 	}
 
 	policy := in.Retry.policy()
@@ -149,15 +144,15 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	}
 	err := handle(actx, ev)
 	if err == nil {
-		if err := setStatus(StatusSucceeded, ""); err != nil {
+		if err := setStatus(store.StatusSucceeded, ""); err != nil {
 			return ProcessWebhookResult{}, err
 		}
-		return ProcessWebhookResult{Status: StatusSucceeded}, nil
+		return ProcessWebhookResult{Status: store.StatusSucceeded}, nil
 	}
 
 	msg, attempts := describe(err, policy.MaximumAttempts)
 	logger.Error("event failed for good", "event_type", in.EventType, "error", msg)
-	alertErr := workflow.ExecuteActivity(bctx, a.SendAlert, activities.AlertInput{
+	alertErr := workflow.ExecuteActivity(bctx, a.SendAlert, alerts.Failure{
 		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Attempts: attempts, Error: msg,
@@ -167,7 +162,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		// listed by `events list --status failed` even if Slack never answered.
 		logger.Error("alert not sent", "error", alertErr)
 	}
-	if err := setStatus(StatusFailed, msg); err != nil {
+	if err := setStatus(store.StatusFailed, msg); err != nil {
 		return ProcessWebhookResult{}, err
 	}
 	// The message is the root cause's; the activity error chain is in the

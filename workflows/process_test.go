@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -55,9 +56,9 @@ func newEnv(t *testing.T, r *recorder) *testsuite.TestWorkflowEnvironment {
 		return activities.MatchResult{Matched: true}, r.note("OptOutMarketing", in)
 	}).Maybe()
 	env.OnActivity(a.SetEventStatus, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetEventStatusInput) error {
-		return r.note("SetEventStatus:"+in.Status, in)
+		return r.note("SetEventStatus:"+string(in.Status), in)
 	}).Maybe()
-	env.OnActivity(a.SendAlert, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertInput) error {
+	env.OnActivity(a.SendAlert, mock.Anything, mock.Anything).Return(func(_ context.Context, in alerts.Failure) error {
 		return r.note("SendAlert", in)
 	}).Maybe()
 	return env
@@ -202,7 +203,7 @@ func TestPermanentFailureAlertsOnceThenFails(t *testing.T) {
 	if tail[0] != "SendAlert" || tail[1] != "SetEventStatus:failed" {
 		t.Errorf("last calls = %v, want SendAlert then SetEventStatus:failed", tail)
 	}
-	alert := r.in["SendAlert"].(activities.AlertInput)
+	alert := r.in["SendAlert"].(alerts.Failure)
 	if alert.EventID != "evt_1" || alert.Attempts != 5 || !strings.Contains(alert.Error, "connection refused") {
 		t.Errorf("alert = %+v", alert)
 	}
@@ -223,7 +224,7 @@ func TestNonRetryableSkipsRetries(t *testing.T) {
 	if got := strings.Join(r.calls, ","); got != want {
 		t.Errorf("calls = %s, want %s", got, want)
 	}
-	if alert := r.in["SendAlert"].(activities.AlertInput); alert.Attempts != 1 {
+	if alert := r.in["SendAlert"].(alerts.Failure); alert.Attempts != 1 {
 		t.Errorf("attempts = %d, want 1", alert.Attempts)
 	}
 }
@@ -262,7 +263,7 @@ func TestStatusWriteOutlastsAnOutage(t *testing.T) {
 			failures++
 			return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 		}
-		return r.note("SetEventStatus:"+in.Status, in)
+		return r.note("SetEventStatus:"+string(in.Status), in)
 	})
 	env.ExecuteWorkflow(workflows.ProcessWebhook, input("customer.created", `{}`))
 	if err := env.GetWorkflowError(); err != nil {

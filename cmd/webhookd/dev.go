@@ -3,17 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -24,76 +28,66 @@ const (
 	demoUserEmail = "demo@example.com"
 )
 
-func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var s settings
-	groups := fData | fDB | fHTTP | fWorker | fProviders
-	fs, b := newFlags("dev", groups, &s, getenv, stderr)
-	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend gRPC port")
-	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port")
-	temporalStore := fs.String("temporal-store", firstNonEmpty(getenv("WEBHOOKD_TEMPORAL_STORE"), "sqlite"),
-		"where the embedded Temporal persists: sqlite (a file in the data dir) or postgres (databases in the dev PostgreSQL) (env WEBHOOKD_TEMPORAL_STORE)")
-	pprofPort := fs.Int("pprof-port", 0, "serve Go's pprof endpoints for the whole process on this localhost port (0: off)")
-	if err := b.parse(args, &s); err != nil {
-		return err
-	}
-	logger := newLogger(stderr, s.LogLevel)
-	s.TemporalNamespace = "default"
+func (c *cli) devCmd() *cobra.Command {
+	return c.command("dev", cmdDev, "everything on one machine: embedded Temporal + UI, managed PostgreSQL, worker, ingress", cobra.NoArgs,
+		func(ctx context.Context, s *settings, _ *cobra.Command, _ []string) error { return c.runDev(ctx, s) })
+}
 
+func (c *cli) runDev(ctx context.Context, s *settings) error {
+	logger := newLogger(c.stderr, s.LogLevel)
+	s.TemporalNamespace = "default"
 	// Generate dev secrets before anything reads providers.
-	if _, err := config.EnsureDevSecrets(s.DataDir); err != nil {
-		return err
-	}
-	providers, err := s.providers(true, getenv)
+	devSecrets, err := config.EnsureDevSecrets(s.DataDir)
 	if err != nil {
 		return err
 	}
-
+	providers, err := config.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: s.DataDir, TemporalPort: *temporalPort, UIPort: *uiPort,
-		DatabaseURL: s.DatabaseURL, TemporalStore: *temporalStore, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
-		PProfPort: *pprofPort,
+		DataDir: s.DataDir, TemporalPort: s.TemporalPort, UIPort: s.UIPort,
+		DatabaseURL: s.DatabaseURL, TemporalStore: s.TemporalStore, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
+		PProfPort: s.PProfPort,
 	})
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	s.DataDir = stack.DataDir
-	s.DatabaseURL = stack.DatabaseURL
-	s.TemporalAddress = stack.Temporal.Address()
-	s.TemporalUIURL = stack.Temporal.UIURL()
+	s.DataDir, s.DatabaseURL = stack.DataDir, stack.DatabaseURL
+	s.TemporalAddress, s.TemporalUIURL = stack.Temporal.Address(), stack.Temporal.UIURL()
 	// The server is in this process: compressing its gRPC traffic only
 	// costs CPU (gzip was 4 % of the process's CPU under load).
 	s.TemporalCompression = "none"
 
-	be, err := openBackends(ctx, &s, logger)
+	a, err := openApp(ctx, s, logger)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	if err := migrations.Up(ctx, be.st.DB()); err != nil {
+	defer a.Close()
+	if err := migrations.Up(ctx, a.st.DB()); err != nil {
 		return err
 	}
-	if err := be.st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
+	if err := a.st.UpsertUser(ctx, demoUserID, demoUserEmail); err != nil {
 		return err
 	}
-	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Retry: s.retry(), Logger: logger}
-	stop, dests, err := startWorker(ctx, be, &s, d, logger)
+	stop, dests, err := a.startWorker(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	h, err := newIngress(&s, providers, be.st, d, be.reg, logger)
+	h, err := a.ingressHandler(providers)
 	if err != nil {
 		return err
 	}
 	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
 		ingressURL := "http://" + localHost(addr)
 		// Written once the ingress is bound, so a reader finds it serving.
-		if err := writeDevState(&s, ingressURL); err != nil {
+		if err := writeDevState(s, ingressURL); err != nil {
 			logger.Warn("dev state not written", slog.String("error", err.Error()))
 		}
-		printBanner(stdout, stack, providers, ingressURL, dests, time.Since(start))
+		printBanner(c.stdout, stack, providers, devSecrets, ingressURL, dests, time.Since(start))
 	})
 }
 
@@ -106,7 +100,9 @@ func localHost(addr net.Addr) string {
 	return host
 }
 
-func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*config.Provider, ingressURL string, dests []string, took time.Duration) {
+// printBanner says where everything is. It prints the secrets it generated
+// (dev only) and never one from the environment.
+func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*config.Provider, devSecrets map[string]string, ingressURL string, dests []string, took time.Duration) {
 	pg := "DATABASE_URL " + redactURL(stack.DatabaseURL)
 	if stack.Postgres != nil {
 		pg = "managed PostgreSQL in " + stack.Postgres.Dir()
@@ -124,12 +120,15 @@ func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*confi
 	for _, d := range dests {
 		fprintf(w, "  %s\n", d)
 	}
-	fprintf(w, "\n  providers (signing secrets for dev only; set WEBHOOKD_SECRET_<PROVIDER> to override):\n")
+	fprintf(w, "\n  providers (signing secrets generated for dev; set WEBHOOKD_SECRET_<PROVIDER> to override):\n")
 	for _, name := range config.Names(providers) {
 		p := providers[name]
 		secret := "(no secret: set " + config.SecretEnv(name) + ")"
-		if len(p.Secrets) > 0 {
+		switch {
+		case len(p.Secrets) > 0 && p.Secrets[0] == devSecrets[name]:
 			secret = p.Secrets[0]
+		case len(p.Secrets) > 0:
+			secret = "(from " + config.SecretEnv(name) + ")"
 		}
 		fprintf(w, "    %-10s %-18s %s\n", name, p.Scheme, secret)
 	}
@@ -165,14 +164,14 @@ func readDevState(dataDir string) (devState, bool) {
 }
 
 // applyDevState fills what the environment and flags left unset from a
-// running dev stack's state file, if there is one.
-func applyDevState(s *settings, getenv func(string) string) {
+// dev stack's state file, if there is one, and reports whether it did.
+func applyDevState(s *settings, getenv func(string) string) bool {
 	if s.DatabaseURL != "" || s.DataDir == "" {
-		return
+		return false
 	}
 	st, ok := readDevState(s.DataDir)
 	if !ok {
-		return
+		return false
 	}
 	s.DatabaseURL = st.DatabaseURL
 	if getenv("TEMPORAL_ADDRESS") == "" && st.TemporalAddress != "" {
@@ -181,4 +180,36 @@ func applyDevState(s *settings, getenv func(string) string) {
 	if getenv("TEMPORAL_UI_URL") == "" && st.TemporalUIURL != "" {
 		s.TemporalUIURL = st.TemporalUIURL
 	}
+	return true
+}
+
+// openCLIStore opens the database for a command run by hand (events,
+// migrate): DATABASE_URL, else that of the dev stack in the data dir. It
+// checks the database answers, and says what to do when it does not.
+func openCLIStore(ctx context.Context, s *settings, getenv func(string) string) (*store.Store, error) {
+	fromDev := applyDevState(s, getenv)
+	if s.DatabaseURL == "" {
+		return nil, fmt.Errorf("no webhookd dev on %s (no dev-state.json) and no --database-url / DATABASE_URL: start `make dev` or set DATABASE_URL", s.DataDir)
+	}
+	st, err := store.Open(ctx, s.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := st.Ping(pctx); err != nil {
+		st.Close()
+		if fromDev {
+			return nil, fmt.Errorf("no webhookd dev on %s (dev-state.json says %s, which does not answer): start `make dev` or set DATABASE_URL", s.DataDir, hostOf(s.DatabaseURL))
+		}
+		return nil, fmt.Errorf("--database-url / DATABASE_URL %s: %w", redactURL(s.DatabaseURL), err)
+	}
+	return st, nil
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return redactURL(raw)
 }

@@ -27,7 +27,7 @@ import (
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
@@ -52,13 +52,13 @@ type harness struct {
 	slack    *slackStandIn
 	settings settings
 	ingress  *httptest.Server
-	disp     *dispatch.Dispatcher
+	app      *app
 	dodo     *config.Provider
 	logger   *slog.Logger
 	stopDisp context.CancelFunc
 }
 
-func newHarness(t *testing.T, attempts int64) *harness {
+func newHarness(t *testing.T, attempts int) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, dir: pgtest.TempDir(t), smtp: smtptest.Start(t), slack: newSlack(t),
@@ -94,8 +94,8 @@ func newHarness(t *testing.T, attempts int64) *harness {
 		t.Fatal(err)
 	}
 	h.dodo = providers["dodo"]
-	h.disp = &dispatch.Dispatcher{Client: h.c, Providers: providers, Retry: h.settings.retry(), Logger: h.logger}
-	handler, err := newIngress(&h.settings, providers, h.st, h.disp, newRegistry(), h.logger)
+	h.app = newApp(&h.settings, h.logger, h.st, h.c, newRegistry())
+	handler, err := h.app.ingressHandler(providers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func newHarness(t *testing.T, attempts int64) *harness {
 	dctx, cancel := context.WithCancel(ctx)
 	h.stopDisp = cancel
 	t.Cleanup(cancel)
-	go h.disp.Run(dctx, h.st, 500*time.Millisecond, dispatch.Ages{Received: 2 * time.Second, Runless: 5 * time.Second})
+	go h.app.events.RunSweeps(dctx, 500*time.Millisecond, events.Ages{Received: 2 * time.Second, Runless: 5 * time.Second})
 	return h
 }
 
@@ -125,7 +125,7 @@ func (h *harness) startTemporal() {
 
 // inProcessWorker starts a worker in this process; the returned func stops it.
 func (h *harness) inProcessWorker() func() {
-	w, _, err := newWorker(h.c, h.st, &h.settings, h.logger)
+	w, _, err := h.app.newWorker()
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -227,9 +227,9 @@ func (h *harness) load(prefix string, n int, codes *sync.Map, during func()) tim
 
 // waitAll waits until n events of the prefix reached a final status (or,
 // with want, one of those statuses).
-func (h *harness) waitAll(prefix string, n int, limit time.Duration, want ...string) map[string]int {
+func (h *harness) waitAll(prefix string, n int, limit time.Duration, want ...store.Status) map[string]int {
 	if len(want) == 0 {
-		want = []string{store.StatusSucceeded, store.StatusFailed}
+		want = []store.Status{store.StatusSucceeded, store.StatusFailed}
 	}
 	deadline := time.Now().Add(limit)
 	for {
@@ -237,12 +237,12 @@ func (h *harness) waitAll(prefix string, n int, limit time.Duration, want ...str
 		counts := map[string]int{}
 		for _, ev := range evs {
 			if strings.HasPrefix(ev.EventID, prefix+"_") {
-				counts[ev.Status]++
+				counts[string(ev.Status)]++
 			}
 		}
 		done := 0
 		for _, w := range want {
-			done += counts[w]
+			done += counts[string(w)]
 		}
 		if err == nil && done >= n {
 			return counts
@@ -315,10 +315,10 @@ func TestDrillDuplicateStorm(t *testing.T) {
 	figure("duplicate_storm", "answers", codesString(&codes))
 	figure("duplicate_storm", "seconds", time.Since(start).Round(time.Millisecond))
 	figure("duplicate_storm", "workflows", runs)
-	figure("duplicate_storm", "succeeded", counts[store.StatusSucceeded])
+	figure("duplicate_storm", "succeeded", counts[string(store.StatusSucceeded)])
 	figure("duplicate_storm", "payment_rows", payments)
 	figure("duplicate_storm", "emails", total)
-	if runs != 20 || counts[store.StatusSucceeded] != 20 || payments != 20 || total != 20 || distinct != 20 {
+	if runs != 20 || counts[string(store.StatusSucceeded)] != 20 || payments != 20 || total != 20 || distinct != 20 {
 		t.Errorf("want 20 workflows, events, payments and emails")
 	}
 }
@@ -346,12 +346,12 @@ func TestDrillWorkerKilledMidLoad(t *testing.T) {
 	total, distinct := h.emails("kill")
 	figure("worker_killed", "events", n)
 	figure("worker_killed", "ingress_seconds", took.Round(time.Millisecond))
-	figure("worker_killed", "succeeded", counts[store.StatusSucceeded])
+	figure("worker_killed", "succeeded", counts[string(store.StatusSucceeded)])
 	figure("worker_killed", "statuses", fmt.Sprint(counts))
 	figure("worker_killed", "emails", total)
 	figure("worker_killed", "distinct_message_ids", distinct)
-	if counts[store.StatusSucceeded] != n {
-		t.Errorf("succeeded = %d, want %d", counts[store.StatusSucceeded], n)
+	if counts[string(store.StatusSucceeded)] != n {
+		t.Errorf("succeeded = %d, want %d", counts[string(store.StatusSucceeded)], n)
 	}
 	if distinct != n {
 		t.Errorf("distinct emails = %d, want %d", distinct, n)
@@ -394,8 +394,8 @@ func TestDrillTemporalStopped(t *testing.T) {
 	if !answered(&codes, http.StatusAccepted) {
 		t.Error("no 202 while Temporal was down")
 	}
-	if counts[store.StatusSucceeded] != n {
-		t.Errorf("succeeded = %d, want %d", counts[store.StatusSucceeded], n)
+	if counts[string(store.StatusSucceeded)] != n {
+		t.Errorf("succeeded = %d, want %d", counts[string(store.StatusSucceeded)], n)
 	}
 }
 
@@ -418,8 +418,8 @@ func TestDrillPostgresStopped(t *testing.T) {
 	if !answered(&codes, http.StatusServiceUnavailable) {
 		t.Error("no 503 while PostgreSQL was down")
 	}
-	if counts[store.StatusSucceeded] != n || distinct != n {
-		t.Errorf("succeeded %d, distinct emails %d; want %d each", counts[store.StatusSucceeded], distinct, n)
+	if counts[string(store.StatusSucceeded)] != n || distinct != n {
+		t.Errorf("succeeded %d, distinct emails %d; want %d each", counts[string(store.StatusSucceeded)], distinct, n)
 	}
 }
 
@@ -451,15 +451,15 @@ func TestDrillSMTPDown(t *testing.T) {
 	after := h.waitAll("smtpdown", n, 2*time.Minute, store.StatusSucceeded)
 	total, _ := h.emails("smtpdown")
 	figure("smtp_down", "events", n)
-	figure("smtp_down", "failed", counts[store.StatusFailed])
+	figure("smtp_down", "failed", counts[string(store.StatusFailed)])
 	figure("smtp_down", "alerts", alerts)
-	figure("smtp_down", "succeeded_after_replay", after[store.StatusSucceeded])
+	figure("smtp_down", "succeeded_after_replay", after[string(store.StatusSucceeded)])
 	figure("smtp_down", "emails_after_replay", total)
-	if counts[store.StatusFailed] != n || alerts != n || len(perEvent) != n {
-		t.Errorf("failed %d, alerts %d over %d events; want %d each", counts[store.StatusFailed], alerts, len(perEvent), n)
+	if counts[string(store.StatusFailed)] != n || alerts != n || len(perEvent) != n {
+		t.Errorf("failed %d, alerts %d over %d events; want %d each", counts[string(store.StatusFailed)], alerts, len(perEvent), n)
 	}
-	if after[store.StatusSucceeded] != n || total != n {
-		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[store.StatusSucceeded], total, n)
+	if after[string(store.StatusSucceeded)] != n || total != n {
+		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[string(store.StatusSucceeded)], total, n)
 	}
 }
 
@@ -513,8 +513,8 @@ func TestDrillScaleOut(t *testing.T) {
 	figure("scale_out", "seconds", time.Since(start).Round(time.Millisecond))
 	figure("scale_out", "statuses", fmt.Sprint(counts))
 	figure("scale_out", "emails", total)
-	if counts[store.StatusSucceeded] != n || total != n || distinct != n {
-		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[store.StatusSucceeded], total, distinct, n)
+	if counts[string(store.StatusSucceeded)] != n || total != n || distinct != n {
+		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[string(store.StatusSucceeded)], total, distinct, n)
 	}
 }
 

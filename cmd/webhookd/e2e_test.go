@@ -175,7 +175,7 @@ func (d *dev) send(eventType, id, data string) map[string]any {
 	return resp
 }
 
-func (d *dev) waitStatus(eventID string, want ...string) store.Event {
+func (d *dev) waitStatus(eventID string, want ...store.Status) store.Event {
 	d.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,155 +10,185 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/webhookd/webhookd/alerts"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
-const eventsUsage = `Usage:
-  webhookd events list [--provider P] [--type T] [--status S] [--since 24h] [--limit N] [--json]
-  webhookd events show ID                  ID is the row id or provider:event_id
-  webhookd events replay ID
-  webhookd events replay --status failed --since 24h [--provider P] [--type T] [--dry-run]
-`
+// eventFilter is the flags that select events (list, replay).
+type eventFilter struct {
+	provider, eventType, status string
+	since                       time.Duration
+	limit                       int
+}
 
-func runEvents(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventsUsage)
-		return fmt.Errorf("%w: events needs list, show or replay", errUsage)
+func (f *eventFilter) bind(fs *pflag.FlagSet, withLimit bool) {
+	fs.StringVar(&f.provider, "provider", "", "only this provider")
+	fs.StringVar(&f.eventType, "type", "", "only this event type")
+	fs.StringVar(&f.status, "status", "", "only this status: "+statusNames())
+	fs.DurationVar(&f.since, "since", 24*time.Hour, "only events received within this window")
+	if withLimit {
+		fs.IntVar(&f.limit, "limit", 50, "at most this many events")
 	}
-	var s settings
-	groups := fData | fDB | fTemporal | fProviders
-	fs, b := newFlags("events "+args[0], groups, &s, getenv, stderr)
-	provider := fs.String("provider", "", "only this provider")
-	eventType := fs.String("type", "", "only this event type")
-	status := fs.String("status", "", "only this status: received, dispatched, succeeded, failed, ignored")
-	since := fs.Duration("since", 24*time.Hour, "only events received within this window")
-	limit := fs.Int("limit", 50, "at most this many events")
-	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
-	dryRun := fs.Bool("dry-run", false, "replay: list what would run, start nothing")
-	fs.Usage = func() { fmt.Fprint(stderr, eventsUsage); fs.PrintDefaults() }
-	sub := args[0]
-	if err := b.parse(interleave(fs, args[1:]), &s); err != nil {
+}
+
+// store turns the flags into a store filter; errors name the flag.
+func (f *eventFilter) store() (store.EventFilter, error) {
+	out := store.EventFilter{Provider: f.provider, Type: f.eventType, Since: time.Now().Add(-f.since), Limit: f.limit}
+	if f.status != "" {
+		st, err := store.ParseStatus(f.status)
+		if err != nil {
+			return out, usageError{fmt.Errorf("--status: %w", err)}
+		}
+		out.Status = st
+	}
+	if f.since <= 0 {
+		return out, usageError{fmt.Errorf("--since: must be positive, got %s", f.since)}
+	}
+	if f.limit < 0 {
+		return out, usageError{fmt.Errorf("--limit: must be positive, got %d", f.limit)}
+	}
+	return out, nil
+}
+
+func statusNames() string {
+	var names []string
+	for _, st := range store.Statuses() {
+		names = append(names, string(st))
+	}
+	return strings.Join(names, ", ")
+}
+
+func (c *cli) eventsCmd() *cobra.Command {
+	cmd, s := c.group("events", cmdEvents, "the event log: list, show, replay")
+	var listF, replayF eventFilter
+	var asJSON, showJSON, dryRun bool
+	list := c.sub(cmd, cmdEvents, s, "list", "list events, newest first", cobra.NoArgs,
+		func(ctx context.Context, _ *cobra.Command, _ []string) error {
+			return c.eventsList(ctx, s, listF, asJSON)
+		})
+	listF.bind(list.Flags(), true)
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
+	show := c.sub(cmd, cmdEvents, s, "show ID", "one event: envelope, status, runs, last error, run link (ID: row id or provider:event_id)", cobra.ExactArgs(1),
+		func(ctx context.Context, _ *cobra.Command, args []string) error {
+			return c.eventsShow(ctx, s, args[0], showJSON)
+		})
+	show.Flags().BoolVar(&showJSON, "json", false, "print JSON instead of text")
+	replay := c.sub(cmd, cmdEvents, s, "replay [ID]", "a new run of one failed event, or of every failed event matching --status failed and the filters", cobra.MaximumNArgs(1),
+		func(ctx context.Context, _ *cobra.Command, args []string) error {
+			return c.eventsReplay(ctx, s, args, replayF, dryRun)
+		})
+	replayF.bind(replay.Flags(), false)
+	replay.Flags().BoolVar(&dryRun, "dry-run", false, "list what would run, start nothing")
+	return cmd
+}
+
+func (c *cli) eventsList(ctx context.Context, s *settings, f eventFilter, asJSON bool) error {
+	filter, err := f.store()
+	if err != nil {
 		return err
 	}
-	applyDevState(&s, getenv)
-	st, err := openStore(ctx, &s)
+	st, err := openCLIStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	filter := store.EventFilter{Provider: *provider, Type: *eventType, Status: *status, Since: time.Now().Add(-*since), Limit: *limit}
-
-	switch sub {
-	case "list":
-		evs, err := st.ListEvents(ctx, filter)
-		if err != nil {
-			return err
-		}
-		return printEvents(stdout, evs, *asJSON)
-	case "show":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("%w: events show needs one ID", errUsage)
-		}
-		ev, err := findEvent(ctx, st, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		return printEvent(stdout, &s, ev, *asJSON)
-	case "replay":
-		providers, err := s.providers(true, getenv)
-		if err != nil {
-			return err
-		}
-		c, err := dialTemporal(&s, newLogger(stderr, "warn"), nil)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		d := &dispatch.Dispatcher{Client: c, Providers: providers}
-		if fs.NArg() == 1 {
-			ev, err := findEvent(ctx, st, fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			if *dryRun {
-				fmt.Fprintf(stdout, "would replay %s (%s)\n", ev.WorkflowID, ev.Status)
-				return nil
-			}
-			runID, err := replay(ctx, st, d, ev)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, alerts.RunURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID, runID))
-			return nil
-		}
-		if *status == "" {
-			return fmt.Errorf("%w: events replay needs an ID or --status failed", errUsage)
-		}
-		if *status != store.StatusFailed {
-			return fmt.Errorf("--status %s: only failed events can be replayed", *status)
-		}
-		filter.Limit = 10000
-		evs, err := st.ListEvents(ctx, filter)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%d failed events since %s\n", len(evs), filter.Since.Format(time.RFC3339))
-		ok, failed := 0, 0
-		for i, ev := range evs {
-			prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(evs), ev.WorkflowID)
-			if *dryRun {
-				fmt.Fprintf(stdout, "%s  would replay\n", prefix)
-				continue
-			}
-			runID, err := replay(ctx, st, d, ev)
-			if err != nil {
-				failed++
-				fmt.Fprintf(stdout, "%s  not replayed: %v\n", prefix, err)
-				continue
-			}
-			ok++
-			fmt.Fprintf(stdout, "%s  started run %s\n", prefix, runID)
-		}
-		if !*dryRun {
-			fmt.Fprintf(stdout, "replayed %d, not replayed %d\n", ok, failed)
-		}
-		if failed > 0 {
-			return fmt.Errorf("%d events not replayed", failed)
-		}
-		return nil
-	default:
-		fmt.Fprint(stderr, eventsUsage)
-		return fmt.Errorf("%w: events %q: want list, show or replay", errUsage, sub)
+	evs, err := st.ListEvents(ctx, filter)
+	if err != nil {
+		return err
 	}
+	return printEvents(c.stdout, evs, asJSON)
 }
 
-// interleave lets flags follow the positional ID (events show 12 --json).
-func interleave(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil {
-			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-				continue
-			}
-			if i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		}
+func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON bool) error {
+	st, err := openCLIStore(ctx, s, c.getenv)
+	if err != nil {
+		return err
 	}
-	return append(flags, pos...)
+	defer st.Close()
+	ev, err := findEvent(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	return printEvent(c.stdout, s, ev, asJSON)
+}
+
+func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f eventFilter, dryRun bool) error {
+	filter, err := f.store()
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 && filter.Status != store.StatusFailed {
+		return usageError{fmt.Errorf("events replay needs an ID, or --status failed (only failed events are replayed)")}
+	}
+	st, err := openCLIStore(ctx, s, c.getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(s, newLogger(c.stderr, "warn"), nil)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: tc}}
+	if len(args) == 1 {
+		return c.replayOne(ctx, s, st, svc, args[0], dryRun)
+	}
+	filter.Limit = 10000
+	evs, err := st.ListEvents(ctx, filter)
+	if err != nil {
+		return err
+	}
+	return c.replayAll(ctx, svc, evs, filter.Since, dryRun)
+}
+
+func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *events.Service, id string, dryRun bool) error {
+	ev, err := findEvent(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		fmt.Fprintf(c.stdout, "would replay %s (%s)\n", ev.WorkflowID, ev.Status)
+		return nil
+	}
+	_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, alerts.RunURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID, runID))
+	return nil
+}
+
+func (c *cli) replayAll(ctx context.Context, svc *events.Service, evs []store.Event, since time.Time, dryRun bool) error {
+	fmt.Fprintf(c.stdout, "%d failed events since %s\n", len(evs), since.Format(time.RFC3339))
+	ok, failed := 0, 0
+	for i, ev := range evs {
+		prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(evs), ev.WorkflowID)
+		if dryRun {
+			fmt.Fprintf(c.stdout, "%s  would replay\n", prefix)
+			continue
+		}
+		_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID)
+		if err != nil {
+			failed++
+			fmt.Fprintf(c.stdout, "%s  not replayed: %v\n", prefix, err)
+			continue
+		}
+		ok++
+		fmt.Fprintf(c.stdout, "%s  started run %s\n", prefix, runID)
+	}
+	if dryRun {
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "replayed %d, not replayed %d\n", ok, failed)
+	if failed > 0 {
+		return fmt.Errorf("%d events not replayed", failed)
+	}
+	return nil
 }
 
 func findEvent(ctx context.Context, st *store.Store, id string) (store.Event, error) {
@@ -169,45 +197,9 @@ func findEvent(ctx context.Context, st *store.Store, id string) (store.Event, er
 	}
 	provider, eventID, ok := strings.Cut(id, ":")
 	if !ok {
-		return store.Event{}, fmt.Errorf("event %q: want a row id or provider:event_id", id)
+		return store.Event{}, usageError{fmt.Errorf("event %q: want a row id or provider:event_id", id)}
 	}
 	return st.GetEventByKey(ctx, provider, eventID)
-}
-
-// replay starts a new run of a failed (or never dispatched) event.
-func replay(ctx context.Context, st *store.Store, d *dispatch.Dispatcher, ev store.Event) (string, error) {
-	switch ev.Status {
-	case store.StatusSucceeded, store.StatusIgnored:
-		return "", fmt.Errorf("event %s %s: only failed events are replayed; a replay would apply it twice", ev.WorkflowID, ev.Status)
-	case store.StatusDispatched:
-		return "", fmt.Errorf("event %s is still running (dispatched); replay it once it has failed", ev.WorkflowID)
-	case store.StatusFailed:
-		won, err := st.ClaimRerun(ctx, ev.Provider, ev.EventID)
-		if err != nil {
-			return "", err
-		}
-		if !won {
-			return "", fmt.Errorf("event %s was replayed by someone else just now", ev.WorkflowID)
-		}
-	}
-	if len(ev.Payload) == 0 || string(ev.Payload) == "null" { // list rows carry no payload
-		full, err := st.GetEventByKey(ctx, ev.Provider, ev.EventID)
-		if err != nil {
-			return "", err
-		}
-		ev.Payload = full.Payload
-	}
-	runID, err := d.Start(ctx, ev)
-	if errors.Is(err, dispatch.ErrAlreadyStarted) {
-		return "", fmt.Errorf("event %s: Temporal has a run that did not fail; not replayed", ev.WorkflowID)
-	}
-	if err != nil {
-		return "", fmt.Errorf("%w (the event is queued: the dispatcher starts it when Temporal is back)", err)
-	}
-	if err := st.MarkDispatched(ctx, ev.Provider, ev.EventID, runID); err != nil {
-		return runID, err
-	}
-	return runID, nil
 }
 
 func printEvents(w io.Writer, evs []store.Event, asJSON bool) error {

@@ -2,25 +2,34 @@ package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// runHealth GETs a health URL and fails unless it answers 200: the
-// container healthcheck of images that have no curl.
-func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("webhookd health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:8080/readyz", "URL that must answer 200")
-	if err := fs.Parse(args); err != nil {
-		return err
+func (c *cli) healthCmd() *cobra.Command {
+	var target string
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "GET a health URL; exit 1 unless it answers 200 (container healthchecks of images without curl)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c.ran = true
+			return c.runHealth(cmd.Context(), target)
+		},
 	}
+	cmd.Flags().StringVar(&target, "url", "http://127.0.0.1:8080/readyz", "URL that must answer 200")
+	return cmd
+}
+
+func (c *cli) runHealth(ctx context.Context, target string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
@@ -30,9 +39,15 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(stdout, "%s %s\n", resp.Status, body)
+	fmt.Fprintf(c.stdout, "%s %s\n", resp.Status, body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
+		return fmt.Errorf("health: %s answered %s", target, resp.Status)
 	}
 	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

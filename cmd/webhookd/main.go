@@ -5,12 +5,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -18,65 +19,118 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "webhookd:", err)
-		}
+		fmt.Fprintln(os.Stderr, "webhookd:", err)
 		os.Exit(exitCode(err))
 	}
 }
 
+// errUsage marks a command line webhookd cannot run: exit status 2.
+var errUsage = errors.New("usage")
+
+// usageError is an error of the command line; errors.Is(err, errUsage).
+type usageError struct{ error }
+
+func (usageError) Is(target error) bool { return target == errUsage }
+func (u usageError) Unwrap() error      { return u.error }
+
 func exitCode(err error) int {
-	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
 }
 
-var errUsage = errors.New("usage")
-
-const usage = `webhookd receives webhooks, verifies them and processes each event once as a Temporal workflow.
-
-Usage: webhookd <command> [flags]
-
-Commands:
-  dev        everything on one machine: embedded Temporal + UI, managed PostgreSQL, worker, ingress
-  ingress    the HTTP ingress alone (production)
-  worker     the Temporal worker and dispatcher alone (production)
-  migrate    up | down | status: schema migrations
-  send       sign and POST a test event as a provider would
-  events     list | show | replay: the event log
-  health     GET a health URL, exit 1 unless 200 (container healthchecks)
-
-Run 'webhookd <command> -h' for the command's flags.
-`
+// cli is what every command gets from the process.
+type cli struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	// ran is set once a command's own code starts: an error before that
+	// is cobra's (unknown command or flag, wrong arguments), a usage error.
+	ran bool
+}
 
 // run is the whole program; main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: no command", errUsage)
+	c := &cli{getenv: getenv, stdout: stdout, stderr: stderr}
+	root := c.root()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && !c.ran && !errors.Is(err, errUsage) {
+		return usageError{fmt.Errorf("%v (see 'webhookd %s--help')", err, cmdPath(cmd))}
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "dev":
-		return runDev(ctx, rest, getenv, stdout, stderr)
-	case "ingress":
-		return runIngress(ctx, rest, getenv, stdout, stderr)
-	case "worker":
-		return runWorker(ctx, rest, getenv, stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, rest, getenv, stdout, stderr)
-	case "send":
-		return runSend(ctx, rest, getenv, stdout, stderr)
-	case "events":
-		return runEvents(ctx, rest, getenv, stdout, stderr)
-	case "health":
-		return runHealth(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	return err
+}
+
+func cmdPath(cmd *cobra.Command) string {
+	if cmd == nil || !cmd.HasParent() {
+		return ""
 	}
+	return cmd.CommandPath()[len("webhookd "):] + " "
+}
+
+func (c *cli) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "webhookd",
+		Short: "webhookd receives webhooks, verifies them and processes each event once as a Temporal workflow",
+		Long: `webhookd receives webhooks, verifies them and processes each event once as a Temporal workflow.
+
+Every setting is a flag that falls back to the environment variable its help
+names, then to its default. See README.md.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.NoArgs,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.AddCommand(c.devCmd(), c.ingressCmd(), c.workerCmd(), c.migrateCmd(), c.sendCmd(), c.eventsCmd(), c.healthCmd())
+	root.CompletionOptions.HiddenDefaultCmd = false
+	return root
+}
+
+// command builds a command that takes the settings of name (from
+// settingsTable) and calls do once they are read and valid.
+func (c *cli) command(use, name, short string, args cobra.PositionalArgs, do func(ctx context.Context, s *settings, cmd *cobra.Command, args []string) error) *cobra.Command {
+	s := &settings{}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applySettings(cmd.Flags(), name, s, c.getenv); err != nil {
+				return usageError{err}
+			}
+			c.ran = true
+			return do(cmd.Context(), s, cmd, args)
+		},
+	}
+	bindSettings(cmd.PersistentFlags(), name, s)
+	return cmd
+}
+
+// group is a command whose subcommands share its settings (migrate, events).
+func (c *cli) group(use, name, short string) (*cobra.Command, *settings) {
+	s := &settings{}
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_ = cmd.Help()
+			return usageError{fmt.Errorf("%s needs a subcommand", cmd.Name())}
+		}}
+	bindSettings(cmd.PersistentFlags(), name, s)
+	return cmd, s
+}
+
+// sub adds a subcommand of a group; it reads and checks the group's
+// settings before do.
+func (c *cli) sub(parent *cobra.Command, name string, s *settings, use, short string, args cobra.PositionalArgs, do func(ctx context.Context, cmd *cobra.Command, args []string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applySettings(cmd.Flags(), name, s, c.getenv); err != nil {
+				return usageError{err}
+			}
+			c.ran = true
+			return do(cmd.Context(), cmd, args)
+		}}
+	parent.AddCommand(cmd)
+	return cmd
 }

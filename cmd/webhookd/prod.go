@@ -3,83 +3,96 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
+	"strings"
 
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/spf13/cobra"
+
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/workflows"
 )
+
+func (c *cli) ingressCmd() *cobra.Command {
+	return c.command("ingress", cmdIngress, "the HTTP ingress alone (production)", cobra.NoArgs,
+		func(ctx context.Context, s *settings, _ *cobra.Command, _ []string) error {
+			return c.runIngress(ctx, s)
+		})
+}
+
+func (c *cli) workerCmd() *cobra.Command {
+	return c.command("worker", cmdWorker, "the Temporal worker and the sweep alone (production); health and metrics on --http", cobra.NoArgs,
+		func(ctx context.Context, s *settings, _ *cobra.Command, _ []string) error { return c.runWorker(ctx, s) })
+}
 
 // runIngress serves the HTTP ingress alone. It needs PostgreSQL to record
 // events; while Temporal is unreachable it answers 202 and the workers'
-// dispatcher starts the runs later.
-func runIngress(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var s settings
-	groups := fDB | fTemporal | fHTTP | fProviders
-	_, b := newFlags("ingress", groups, &s, getenv, stderr)
-	if err := b.parse(args, &s); err != nil {
-		return err
-	}
-	logger := newLogger(stderr, s.LogLevel)
-	providers, err := s.providers(false, getenv)
+// sweep starts the runs later.
+func (c *cli) runIngress(ctx context.Context, s *settings) error {
+	logger := newLogger(c.stderr, s.LogLevel)
+	providers, err := prodProviders(s, c.getenv, logger)
 	if err != nil {
 		return err
 	}
-	if len(providers) == 0 {
-		return fmt.Errorf("--config / WEBHOOKD_CONFIG: no providers configured")
-	}
-	be, err := openBackends(ctx, &s, logger)
+	a, err := openApp(ctx, s, logger)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Logger: logger}
-	h, err := newIngress(&s, providers, be.st, d, be.reg, logger)
+	defer a.Close()
+	h, err := a.ingressHandler(providers)
 	if err != nil {
 		return err
 	}
 	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
-		logger.Info("ingress listening", "addr", addr.String(), "providers", len(providers))
+		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(config.Names(providers), ","))
 	})
 }
 
-// runWorker runs the Temporal worker and the dispatcher alone. It serves
-// /healthz, /readyz and /metrics on --http.
-func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var s settings
-	groups := fDB | fTemporal | fWorker | fProviders | fHTTP
-	_, b := newFlags("worker", groups, &s, getenv, stderr)
-	if err := b.parse(args, &s); err != nil {
-		return err
-	}
-	logger := newLogger(stderr, s.LogLevel)
-	providers, err := s.providers(false, getenv)
+// runWorker runs the Temporal worker and the sweep alone. Its HTTP port
+// serves /healthz, /readyz and /metrics.
+func (c *cli) runWorker(ctx context.Context, s *settings) error {
+	logger := newLogger(c.stderr, s.LogLevel)
+	a, err := openApp(ctx, s, logger)
 	if err != nil {
 		return err
 	}
-	be, err := openBackends(ctx, &s, logger)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	d := &dispatch.Dispatcher{Client: be.c, Providers: providers, Retry: s.retry(), Logger: logger}
-	stop, dests, err := startWorker(ctx, be, &s, d, logger)
+	defer a.Close()
+	stop, dests, err := a.startWorker(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	logger.Info("worker started", "task_queue", "webhooks", "outputs", dests)
-	h, err := newIngress(&s, nil, be.st, d, be.reg, logger)
-	if err != nil {
-		return err
-	}
-	return serveHTTP(ctx, s.HTTPAddr, h, logger, nil)
+	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests)
+	return serveHTTP(ctx, s.HTTPAddr, a.opsHandler(), logger, nil)
 }
 
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
+// prodProviders are the built-in providers and the file's, with secrets
+// from WEBHOOKD_SECRET_<PROVIDER> only. A built-in provider whose variable
+// is unset is not served (its deliveries get 404), a file's provider
+// without a secret is an error, and so is a set with no provider at all.
+func prodProviders(s *settings, getenv func(string) string, logger *slog.Logger) (map[string]*config.Provider, error) {
+	all, err := config.LoadProviders(s.ConfigFile, true, getenv, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*config.Provider{}
+	var unset []string
+	for _, name := range config.Names(all) {
+		p := all[name]
+		switch {
+		case len(p.Secrets) > 0:
+			out[name] = p
+		case !p.BuiltIn:
+			return nil, fmt.Errorf("%s: required for provider %s of --config / WEBHOOKD_CONFIG %s", config.SecretEnv(name), name, s.ConfigFile)
+		default:
+			unset = append(unset, config.SecretEnv(name))
 		}
 	}
-	return ""
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no provider has a secret: set %s (built-in providers), or list providers in --config / WEBHOOKD_CONFIG", strings.Join(unset, " or "))
+	}
+	if len(unset) > 0 {
+		logger.Info("built-in providers without a secret are not served", "unset", strings.Join(unset, ","))
+	}
+	return out, nil
 }

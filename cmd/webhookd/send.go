@@ -13,75 +13,97 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/webhookd/webhookd/examples"
 	"github.com/webhookd/webhookd/internal/config"
 )
 
-// runSend signs and POSTs an event exactly as the provider's scheme would.
-func runSend(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var s settings
-	groups := fData | fProviders
-	fs, b := newFlags("send", groups, &s, getenv, stderr)
-	provider := fs.String("provider", "dodo", "provider to sign as")
-	eventType := fs.String("type", "payment.succeeded", "event type")
-	id := fs.String("id", "", "event id (default: a new random evt_…)")
-	data := fs.String("data", "", "the data object: JSON, or @file (default: the example for --type)")
-	target := fs.String("url", getenv("WEBHOOKD_URL"), "ingress base URL, or the full /webhooks/{provider} URL (env WEBHOOKD_URL; default: the dev stack of --data-dir, else http://127.0.0.1:8080)")
-	if err := b.parse(args, &s); err != nil {
-		return err
-	}
-	if *target == "" {
-		*target = "http://127.0.0.1:8080"
+// sendOptions are send's own flags: the event to send, not settings.
+type sendOptions struct {
+	provider, eventType, id, data string
+}
+
+func (c *cli) sendCmd() *cobra.Command {
+	var o sendOptions
+	cmd := c.command("send", cmdSend, "sign and POST a test event exactly as a provider would", cobra.NoArgs,
+		func(ctx context.Context, s *settings, _ *cobra.Command, _ []string) error {
+			return c.runSend(ctx, s, o)
+		})
+	cmd.Flags().StringVar(&o.provider, "provider", "dodo", "provider to sign as")
+	cmd.Flags().StringVar(&o.eventType, "type", "payment.succeeded", "event type")
+	cmd.Flags().StringVar(&o.id, "id", "", "event id (default: a new random evt_…)")
+	cmd.Flags().StringVar(&o.data, "data", "", "the data object: JSON, or @file (default: the built-in example for --type)")
+	return cmd
+}
+
+// runSend signs and POSTs an event exactly as the provider's scheme would,
+// with the provider's secret from WEBHOOKD_SECRET_<PROVIDER>, else the dev
+// secret of the data dir.
+func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
+	target := s.IngressURL
+	if target == "" {
+		target = "http://127.0.0.1:8080"
 		if st, ok := readDevState(s.DataDir); ok && st.IngressURL != "" {
-			*target = st.IngressURL
+			target = st.IngressURL
 		}
 	}
-	providers, err := s.providers(true, getenv)
+	devSecrets, err := config.LoadDevSecrets(s.DataDir)
 	if err != nil {
 		return err
 	}
-	p, ok := providers[*provider]
+	providers, err := config.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
+	if err != nil {
+		return err
+	}
+	p, ok := providers[o.provider]
 	if !ok {
-		return fmt.Errorf("--provider %q: unknown; configured: %s", *provider, strings.Join(config.Names(providers), ", "))
+		return fmt.Errorf("--provider %q: unknown; configured: %s", o.provider, strings.Join(config.Names(providers), ", "))
 	}
 	signer, err := p.Signer()
 	if err != nil {
 		return fmt.Errorf("%w (in dev, run `webhookd dev` once with the same --data-dir to generate it)", err)
 	}
-	payload, err := loadData(*data, *eventType)
+	payload, err := loadData(o.data, o.eventType)
 	if err != nil {
 		return err
 	}
-	if *id == "" {
+	id := o.id
+	if id == "" {
 		buf := make([]byte, 12)
 		_, _ = rand.Read(buf)
-		*id = "evt_" + hex.EncodeToString(buf)
+		id = "evt_" + hex.EncodeToString(buf)
 	}
 	now := time.Now()
-	h, body, err := p.BuildEnvelope(*id, *eventType, now, payload)
+	h, body, err := p.BuildEnvelope(id, o.eventType, now, payload)
 	if err != nil {
 		return err
 	}
-	for k, v := range signer.Sign(*id, now, body) {
+	for k, v := range signer.Sign(id, now, body) {
 		h[k] = v
 	}
-	url := strings.TrimRight(*target, "/")
+	return c.post(ctx, target, p.Name, o.eventType, h, body)
+}
+
+// post sends a signed event to the ingress and prints its answer.
+func (c *cli) post(ctx context.Context, target, provider, eventType string, h http.Header, body []byte) error {
+	url := strings.TrimRight(target, "/")
 	if !strings.Contains(url, "/webhooks/") {
-		url += "/webhooks/" + p.Name
+		url += "/webhooks/" + provider
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("--url: %w", err)
+		return fmt.Errorf("--url / WEBHOOKD_URL: %w", err)
 	}
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("send: %w", err)
+		return fmt.Errorf("send: %w (is `webhookd dev` running? start `make dev`, or set --url / WEBHOOKD_URL)", err)
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	fmt.Fprintf(stdout, "POST %s  %s %s\n%s %s\n", url, p.Name, *eventType, resp.Status, bytes.TrimSpace(respBody))
+	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", url, provider, eventType, resp.Status, bytes.TrimSpace(respBody))
 	if resp.StatusCode >= 300 {
 		return fmt.Errorf("send: ingress answered %s", resp.Status)
 	}

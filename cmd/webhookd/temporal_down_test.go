@@ -15,7 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
-	"github.com/webhookd/webhookd/internal/dispatch"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
@@ -49,8 +49,8 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	d := &dispatch.Dispatcher{Client: c, Providers: providers}
-	h, err := newIngress(&s, providers, st, d, newRegistry(), logger)
+	a := newApp(&s, logger, st, c, newRegistry())
+	h, err := a.ingressHandler(providers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tmp.Stop()
-	wk, _, err := newWorker(c, st, &s, logger)
+	wk, _, err := a.newWorker()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	defer wk.Stop()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		n, err := d.Sweep(ctx, st, dispatch.Ages{})
+		n, err := a.events.Sweep(ctx, events.Ages{})
 		if err == nil && n == 1 {
 			break
 		}
@@ -110,7 +110,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 }
@@ -136,7 +136,8 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	d := &dispatch.Dispatcher{Client: c}
+	a := newApp(&s, logger, st, c, newRegistry())
+	runs := &events.Temporal{Client: c}
 
 	record := func(id string) store.Event {
 		ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "customer.created",
@@ -148,16 +149,16 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	}
 	record("evt_crashed") // the ingress died before starting the run
 	started := record("evt_started")
-	runID, err := d.Start(ctx, started) // started, but the run ID was never written
+	runID, err := runs.Start(ctx, started) // started, but the run ID was never written
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// No worker yet: both runs stay open while the sweep looks at them.
-	if n, err := d.Sweep(ctx, st, dispatch.Ages{Runless: time.Hour}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, events.Ages{Runless: time.Hour}); n != 0 || err != nil {
 		t.Fatalf("sweep within the threshold = %d, %v; want nothing", n, err)
 	}
-	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 2 || err != nil {
+	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 2 || err != nil {
 		t.Fatalf("sweep = %d, %v; want 2", n, err)
 	}
 	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_started")
@@ -172,11 +173,11 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	if !crashed.RunID.Valid || crashed.Status != store.StatusDispatched {
 		t.Errorf("evt_crashed: %s run %q; want dispatched with the run the sweep started", crashed.Status, crashed.RunID.String)
 	}
-	if n, err := d.Sweep(ctx, st, dispatch.Ages{}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 
-	wk, _, err := newWorker(c, st, &s, logger)
+	wk, _, err := a.newWorker()
 	if err != nil {
 		t.Fatal(err)
 	}

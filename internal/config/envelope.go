@@ -74,28 +74,21 @@ func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, sig
 	if env.OccurredAt.IsZero() {
 		env.OccurredAt = signedAt
 	}
-	env.Data = p.ExtractData(body)
+	env.Data = p.data(body, doc)
 	return env, nil
 }
 
-// ExtractData returns the configured data object of a stored payload, or
-// the whole payload when the location is "json:" or missing.
-func (p Provider) ExtractData(payload []byte) json.RawMessage {
-	loc := p.Data
-	if loc == "" {
-		loc = "json:data"
+// data returns the configured data object of a parsed body, or the whole
+// body when the location is "json:"; nil when there is none.
+func (p Provider) data(body []byte, doc map[string]json.RawMessage) json.RawMessage {
+	switch p.Data {
+	case "json:":
+		return json.RawMessage(body)
+	case "":
+		raw, _ := lookup("json:data", nil, doc)
+		return raw
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil {
-		return nil
-	}
-	if loc == "json:" {
-		return json.RawMessage(payload)
-	}
-	raw, ok := lookup(loc, nil, doc)
-	if !ok {
-		return nil
-	}
+	raw, _ := lookup(p.Data, nil, doc)
 	return raw
 }
 

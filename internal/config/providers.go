@@ -46,6 +46,8 @@ type Provider struct {
 	Secrets []string `yaml:"-"`
 	// Prefixes are the parsed AllowIPs.
 	Prefixes []netip.Prefix `yaml:"-"`
+	// BuiltIn: one of DevProviders, not replaced by the file.
+	BuiltIn bool `yaml:"-"`
 }
 
 // File is the --config file's shape.
@@ -63,8 +65,8 @@ func SecretEnv(provider string) string {
 // DevProviders are built in so `webhookd dev` works with no file.
 func DevProviders() []Provider {
 	return []Provider{
-		{Name: "dodo", Scheme: signature.StandardWebhooks},
-		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true},
+		{Name: "dodo", Scheme: signature.StandardWebhooks, BuiltIn: true},
+		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true, BuiltIn: true},
 	}
 }
 
@@ -155,7 +157,7 @@ func (p Provider) Signer() (signature.Signer, error) {
 	return signature.Signer{Scheme: p.Scheme, Secret: keys[0], Header: p.SignatureHeader, Svix: p.SvixHeaders}, nil
 }
 
-// LoadProviders builds the provider set: the built-in dev providers when
+// LoadProviders builds the provider set: the built-in providers when
 // withDev, then the file's (a file entry replaces a built-in of the same
 // name), each with secrets from the environment, or from devSecrets for a
 // provider whose variable is unset.

@@ -120,7 +120,7 @@ type SMTP struct {
 func NewSMTP(rawURL string) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("SMTP_URL: not a URL of the form smtp://host:port")
+		return nil, errors.New("not a URL of the form smtp://host:port")
 	}
 	opts := []mail.Option{mail.WithTimeout(10 * time.Second)}
 	port := 25
@@ -137,11 +137,11 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 		port = 465
 		opts = append(opts, mail.WithSSL())
 	default:
-		return nil, fmt.Errorf("SMTP_URL: scheme %q: want smtp or smtps", u.Scheme)
+		return nil, fmt.Errorf("scheme %q: want smtp or smtps", u.Scheme)
 	}
 	if p := u.Port(); p != "" {
 		if port, err = strconv.Atoi(p); err != nil {
-			return nil, fmt.Errorf("SMTP_URL: bad port %q", p)
+			return nil, fmt.Errorf("bad port %q", p)
 		}
 	}
 	opts = append(opts, mail.WithPort(port))
@@ -152,7 +152,7 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 	}
 	c, err := mail.NewClient(u.Hostname(), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("SMTP_URL: %w", err)
+		return nil, fmt.Errorf("smtp client: %w", err)
 	}
 	return &SMTP{client: c}, nil
 }

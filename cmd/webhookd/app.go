@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	tally "github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/workflows"
+)
+
+// app is what dev, ingress and worker share: the settings, the logger,
+// the database, Temporal, the metrics registry and the event life over
+// them. openApp builds it the same way for all three.
+type app struct {
+	s      *settings
+	logger *slog.Logger
+	st     *store.Store
+	reg    *prometheus.Registry
+	c      client.Client
+	events *events.Service
+}
+
+// openApp connects to the database and (lazily) to Temporal.
+func openApp(ctx context.Context, s *settings, logger *slog.Logger) (*app, error) {
+	if s.DatabaseURL == "" {
+		return nil, errors.New("--database-url / DATABASE_URL: required")
+	}
+	st, err := store.Open(ctx, s.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	reg := newRegistry()
+	c, err := dialTemporal(s, logger, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return newApp(s, logger, st, c, reg), nil
+}
+
+// newApp assembles an app over open connections.
+func newApp(s *settings, logger *slog.Logger, st *store.Store, c client.Client, reg *prometheus.Registry) *app {
+	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: c, Retry: s.retry()}, Logger: logger}
+	return &app{s: s, logger: logger, st: st, reg: reg, c: c, events: svc}
+}
+
+func (a *app) Close() {
+	a.c.Close()
+	a.st.Close()
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated with the settings
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func (s *settings) retry() workflows.RetryConfig {
+	return workflows.RetryConfig{MaximumAttempts: int32(s.RetryAttempts), InitialInterval: s.RetryInitial}
+}
+
+// dialTemporal connects lazily: the ingress must start (and answer 202)
+// while Temporal is down. With a registry, the SDK's client and worker
+// metrics (temporal_*) are exported beside webhookd's own.
+func dialTemporal(s *settings, logger *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  s.TemporalAddress,
+		Namespace: s.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal-sdk"))),
+	}
+	if s.TemporalCompression == "none" {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	if reg != nil {
+		reporter := tallyprom.NewReporter(tallyprom.Options{
+			Registerer:      reg,
+			OnRegisterError: func(err error) { logger.Warn("sdk metric not registered", slog.String("error", err.Error())) },
+		})
+		scope, _ := tally.NewRootScope(tally.ScopeOptions{
+			CachedReporter:  reporter,
+			Separator:       tallyprom.DefaultSeparator,
+			SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		}, time.Second)
+		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
+	}
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("--temporal-address / TEMPORAL_ADDRESS: %w", err)
+	}
+	return c, nil
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// mailer is SMTP when configured, else the outbox under the data dir.
+func mailer(s *settings) (activities.Mailer, string, error) {
+	if s.SMTPURL != "" {
+		m, err := email.NewSMTP(s.SMTPURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("--smtp-url / SMTP_URL: %w", err)
+		}
+		return m, "smtp " + redactURL(s.SMTPURL), nil
+	}
+	if s.DataDir == "" {
+		return nil, "", errors.New("--smtp-url / SMTP_URL: required (the outbox needs a data dir, dev only)")
+	}
+	dir := filepath.Join(s.DataDir, "outbox")
+	return email.Outbox{Dir: dir}, "outbox " + dir, nil
+}
+
+func (s *settings) alerter(logger *slog.Logger) *alerts.Slack {
+	return alerts.New(alerts.Config{
+		WebhookURL: s.SlackWebhookURL, BotToken: s.SlackBotToken, Channel: s.SlackChannel,
+		UIURL: s.TemporalUIURL, Namespace: s.TemporalNamespace, Logger: logger,
+	})
+}
+
+// startWorker starts the worker once Temporal answers, and the sweep
+// beside it. The returned func stops both; the strings say where email and
+// alerts go.
+func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
+	w, dests, err := a.newWorker()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := waitTemporal(ctx, a.c, a.logger); err != nil {
+		return nil, nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, nil, fmt.Errorf("worker: %w", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	go a.events.RunSweeps(sctx, 2*time.Second, events.DefaultAges(a.s.DispatchAfter))
+	return func() { cancel(); w.Stop() }, dests, nil
+}
+
+// newWorker registers the workflow and the activities on the task queue.
+func (a *app) newWorker() (worker.Worker, []string, error) {
+	m, mailDest, err := mailer(a.s)
+	if err != nil {
+		return nil, nil, err
+	}
+	al := a.s.alerter(a.logger)
+	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
+	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, From: a.s.EmailFrom})
+	return w, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil
+}
+
+// waitTemporal blocks until Temporal answers a health check, so a worker
+// started before (or while) Temporal restarts waits instead of exiting.
+func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) error {
+	delay := 200 * time.Millisecond
+	for i := 0; ; i++ {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.CheckHealth(cctx, &client.CheckHealthRequest{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if i%10 == 5 {
+			logger.Warn("waiting for Temporal", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// ingressHandler is the ingress router over the app's event life.
+func (a *app) ingressHandler(providers map[string]*config.Provider) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	h, err := ingress.New(ingress.Options{
+		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit,
+		TrustedProxies: a.s.trustedProxies(), Logger: a.logger, Registry: a.reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies / WEBHOOKD_TRUSTED_PROXIES: %w", err)
+	}
+	return h, nil
+}
+
+// opsHandler is the worker's HTTP port: /healthz, /readyz (PostgreSQL and
+// Temporal) and /metrics; nothing else.
+func (a *app) opsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		status, checks := ingress.Readiness(ctx, a.events.Ready, a.logger)
+		writeJSON(w, status, checks)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
+// ready, if set, is called with the bound address.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--http / WEBHOOKD_HTTP %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if ready != nil {
+		ready(l.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
+}
+
+func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }

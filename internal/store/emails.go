@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// StampEmail sets delivered_at or opened_at (kind "delivered" or "opened")
+// on the email sent with that provider message id, keeping the first stamp.
+func (s *Store) StampEmail(ctx context.Context, providerMessageID, kind string, at time.Time) (bool, error) {
+	var q string
+	switch kind {
+	case "delivered":
+		q = `UPDATE email_logs SET delivered_at = COALESCE(delivered_at, $2) WHERE provider_message_id = $1`
+	case "opened":
+		q = `UPDATE email_logs SET opened_at = COALESCE(opened_at, $2) WHERE provider_message_id = $1`
+	default:
+		return false, fmt.Errorf("store: stamp email: kind %q: %w", kind, ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx, q, providerMessageID, at)
+	if err != nil {
+		return false, fmt.Errorf("store: stamp email %s: %w", providerMessageID, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Email log statuses.
+const (
+	EmailPending = "pending"
+	EmailSent    = "sent"
+)
+
+// EmailClaim reserves an idempotency key before a send.
+type EmailClaim struct {
+	Key      string
+	UserID   string
+	To       string
+	Template string
+}
+
+// EmailLog is a row of email_logs.
+type EmailLog struct {
+	ID                int64          `db:"id"`
+	IdempotencyKey    string         `db:"idempotency_key"`
+	UserID            sql.NullString `db:"user_id"`
+	ToAddress         string         `db:"to_address"`
+	Template          string         `db:"template"`
+	Status            string         `db:"status"`
+	ProviderMessageID sql.NullString `db:"provider_message_id"`
+	CreatedAt         time.Time      `db:"created_at"`
+	SentAt            sql.NullTime   `db:"sent_at"`
+	DeliveredAt       sql.NullTime   `db:"delivered_at"`
+	OpenedAt          sql.NullTime   `db:"opened_at"`
+}
+
+const emailColumns = `id, idempotency_key, user_id, to_address, template, status, provider_message_id, created_at, sent_at, delivered_at, opened_at`
+
+// ClaimEmail inserts a pending row for the key unless one exists, and
+// returns the row: status "sent" means the message already went out.
+func (s *Store) ClaimEmail(ctx context.Context, c EmailClaim) (EmailLog, error) {
+	var row EmailLog
+	err := s.db.GetContext(ctx, &row, `
+		WITH ins AS (
+			INSERT INTO email_logs (idempotency_key, user_id, to_address, template) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (idempotency_key) DO NOTHING
+			RETURNING `+emailColumns+`)
+		SELECT `+emailColumns+` FROM ins
+		UNION ALL
+		SELECT `+emailColumns+` FROM email_logs WHERE idempotency_key = $1
+		LIMIT 1`, c.Key, c.UserID, c.To, c.Template)
+	if err != nil {
+		return EmailLog{}, fmt.Errorf("store: claim email %s: %w", c.Key, mapUserFK(err, c.UserID))
+	}
+	return row, nil
+}
+
+// MarkEmailSent marks the key's row sent with the message id.
+func (s *Store) MarkEmailSent(ctx context.Context, key, messageID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE email_logs SET status = 'sent', provider_message_id = $2, sent_at = now()
+		WHERE idempotency_key = $1`, key, messageID)
+	if err != nil {
+		return fmt.Errorf("store: mark email sent %s: %w", key, err)
+	}
+	return nil
+}
+
+// EmailLogs lists the email log rows of a user, oldest first.
+func (s *Store) EmailLogs(ctx context.Context, userID string) ([]EmailLog, error) {
+	var rows []EmailLog
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+emailColumns+` FROM email_logs WHERE user_id = $1 ORDER BY id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: email logs of %s: %w", userID, err)
+	}
+	return rows, nil
+}

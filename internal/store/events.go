@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq/pqerror"
+)
+
+// Status is where an event is in its life. The values are the ones stored
+// in webhook_events.status; docs/events.md describes the transitions.
+type Status string
+
+// The statuses of an event.
+const (
+	// StatusReceived: recorded, no run started (Temporal was unreachable,
+	// or a rerun was claimed and is about to start).
+	StatusReceived Status = "received"
+	// StatusDispatched: a run was started (or is being started) and has
+	// not written its outcome yet.
+	StatusDispatched Status = "dispatched"
+	// StatusSucceeded: the run applied the event.
+	StatusSucceeded Status = "succeeded"
+	// StatusFailed: the run failed for good; a replay or the provider's
+	// redelivery runs it again.
+	StatusFailed Status = "failed"
+	// StatusIgnored: no handler for the event type; nothing was applied.
+	StatusIgnored Status = "ignored"
+)
+
+// Statuses lists every status in the order of an event's life.
+func Statuses() []Status {
+	return []Status{StatusReceived, StatusDispatched, StatusSucceeded, StatusFailed, StatusIgnored}
+}
+
+// ParseStatus returns the status named s, or an error listing the valid ones.
+func ParseStatus(s string) (Status, error) {
+	for _, st := range Statuses() {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	names := make([]string, 0, 5)
+	for _, st := range Statuses() {
+		names = append(names, string(st))
+	}
+	return "", fmt.Errorf("%q is not a status: want one of %s", s, strings.Join(names, ", "))
+}
+
+// Event is a row of webhook_events.
+type Event struct {
+	ID        int64           `db:"id" json:"id"`
+	Provider  string          `db:"provider" json:"provider"`
+	EventID   string          `db:"event_id" json:"event_id"`
+	EventType string          `db:"event_type" json:"event_type"`
+	Payload   json.RawMessage `db:"payload" json:"payload,omitempty"`
+	// Data is the envelope's data object, as the provider's format
+	// locates it: the workflow input. JSON null when the envelope has none.
+	Data         json.RawMessage `db:"data" json:"data,omitempty"`
+	Status       Status          `db:"status" json:"status"`
+	WorkflowID   string          `db:"workflow_id" json:"workflow_id"`
+	RunID        sql.NullString  `db:"run_id" json:"-"`
+	Attempts     int             `db:"attempts" json:"attempts"`
+	LastError    sql.NullString  `db:"last_error" json:"-"`
+	ReceivedAt   time.Time       `db:"received_at" json:"received_at"`
+	OccurredAt   sql.NullTime    `db:"occurred_at" json:"-"`
+	DispatchedAt sql.NullTime    `db:"dispatched_at" json:"-"`
+	ProcessedAt  sql.NullTime    `db:"processed_at" json:"-"`
+}
+
+// NewEvent is an event as the ingress received it.
+type NewEvent struct {
+	Provider   string
+	EventID    string
+	EventType  string
+	Payload    []byte
+	Data       json.RawMessage // nil: the envelope has no data object
+	WorkflowID string
+	OccurredAt time.Time
+}
+
+const eventColumns = `id, provider, event_id, event_type, payload, COALESCE(data, 'null'::jsonb) AS data, status, workflow_id, run_id, attempts,
+	last_error, received_at, occurred_at, dispatched_at, processed_at`
+
+// eventColumnsLight is eventColumns with JSON null for the two JSON
+// columns: rows listed or just written, whose bodies the caller has or
+// does not need.
+var eventColumnsLight = strings.NewReplacer("payload,", "'null'::jsonb AS payload,", "COALESCE(data, 'null'::jsonb)", "'null'::jsonb").Replace(eventColumns)
+
+func nullJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// RecordEvent inserts the event unless (provider, event_id) exists. It
+// returns the stored row and whether this call inserted it.
+//
+// A new row is inserted as dispatched (attempts 1), its run about to start,
+// so the accepted path costs one statement. A caller whose start fails puts
+// it back with Requeue; if the caller dies first, the sweep finds the row
+// among Undispatched (dispatched, no run ID, older than its threshold).
+func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error) {
+	var ev Event
+	var occurred sql.NullTime
+	if !e.OccurredAt.IsZero() {
+		occurred = sql.NullTime{Time: e.OccurredAt, Valid: true}
+	}
+	err := s.db.GetContext(ctx, &ev, `
+		INSERT INTO webhook_events (provider, event_id, event_type, payload, data, workflow_id, occurred_at,
+		                            status, attempts, dispatched_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, now())
+		ON CONFLICT (provider, event_id) DO NOTHING
+		RETURNING `+eventColumnsLight,
+		e.Provider, e.EventID, e.EventType, string(e.Payload), nullJSON(e.Data), e.WorkflowID, occurred, StatusDispatched)
+	if err == nil {
+		ev.Payload, ev.Data = e.Payload, e.Data // no need to read back what was just written
+		return ev, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		if isCode(err, pqerror.InvalidTextRepresentation, pqerror.UntranslatableCharacter, pqerror.CharacterNotInRepertoire) { // invalid JSON text / untranslatable character
+			return Event{}, false, fmt.Errorf("store: record event %s/%s: %w: %v", e.Provider, e.EventID, ErrInvalid, err)
+		}
+		return Event{}, false, fmt.Errorf("store: record event %s/%s: %w", e.Provider, e.EventID, err)
+	}
+	ev, err = s.GetEventByKey(ctx, e.Provider, e.EventID)
+	if err != nil {
+		return Event{}, false, err
+	}
+	return ev, false, nil
+}
+
+// GetEventByKey returns the event of a provider by its event id.
+func (s *Store) GetEventByKey(ctx context.Context, provider, eventID string) (Event, error) {
+	var ev Event
+	err := s.db.GetContext(ctx, &ev, `SELECT `+eventColumns+` FROM webhook_events WHERE provider = $1 AND event_id = $2`, provider, eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, fmt.Errorf("store: event %s/%s: %w", provider, eventID, ErrNotFound)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("store: get event %s/%s: %w", provider, eventID, err)
+	}
+	return ev, nil
+}
+
+// GetEvent returns an event by its row id.
+func (s *Store) GetEvent(ctx context.Context, id int64) (Event, error) {
+	var ev Event
+	err := s.db.GetContext(ctx, &ev, `SELECT `+eventColumns+` FROM webhook_events WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, fmt.Errorf("store: event %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("store: get event %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// MarkDispatched records that a run was started for the event. It never
+// moves an event back from a final status the run may already have written.
+func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events
+		SET status = CASE WHEN status = $4 THEN $5 ELSE status END,
+		    run_id = CASE WHEN status = $4 OR (status = $5 AND run_id IS NULL)
+		                  THEN COALESCE(NULLIF($3, ''), run_id) ELSE run_id END,
+		    attempts = attempts + 1, dispatched_at = now()
+		WHERE provider = $1 AND event_id = $2`, provider, eventID, runID, StatusReceived, StatusDispatched)
+	if err != nil {
+		return fmt.Errorf("store: mark dispatched %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// ClaimRerun moves a failed event back to received so that exactly one of
+// several concurrent redeliveries or replays starts its new run. It reports
+// whether this caller won the claim.
+func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events SET status = $3
+		WHERE provider = $1 AND event_id = $2 AND status = $4`, provider, eventID, StatusReceived, StatusFailed)
+	if err != nil {
+		return false, fmt.Errorf("store: claim rerun %s/%s: %w", provider, eventID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Requeue puts a newly recorded event whose start failed back to received,
+// for the sweep to start when Temporal is back. It leaves an event alone
+// once a run ID is known for it.
+func (s *Store) Requeue(ctx context.Context, provider, eventID string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events
+		SET status = $3, attempts = GREATEST(attempts - 1, 0), dispatched_at = NULL
+		WHERE provider = $1 AND event_id = $2 AND status = $4 AND run_id IS NULL`,
+		provider, eventID, StatusReceived, StatusDispatched)
+	if err != nil {
+		return fmt.Errorf("store: requeue %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// RecordRun sets the run ID of a dispatched event that has none yet.
+func (s *Store) RecordRun(ctx context.Context, provider, eventID, runID string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events SET run_id = $3
+		WHERE provider = $1 AND event_id = $2 AND run_id IS NULL`, provider, eventID, runID)
+	if err != nil {
+		return fmt.Errorf("store: record run %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// Undispatched returns the events the sweep must look at, oldest first:
+// those recorded more than receivedFor ago that no run was started for
+// (Temporal was unreachable when they arrived), and those marked dispatched
+// more than runlessFor ago whose run ID is still unknown (the start may not
+// have happened: see RecordEvent). The latter only within a day: Temporal
+// forgets closed runs after its retention (7 days), and an older row whose
+// run it no longer knows must not get a second one; a sweep every few
+// seconds settles a crash's rows long before.
+func (s *Store) Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]Event, error) {
+	var evs []Event
+	err := s.db.SelectContext(ctx, &evs, `
+		(SELECT `+eventColumns+` FROM webhook_events
+		 WHERE status = $4 AND received_at < now() - make_interval(secs => $1)
+		 ORDER BY received_at LIMIT $2)
+		UNION ALL
+		(SELECT `+eventColumns+` FROM webhook_events
+		 WHERE status = $5 AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $3)
+		   AND dispatched_at > now() - interval '24 hours'
+		 ORDER BY dispatched_at LIMIT $2)
+		ORDER BY received_at LIMIT $2`, receivedFor.Seconds(), limit, runlessFor.Seconds(), StatusReceived, StatusDispatched)
+	if err != nil {
+		return nil, fmt.Errorf("store: undispatched events: %w", err)
+	}
+	return evs, nil
+}
+
+// EventStatusUpdate is the outcome of a run.
+type EventStatusUpdate struct {
+	Provider  string
+	EventID   string
+	Status    Status
+	RunID     string
+	LastError string
+}
+
+// SetEventStatus writes a run's outcome.
+func (s *Store) SetEventStatus(ctx context.Context, u EventStatusUpdate) error {
+	switch u.Status {
+	case StatusDispatched, StatusSucceeded, StatusFailed, StatusIgnored:
+	default:
+		return fmt.Errorf("store: set event status %q: %w", u.Status, ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events
+		SET status = $3, run_id = COALESCE(NULLIF($4, ''), run_id), last_error = NULLIF($5, ''),
+		    processed_at = CASE WHEN $3 = $6 THEN processed_at ELSE now() END
+		WHERE provider = $1 AND event_id = $2`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, StatusDispatched)
+	if err != nil {
+		return fmt.Errorf("store: set event status %s/%s: %w", u.Provider, u.EventID, err)
+	}
+	return nil
+}
+
+// EventFilter selects events for ListEvents; zero fields match all.
+type EventFilter struct {
+	Provider string
+	Type     string
+	Status   Status
+	Since    time.Time
+	Limit    int
+}
+
+// ListEvents returns matching events, newest first, without payloads.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var evs []Event
+	err := s.db.SelectContext(ctx, &evs, `
+		SELECT `+eventColumnsLight+`
+		FROM webhook_events
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3)
+		  AND received_at >= $4
+		ORDER BY received_at DESC, id DESC
+		LIMIT $5`, f.Provider, f.Type, f.Status, f.Since, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list events: %w", err)
+	}
+	return evs, nil
+}

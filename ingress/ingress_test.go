@@ -324,3 +324,29 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 		t.Errorf("status = %s, want dispatched", ev.Status)
 	}
 }
+
+// claimFails is a store whose rerun claims fail, as during an outage.
+type claimFails struct{ *store.Store }
+
+func (claimFails) ClaimRerun(context.Context, string, string) (bool, error) {
+	return false, errors.New("connection reset by peer")
+}
+
+// A failed event's redelivery that cannot claim its rerun answers 503, so
+// the provider delivers it again later; a 200 would lose the rerun.
+func TestRerunClaimErrorIs503(t *testing.T) {
+	st := store.New(pgtest.New(t))
+	f := newFixture(t, claimFails{st})
+	f.st = st
+	req := func() *http.Request { return f.signed("evt_c", body("evt_c", "payment.succeeded")) }
+	if w, _ := f.do(req()); w.Code != 200 {
+		t.Fatal(w.Body)
+	}
+	if err := st.SetEventStatus(context.Background(), store.EventStatusUpdate{Provider: "dodo", EventID: "evt_c", Status: store.StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	w, got := f.do(req())
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || got["error"] != "temporarily unavailable" {
+		t.Fatalf("redelivery with a failing claim: %d %s", w.Code, w.Body)
+	}
+}

@@ -80,3 +80,44 @@ func TestUpDownUp(t *testing.T) {
 		t.Error("second insert of the same provider+event_id succeeded; want unique violation")
 	}
 }
+
+// Rows recorded before the data column get it from their envelope, where
+// each scheme's default puts it.
+func TestEventDataBackfill(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("postgres", pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := migrations.NewProvider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][2]string{ // event id → payload, want data
+		"standard": {`{"type":"payment.succeeded","data":{"payment_id":"pay_1"}}`, `{"payment_id": "pay_1"}`},
+		"stripe":   {`{"id":"evt_1","object":"event","data":{"object":{"id":"in_1","object":"invoice"}}}`, `{"id": "in_1", "object": "invoice"}`},
+		"github":   {`{"action":"opened","number":1}`, `{"action": "opened", "number": 1}`},
+		"nulldata": {`{"type":"t","data":null}`, `null`},
+	}
+	for id, r := range rows {
+		if _, err := db.Exec(`INSERT INTO webhook_events (provider, event_id, event_type, payload, workflow_id) VALUES ('p', $1, 't', $2, $1)`, id, r[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range rows {
+		var got sql.NullString
+		if err := db.QueryRow(`SELECT data::text FROM webhook_events WHERE event_id = $1`, id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := r[1]; (want == "null" && got.Valid) || (want != "null" && got.String != want) {
+			t.Errorf("%s: data = %v, want %s", id, got, want)
+		}
+	}
+}

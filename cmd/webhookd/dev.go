@@ -121,6 +121,17 @@ func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*confi
 		fprintf(w, "  %s\n", d)
 	}
 	fprintf(w, "\n  providers (signing secrets generated for dev; set WEBHOOKD_SECRET_<PROVIDER> to override):\n")
+	for _, line := range providerLines(providers, devSecrets) {
+		fprintf(w, "    %s\n", line)
+	}
+	fprintf(w, "\n  try: webhookd send --provider dodo --type payment.succeeded   (demo user %s <%s>)\n", demoUserID, demoUserEmail)
+	fprintf(w, "  Ctrl-C stops everything; data stays in the data dir.\n\n")
+}
+
+// providerLines are the banner's provider rows. A secret is shown only
+// when dev generated it: one from the environment is a real secret.
+func providerLines(providers map[string]*config.Provider, devSecrets map[string]string) []string {
+	var lines []string
 	for _, name := range config.Names(providers) {
 		p := providers[name]
 		secret := "(no secret: set " + config.SecretEnv(name) + ")"
@@ -130,10 +141,9 @@ func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*confi
 		case len(p.Secrets) > 0:
 			secret = "(from " + config.SecretEnv(name) + ")"
 		}
-		fprintf(w, "    %-10s %-18s %s\n", name, p.Scheme, secret)
+		lines = append(lines, fmt.Sprintf("%-10s %-18s %s", name, p.Scheme, secret))
 	}
-	fprintf(w, "\n  try: webhookd send --provider dodo --type payment.succeeded   (demo user %s <%s>)\n", demoUserID, demoUserEmail)
-	fprintf(w, "  Ctrl-C stops everything; data stays in the data dir.\n\n")
+	return lines
 }
 
 // devState is what `webhookd dev` writes to <data-dir>/dev-state.json so

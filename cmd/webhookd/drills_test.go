@@ -27,8 +27,8 @@ import (
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
-	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"

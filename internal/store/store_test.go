@@ -25,7 +25,8 @@ func newStore(t *testing.T) *store.Store {
 func TestRecordEventOnce(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "payment.succeeded", Payload: []byte(`{"a":1}`), WorkflowID: "dodo:evt_1", OccurredAt: time.Now()}
+	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "payment.succeeded", Payload: []byte(`{"a":1,"data":{"b":2}}`),
+		Data: []byte(`{"b":2}`), WorkflowID: "dodo:evt_1", OccurredAt: time.Now()}
 	first, inserted, err := st.RecordEvent(ctx, e)
 	if err != nil || !inserted {
 		t.Fatalf("first RecordEvent = %v, %v", inserted, err)
@@ -36,6 +37,15 @@ func TestRecordEventOnce(t *testing.T) {
 	}
 	if first.ID != second.ID || second.Status != store.StatusDispatched || second.Attempts != 1 || !second.DispatchedAt.Valid {
 		t.Errorf("second = %+v, want the first row", second)
+	}
+	if string(second.Data) != `{"b": 2}` {
+		t.Errorf("stored data = %s, want the data object", second.Data)
+	}
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nodata", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := st.GetEventByKey(ctx, "dodo", "evt_nodata"); err != nil || string(ev.Data) != "null" {
+		t.Errorf("no data object: %s, %v; want JSON null", ev.Data, err)
 	}
 	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nul", EventType: "t", Payload: []byte(`{"a":"\u0000"}`), WorkflowID: "x"}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("payload with NUL: err = %v, want ErrInvalid", err)

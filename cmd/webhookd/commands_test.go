@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/config"
+)
+
+const testSecret = "whsec_c2VjcmV0LWZyb20tdGhlLWVudmlyb25tZW50"
+
+// ingress and worker serve the built-in providers whose secret is set, with
+// no providers file.
+func TestProdProvidersBuiltInWithEnvironmentSecrets(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	env := map[string]string{"WEBHOOKD_SECRET_DODO": testSecret}
+	ps, err := prodProviders(&settings{}, func(k string) string { return env[k] }, logger)
+	if err != nil || ps["dodo"] == nil || ps["resend"] != nil || len(ps) != 1 {
+		t.Fatalf("providers = %v, %v; want dodo alone", config.Names(ps), err)
+	}
+	if _, err := prodProviders(&settings{}, func(string) string { return "" }, logger); err == nil ||
+		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO or WEBHOOKD_SECRET_RESEND") {
+		t.Errorf("no secrets: %v, want an error naming the variables", err)
+	}
+	file := filepath.Join(t.TempDir(), "providers.yaml")
+	os.WriteFile(file, []byte("providers:\n  - name: acme\n    scheme: hmac-hex\n"), 0o600)
+	if _, err := prodProviders(&settings{ConfigFile: file}, func(k string) string { return env[k] }, logger); err == nil ||
+		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_ACME: required for provider acme") {
+		t.Errorf("file provider without secret: %v", err)
+	}
+}
+
+// The ingress's own answer to a signed request is the proof that send
+// signed with the secret of the environment, not the dev one.
+func TestSendSignsWithTheEnvironmentSecret(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := config.EnsureDevSecrets(dir); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"WEBHOOKD_SECRET_DODO": testSecret}
+	providers, err := config.LoadProviders("", true, func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := providers["dodo"].Verifier()
+	var status int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		status = 200
+		if _, err := verifier.Verify(r.Header, b, time.Now()); err != nil {
+			status = 401
+		}
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	if _, _, err := runCLI([]string{"send", "--data-dir", dir, "--url", srv.URL}, env); err != nil || status != 200 {
+		t.Errorf("send with WEBHOOKD_SECRET_DODO: %v, ingress answered %d", err, status)
+	}
+	if _, _, err := runCLI([]string{"send", "--data-dir", dir, "--url", srv.URL}, nil); err == nil || status != 401 {
+		t.Errorf("send with the dev secret against the environment's: %v, %d; want 401", err, status)
+	}
+}
+
+// The worker's port serves health and metrics only.
+func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
+	a := &app{logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	h := a.opsHandler()
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/healthz", 200}, {"GET", "/metrics", 200},
+		{"POST", "/webhooks/dodo", 404}, {"GET", "/", 404},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.want {
+			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, w.Code, tc.want)
+		}
+	}
+}
+
+// The banner shows the secrets dev generated, never one from the environment.
+func TestBannerMasksEnvironmentSecrets(t *testing.T) {
+	dev := map[string]string{"dodo": "whsec_ZGV2LWRvZG8tc2VjcmV0", "resend": "whsec_ZGV2LXJlc2VuZC1zZWNyZXQ="}
+	env := map[string]string{"WEBHOOKD_SECRET_RESEND": testSecret}
+	providers, err := config.LoadProviders("", true, func(k string) string { return env[k] }, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(providerLines(providers, dev), "\n")
+	if !strings.Contains(out, dev["dodo"]) || strings.Contains(out, testSecret) || !strings.Contains(out, "(from WEBHOOKD_SECRET_RESEND)") {
+		t.Errorf("banner providers:\n%s", out)
+	}
+}

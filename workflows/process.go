@@ -83,14 +83,13 @@ var bookkeeping = workflow.ActivityOptions{
 // or bad data) it posts one alert, marks the event failed and fails, so the
 // run is red in the Temporal UI and can be replayed.
 func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
-	info := workflow.GetInfo(ctx)
-	logger := workflow.GetLogger(ctx)
 	// Starts by webhookd set these; a start by hand (tctl, the UI) may not.
 	if _, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(ProviderKey); !ok {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)); err != nil {
 			return ProcessWebhookResult{}, err
 		}
 	}
+	info := workflow.GetInfo(ctx)
 	ev := event{
 		ref: activities.EventRef{
 			Provider: in.Provider, EventID: in.EventID, EventType: in.EventType,
@@ -98,32 +97,11 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		},
 		data: in.Data,
 	}
-	bctx := workflow.WithActivityOptions(ctx, bookkeeping)
-	// The status write is one short UPDATE: a local activity runs it inside
-	// the workflow task, saving the schedule/start/complete round trips.
-	// ScheduleToClose must be set: it defaults to StartToClose, which would
-	// give up on the status after 10 s of a database outage (a drill found it).
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            bookkeeping.RetryPolicy,
-	})
-	setStatus := func(status store.Status, lastErr string) error {
-		return workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
-			Provider: in.Provider, EventID: in.EventID, Status: status,
-			RunID: info.WorkflowExecution.RunID, LastError: lastErr,
-		}).Get(ctx, nil)
-	}
-
 	handle, ok := routes[in.EventType]
 	if !ok {
-		logger.Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
-		if err := setStatus(store.StatusIgnored, ""); err != nil {
-			return ProcessWebhookResult{}, err
-		}
-		return ProcessWebhookResult{Status: store.StatusIgnored}, nil
+		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
+		return finish(ctx, in, store.StatusIgnored, "")
 	}
-
 	policy := in.Retry.policy()
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
@@ -144,15 +122,11 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	}
 	err := handle(actx, ev)
 	if err == nil {
-		if err := setStatus(store.StatusSucceeded, ""); err != nil {
-			return ProcessWebhookResult{}, err
-		}
-		return ProcessWebhookResult{Status: store.StatusSucceeded}, nil
+		return finish(ctx, in, store.StatusSucceeded, "")
 	}
-
 	msg, attempts := describe(err, policy.MaximumAttempts)
-	logger.Error("event failed for good", "event_type", in.EventType, "error", msg)
-	alertErr := workflow.ExecuteActivity(bctx, a.SendAlert, alerts.Failure{
+	workflow.GetLogger(ctx).Error("event failed for good", "event_type", in.EventType, "error", msg)
+	alertErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, bookkeeping), a.SendAlert, alerts.Failure{
 		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Attempts: attempts, Error: msg,
@@ -160,14 +134,36 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	if alertErr != nil {
 		// The run still fails and is marked failed: it is red in the UI and
 		// listed by `events list --status failed` even if Slack never answered.
-		logger.Error("alert not sent", "error", alertErr)
+		workflow.GetLogger(ctx).Error("alert not sent", "error", alertErr)
 	}
-	if err := setStatus(store.StatusFailed, msg); err != nil {
+	if _, err := finish(ctx, in, store.StatusFailed, msg); err != nil {
 		return ProcessWebhookResult{}, err
 	}
 	// The message is the root cause's; the activity error chain is in the
 	// history already.
 	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", nil)
+}
+
+// finish writes the run's outcome to the event's row. The write is one
+// short UPDATE: a local activity runs it inside the workflow task, saving
+// the schedule/start/complete round trips. ScheduleToClose must be set: it
+// defaults to StartToClose, which would give up on the status after 10 s of
+// a database outage (a drill found it).
+func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, lastErr string) (ProcessWebhookResult, error) {
+	info := workflow.GetInfo(ctx)
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            bookkeeping.RetryPolicy,
+	})
+	err := workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
+		Provider: in.Provider, EventID: in.EventID, Status: status,
+		RunID: info.WorkflowExecution.RunID, LastError: lastErr,
+	}).Get(ctx, nil)
+	if err != nil {
+		return ProcessWebhookResult{}, err
+	}
+	return ProcessWebhookResult{Status: status}, nil
 }
 
 // describe returns the root error message and how many attempts were made:

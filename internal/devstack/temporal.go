@@ -304,16 +304,9 @@ func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.Da
 	return stores, nil
 }
 
-func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver.Server, error) {
-	svc := func(port int) (config.Service, error) {
-		if port == 0 {
-			var err error
-			if port, err = postgres.FreePort(); err != nil {
-				return config.Service{}, err
-			}
-		}
-		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: "127.0.0.1"}}, nil
-	}
+// services binds each Temporal service to a loopback port: the frontend
+// to opts.Port, the others to free ports.
+func (t *Temporal) services() (map[string]config.Service, map[primitives.ServiceName]static.Hosts, error) {
 	services := map[string]config.Service{}
 	hosts := map[primitives.ServiceName]static.Hosts{}
 	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
@@ -321,13 +314,20 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 		if name == primitives.FrontendService {
 			port = t.opts.Port
 		}
-		s, err := svc(port)
-		if err != nil {
-			return nil, err
+		if port == 0 {
+			var err error
+			if port, err = postgres.FreePort(); err != nil {
+				return nil, nil, err
+			}
 		}
-		services[string(name)] = s
-		hosts[name] = static.SingleLocalHost(net.JoinHostPort("127.0.0.1", strconv.Itoa(s.RPC.GRPCPort)))
+		services[string(name)] = config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: "127.0.0.1"}}
+		hosts[name] = static.SingleLocalHost(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
+	return services, hosts, nil
+}
+
+// serverConfig is the static configuration of the one-host server.
+func (t *Temporal) serverConfig(stores map[string]config.DataStore, services map[string]config.Service) (*config.Config, error) {
 	httpPort, err := postgres.FreePort()
 	if err != nil {
 		return nil, err
@@ -361,7 +361,18 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = t.address
 	conf.Global.PProf.Port = t.opts.PProfPort
+	return conf, nil
+}
 
+func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver.Server, error) {
+	services, hosts, err := t.services()
+	if err != nil {
+		return nil, err
+	}
+	conf, err := t.serverConfig(stores, services)
+	if err != nil {
+		return nil, err
+	}
 	logger := t.logger
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {

@@ -99,27 +99,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	if b := blocker(opts.Dir); cred != nil && b != "" {
-		// PostgreSQL runs as the postgres user, which cannot pass b.
-		opts.Dir = relocated(opts.Dir)
-		if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o755); err != nil {
-			return nil, fmt.Errorf("postgres: %s is private to root and %w", b, err)
-		}
-		_ = os.Chmod(filepath.Dir(filepath.Dir(opts.Dir)), 0o755)
-	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("postgres: create %s: %w", opts.Dir, err)
-	}
-	if err := chown(opts.Dir, cred); err != nil {
+	if opts.Dir, err = prepareDir(ctx, bin, opts.Dir, cred); err != nil {
 		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(opts.Dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		if err := initdb(ctx, bin, opts.Dir, cred); err != nil {
-			return nil, err
-		}
 	}
 	// A server left by a process that was killed along with its kernel
 	// session cannot exist (see Pdeathsig); a stale pid file is handled by
@@ -137,17 +118,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open log: %w", err)
 	}
-	args := []string{"-D", opts.Dir, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-		"-c", "fsync=on", "-c", "max_connections=200"}
-	keys := make([]string, 0, len(opts.ExtraConfig))
-	for k := range opts.ExtraConfig {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		args = append(args, "-c", k+"="+opts.ExtraConfig[k])
-	}
+	args := serverArgs(opts, port)
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT, Credential: cred}
@@ -170,6 +141,52 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// prepareDir makes the data dir (relocated when the postgres user cannot
+// reach it), owned by the server's user, and runs initdb in it once.
+func prepareDir(ctx context.Context, bin, dir string, cred *syscall.Credential) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("postgres: %w", err)
+	}
+	if b := blocker(dir); cred != nil && b != "" {
+		// PostgreSQL runs as the postgres user, which cannot pass b.
+		dir = relocated(dir)
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return "", fmt.Errorf("postgres: %s is private to root and %w", b, err)
+		}
+		_ = os.Chmod(filepath.Dir(filepath.Dir(dir)), 0o755)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("postgres: create %s: %w", dir, err)
+	}
+	if err := chown(dir, cred); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := initdb(ctx, bin, dir, cred); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// serverArgs are the postgres command's arguments: loopback only, no Unix
+// socket, then opts.ExtraConfig in a stable order.
+func serverArgs(opts Options, port int) []string {
+	args := []string{"-D", opts.Dir, "-p", strconv.Itoa(port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+		"-c", "fsync=on", "-c", "max_connections=200"}
+	keys := make([]string, 0, len(opts.ExtraConfig))
+	for k := range opts.ExtraConfig {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "-c", k+"="+opts.ExtraConfig[k])
+	}
+	return args
 }
 
 // Dir is where the cluster's files are (see Options.Dir; as root, a data

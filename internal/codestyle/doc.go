@@ -1,0 +1,3 @@
+// Package codestyle holds checks of the repository's own code that go vet
+// and staticcheck do not make; they run with the tests.
+package codestyle

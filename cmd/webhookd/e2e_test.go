@@ -175,6 +175,18 @@ func (d *dev) send(eventType, id, data string) map[string]any {
 	return resp
 }
 
+// get returns the body of a GET on the dev ingress.
+func (d *dev) get(path string) string {
+	d.t.Helper()
+	resp, err := http.Get(d.url + path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func (d *dev) waitStatus(eventID string, want ...store.Status) store.Event {
 	d.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -342,6 +354,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if runs := listRuns(t, d.temporal, `WebhookProvider = "dodo" AND ExecutionStatus = "Failed"`, 1); runs != 1 {
 			t.Errorf("failed dodo runs = %d, want 1", runs)
+		}
+		// The README's "metrics worth alerting on" that a failure emits.
+		metrics := d.get("/metrics")
+		for _, name := range []string{"temporal_workflow_failed", "temporal_activity_execution_failed", "temporal_activity_schedule_to_start_latency", "temporal_workflow_task_schedule_to_start_latency"} {
+			if !strings.Contains(metrics, "\n"+name+"{") {
+				t.Errorf("/metrics lacks %s after a failed run", name)
+			}
 		}
 
 		out, err := d.cli("events", "list", "--status", "failed")

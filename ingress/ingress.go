@@ -78,6 +78,9 @@ func New(opts Options) (*gin.Engine, error) {
 	s := &server{Options: opts, metrics: newMetrics(opts.Registry)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Only X-Forwarded-For, and only from TrustedProxies (gin would also
+	// believe X-Real-IP).
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, err
 	}

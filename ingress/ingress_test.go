@@ -211,6 +211,15 @@ func TestStatusTable(t *testing.T) {
 			r.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
 			return r
 		}, 403, "forbidden"},
+		{"X-Real-IP from a trusted proxy is not believed (only X-Forwarded-For is)", func() *http.Request {
+			r := f.signAs("locked", []byte(`{"id":"evt_l","type":"t"}`))
+			r.RemoteAddr = "10.1.2.3:5555" // a trusted proxy
+			r.Header.Set("X-Real-IP", "203.0.113.9")
+			return r
+		}, 403, "forbidden"},
+		{"GET on the webhook route", func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/webhooks/dodo", nil)
+		}, 405, "method not allowed"},
 		{"unknown provider", func() *http.Request {
 			return httptest.NewRequest(http.MethodPost, "/webhooks/nope", strings.NewReader(`{}`))
 		}, 404, "unknown provider"},

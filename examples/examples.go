@@ -1,5 +1,5 @@
 // Package examples embeds a sample "data" object for every event type
-// ProcessWebhook handles, in the seed's shapes. `webhookd send` uses them
+// ProcessWebhook handles, in its generic shapes (userId, paymentId, …). `webhookd send` uses them
 // when no --data is given; they refer to the dev demo user usr_demo.
 package examples
 

@@ -139,7 +139,7 @@ func TestStatusTable(t *testing.T) {
 		}
 		ev, err := f.st.GetEventByKey(ctx, "dodo", "evt_new")
 		// One statement: recorded as dispatched; the run ID comes with the
-		// run's status write (or the dispatcher's sweep).
+		// run's status write (or the sweep).
 		if err != nil || ev.Status != store.StatusDispatched || ev.Attempts != 1 || ev.RunID.Valid || f.starter.started["dodo:evt_new"] != 1 {
 			t.Errorf("row = %+v, %v", ev, err)
 		}

@@ -32,7 +32,7 @@ func WorkflowID(provider, eventID string) string {
 }
 
 // StartOptions are the options every start of ProcessWebhook uses, from the
-// ingress, the dispatcher and `events replay` alike. A start for an ID that
+// ingress, the sweep and `events replay` alike. A start for an ID that
 // already ran fails with *serviceerror.WorkflowExecutionAlreadyStarted unless
 // the earlier run failed: a failed event may run again (replay, redelivery),
 // a succeeded one never.

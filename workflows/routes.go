@@ -55,7 +55,7 @@ func HandledTypes() []string {
 		"subscription.canceled", "subscription.past_due", "email.delivered", "email.opened", "email.bounced", "email.complained"}
 }
 
-// eventData holds the fields of the seed's payloads ("data" object).
+// eventData holds the fields of the generic payloads ("data" object).
 type eventData struct {
 	UserID            string          `json:"userId"`
 	Amount            json.RawMessage `json:"amount"`

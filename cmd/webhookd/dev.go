@@ -58,7 +58,7 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 	s.DataDir, s.DatabaseURL = stack.DataDir, stack.DatabaseURL
 	s.TemporalAddress, s.TemporalUIURL = stack.Temporal.Address(), stack.Temporal.UIURL()
 	// The server is in this process: compressing its gRPC traffic only
-	// costs CPU (gzip was 4 % of the process's CPU under load).
+	// costs CPU (gzip costs ~4 % of the process's CPU under load).
 	s.TemporalCompression = "none"
 
 	a, err := openApp(ctx, s, logger)

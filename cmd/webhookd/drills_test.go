@@ -468,7 +468,7 @@ func TestDrillSMTPDown(t *testing.T) {
 // ingresses at once.
 func TestDrillScaleOut(t *testing.T) {
 	h := newHarness(t, 5)
-	h.stopDisp() // the worker processes run the dispatchers
+	h.stopDisp() // the worker processes run the sweeps
 	cfg := filepath.Join(h.dir, "providers.yaml")
 	if err := os.WriteFile(cfg, []byte("providers:\n  - name: dodo\n    scheme: standard-webhooks\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // Temporal stopped: the ingress records the event and answers 202; once
-// Temporal is back the dispatcher starts the run and it completes.
+// Temporal is back the sweep starts the run and it completes.
 func TestTemporalDownThenDispatched(t *testing.T) {
 	ctx := context.Background()
 	dir := pgtest.TempDir(t)

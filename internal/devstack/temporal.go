@@ -222,11 +222,9 @@ func VisibilityMarker(databaseFile string) string {
 //     search-attribute change) held the writer the workflow writes wait for,
 //     and cost the SQLite driver far more CPU than they cost PostgreSQL
 //     (docs/performance.md);
-//   - a data dir that has a VisibilityFile (session 2's layout), or a new
-//     one without opts.VisibilityPostgresURL: in VisibilityFile, with its
-//     own writer;
-//   - a data dir from before either, with only the main file: in the main
-//     file.
+//   - a data dir that has a VisibilityFile, or a new one without
+//     opts.VisibilityPostgresURL: in VisibilityFile, with its own writer;
+//   - a data dir with only the main file: in the main file.
 //
 // The visibility stores lose the indexes nothing queries.
 func sqliteStores(opts TemporalOptions, logger log.Logger) (map[string]config.DataStore, error) {

@@ -172,7 +172,7 @@ func TestEventLifecycle(t *testing.T) {
 	if _, _, err := st.RecordEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	// Recorded as dispatched, no run ID yet: the dispatcher looks at it
+	// Recorded as dispatched, no run ID yet: the sweep looks at it
 	// once it is older than its threshold, not before.
 	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
 		t.Fatalf("undispatched = %+v, want the dispatched row", evs)
@@ -193,7 +193,7 @@ func TestEventLifecycle(t *testing.T) {
 	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
 		t.Fatalf("run-less dispatched row = %+v", evs)
 	}
-	// A day later the dispatcher no longer looks: Temporal may have forgotten
+	// A day later the sweep no longer looks: Temporal may have forgotten
 	// the run by the time it could tell.
 	if _, err := st.DB().Exec(`UPDATE webhook_events SET dispatched_at = now() - interval '25 hours' WHERE event_id = 'evt_1'`); err != nil {
 		t.Fatal(err)

@@ -104,6 +104,9 @@ func (c *cli) post(ctx context.Context, target, provider, eventType string, h ht
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", url, provider, eventType, resp.Status, bytes.TrimSpace(respBody))
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("send: ingress answered %s: the ingress has another secret for %s than this command (%s, else the dev secret of --data-dir)", resp.Status, provider, config.SecretEnv(provider))
+	}
 	if resp.StatusCode >= 300 {
 		return fmt.Errorf("send: ingress answered %s", resp.Status)
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ var settingsTable = []setting{
 		field: func(s *settings) any { return &s.TemporalCompression }, check: oneOf(func(s *settings) string { return s.TemporalCompression }, "gzip", "none")},
 	{flag: "config", env: "WEBHOOKD_CONFIG", cmds: []string{cmdDev, cmdIngress, cmdSend},
 		help:  "providers file (YAML) adding to or replacing the built-in providers dodo and resend; see deploy/providers.yaml",
-		field: func(s *settings) any { return &s.ConfigFile }},
+		field: func(s *settings) any { return &s.ConfigFile }, check: checkConfigFile},
 	{flag: "http", env: "WEBHOOKD_HTTP", def: ":8080", defs: map[string]string{cmdWorker: ":9090"}, readmeDefault: ":8080 (worker :9090)", cmds: []string{cmdDev, cmdIngress, cmdWorker},
 		help:  "listen address: the ingress (dev, ingress), or health and metrics (worker)",
 		field: func(s *settings) any { return &s.HTTPAddr }, check: hostPort(func(s *settings) string { return s.HTTPAddr })},
@@ -326,6 +327,16 @@ func checkCIDRs(s *settings) error {
 		if _, err := netip.ParseAddr(c); err != nil {
 			return fmt.Errorf("%q is not a CIDR or IP", c)
 		}
+	}
+	return nil
+}
+
+func checkConfigFile(s *settings) error {
+	if s.ConfigFile == "" {
+		return nil
+	}
+	if _, err := os.Stat(s.ConfigFile); err != nil {
+		return fmt.Errorf("%q: %w", s.ConfigFile, errors.Unwrap(err))
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func runCLI(args []string, env map[string]string) (string, string, error) {
 
 func TestHelpExitsZeroAndNamesVariables(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"dev", "--help"}, {"ingress", "-h"}, {"worker", "--help"},
-		{"events", "--help"}, {"events", "list", "--help"}, {"send", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"}} {
+		{"events", "--help"}, {"events", "list", "--help"}, {"send", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"}, {"completion", "--help"}} {
 		out, _, err := runCLI(args, nil)
 		if err != nil || exitCode(err) == 2 {
 			t.Errorf("%v: error %v, want help and exit 0", args, err)
@@ -66,6 +66,9 @@ func TestHelpExitsZeroAndNamesVariables(t *testing.T) {
 				}
 			}
 		}
+	}
+	if out, _, err := runCLI([]string{"completion", "bash"}, nil); err != nil || !strings.Contains(out, "bash completion") {
+		t.Errorf("completion bash: %v\n%.200s", err, out)
 	}
 	if out, _, _ := runCLI([]string{"events", "show", "--help"}, nil); !strings.Contains(out, "(env DATABASE_URL)") {
 		t.Errorf("events show --help lacks the group's settings:\n%s", out)
@@ -87,6 +90,7 @@ func TestSettingErrorsNameFlagAndVariable(t *testing.T) {
 		{args: []string{"ingress"}, env: map[string]string{"WEBHOOKD_BODY_LIMIT": "abc"}, want: `--body-limit / WEBHOOKD_BODY_LIMIT: "abc" is not a whole number`},
 		{args: []string{"worker", "--smtp-url", "ftp://x"}, want: `--smtp-url / SMTP_URL: scheme "ftp": want smtp or smtps`},
 		{args: []string{"dev"}, env: map[string]string{"WEBHOOKD_TEMPORAL_STORE": "mysql"}, want: `--temporal-store / WEBHOOKD_TEMPORAL_STORE: "mysql": want one of sqlite, postgres`},
+		{args: []string{"ingress", "--config", "/nonexistent.yaml"}, want: `--config / WEBHOOKD_CONFIG: "/nonexistent.yaml": no such file or directory`},
 		{args: []string{"dev", "--ui-port", "99999"}, want: `--ui-port / WEBHOOKD_UI_PORT: 99999 is not a port (0-65535)`},
 		{args: []string{"worker", "--retry-initial-interval", "-1s"}, want: `--retry-initial-interval / WEBHOOKD_RETRY_INITIAL_INTERVAL: must be positive, got -1s`},
 		{args: []string{"worker"}, env: map[string]string{"WEBHOOKD_DISPATCH_AFTER": "soon"}, want: `--dispatch-after / WEBHOOKD_DISPATCH_AFTER: "soon" is not a duration`},

@@ -169,13 +169,13 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("--config: %w", err)
+			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG: %w", err)
 		}
 		var f File
 		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil {
-			return nil, fmt.Errorf("--config %s: %w", path, err)
+			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG %s: %w", path, err)
 		}
 		for _, p := range f.Providers {
 			replaced := false
@@ -205,7 +205,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 			return nil, err
 		}
 		if _, dup := out[p.Name]; dup {
-			return nil, fmt.Errorf("--config: provider %s listed twice", p.Name)
+			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG: provider %s listed twice", p.Name)
 		}
 		out[p.Name] = &p
 	}

@@ -199,11 +199,19 @@ func (h *harness) deliverTo(base, id string, codes *sync.Map) error {
 }
 
 // load delivers n events on 16 goroutines; during runs while they flow.
-func (h *harness) load(prefix string, n int, codes *sync.Map, during func()) time.Duration {
+func (h *harness) load(prefix string, n int, codes *sync.Map, during func(), paced bool) time.Duration {
 	start := time.Now()
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for g := 0; g < 16; g++ {
+	// With an outage, the deliveries are paced to span it (and a few
+	// seconds around it) whatever the machine's speed: a fast machine
+	// would otherwise deliver them all before the outage begins.
+	const workers = 16
+	var pace time.Duration
+	if paced {
+		pace = workers * (outageSeconds + 4) * time.Second / time.Duration(n)
+	}
+	for g := 0; g < workers; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -215,6 +223,7 @@ func (h *harness) load(prefix string, n int, codes *sync.Map, during func()) tim
 				if err := h.deliver(fmt.Sprintf("%s_%d", prefix, i), codes); err != nil {
 					h.t.Error(err)
 				}
+				time.Sleep(pace)
 			}
 		}()
 	}
@@ -340,7 +349,7 @@ func TestDrillWorkerKilledMidLoad(t *testing.T) {
 		figure("worker_killed", "killed_after_succeeded", ">=100")
 		time.Sleep(2 * time.Second)
 		w = h.processWorker()
-	})
+	}, false)
 	defer func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() }()
 	counts := h.waitAll("kill", n, 4*time.Minute)
 	total, distinct := h.emails("kill")
@@ -385,7 +394,7 @@ func TestDrillTemporalStopped(t *testing.T) {
 	defer h.inProcessWorker()()
 	var codes sync.Map
 	const n = 300
-	h.load("tdown", n, &codes, outage(func() { h.temporal.Stop() }, h.startTemporal))
+	h.load("tdown", n, &codes, outage(func() { h.temporal.Stop() }, h.startTemporal), true)
 	counts := h.waitAll("tdown", n, 3*time.Minute)
 	figure("temporal_stopped", "down_seconds", outageSeconds)
 	figure("temporal_stopped", "events", n)
@@ -407,7 +416,7 @@ func TestDrillPostgresStopped(t *testing.T) {
 	defer h.inProcessWorker()()
 	var codes sync.Map
 	const n = 300
-	h.load("pgdown", n, &codes, outage(func() { h.pg.Close() }, h.startPostgres))
+	h.load("pgdown", n, &codes, outage(func() { h.pg.Close() }, h.startPostgres), true)
 	counts := h.waitAll("pgdown", n, 4*time.Minute)
 	total, distinct := h.emails("pgdown")
 	figure("postgres_stopped", "events", n)
@@ -428,7 +437,7 @@ func TestDrillSMTPDown(t *testing.T) {
 	defer h.inProcessWorker()()
 	h.smtp.SetDown(true)
 	const n = 20
-	h.load("smtpdown", n, nil, nil)
+	h.load("smtpdown", n, nil, nil, false)
 	counts := h.waitAll("smtpdown", n, 2*time.Minute)
 	time.Sleep(time.Second)
 	alerts := 0

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/migrations"
 )
@@ -30,17 +32,24 @@ func tables(t *testing.T, db *sql.DB) map[string]bool {
 	return got
 }
 
-func TestUpDownUp(t *testing.T) {
-	ctx := context.Background()
+// newProvider is a goose provider over a new, empty database.
+func newProvider(t *testing.T) (*sql.DB, *goose.Provider) {
+	t.Helper()
 	db, err := sql.Open("postgres", pgtest.NewURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	p, err := migrations.NewProvider(db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, p
+}
+
+func TestUpDownUp(t *testing.T) {
+	ctx := context.Background()
+	db, p := newProvider(t)
 	want := []string{"webhook_events", "users", "subscriptions", "payments", "email_logs"}
 
 	if _, err := p.Up(ctx); err != nil {
@@ -85,15 +94,7 @@ func TestUpDownUp(t *testing.T) {
 // each scheme's default puts it.
 func TestEventDataBackfill(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("postgres", pgtest.NewURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := migrations.NewProvider(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, p := newProvider(t)
 	if _, err := p.UpTo(ctx, 2); err != nil {
 		t.Fatal(err)
 	}

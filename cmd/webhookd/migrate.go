@@ -4,22 +4,26 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pressly/goose/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
 )
 
 func (c *cli) migrateCmd() *cobra.Command {
 	cmd, s := c.group("migrate", cmdMigrate, "schema migrations: up, down, status (goose, SQL embedded from migrations/)")
-	with := func(do func(ctx context.Context, st *store.Store) error) func(context.Context, *cobra.Command, []string) error {
+	with := func(do func(ctx context.Context, p *goose.Provider) error) func(context.Context, *cobra.Command, []string) error {
 		return func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			st, err := openCLIStore(ctx, s, c.getenv)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			return do(ctx, st)
+			p, err := migrations.NewProvider(st.DB())
+			if err != nil {
+				return err
+			}
+			return do(ctx, p)
 		}
 	}
 	c.sub(cmd, cmdMigrate, s, "up", "apply every pending migration", cobra.NoArgs, with(c.migrateUp))
@@ -28,11 +32,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 	return cmd
 }
 
-func (c *cli) migrateUp(ctx context.Context, st *store.Store) error {
-	p, err := migrations.NewProvider(st.DB())
-	if err != nil {
-		return err
-	}
+func (c *cli) migrateUp(ctx context.Context, p *goose.Provider) error {
 	res, err := p.Up(ctx)
 	for _, r := range res {
 		fmt.Fprintf(c.stdout, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(1000))
@@ -46,11 +46,7 @@ func (c *cli) migrateUp(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-func (c *cli) migrateDown(ctx context.Context, st *store.Store) error {
-	p, err := migrations.NewProvider(st.DB())
-	if err != nil {
-		return err
-	}
+func (c *cli) migrateDown(ctx context.Context, p *goose.Provider) error {
 	r, err := p.Down(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate down: %w", err)
@@ -59,11 +55,7 @@ func (c *cli) migrateDown(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-func (c *cli) migrateStatus(ctx context.Context, st *store.Store) error {
-	p, err := migrations.NewProvider(st.DB())
-	if err != nil {
-		return err
-	}
+func (c *cli) migrateStatus(ctx context.Context, p *goose.Provider) error {
 	sts, err := p.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate status: %w", err)

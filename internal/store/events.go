@@ -138,28 +138,14 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 
 // GetEventByKey returns the event of a provider by its event id.
 func (s *Store) GetEventByKey(ctx context.Context, provider, eventID string) (Event, error) {
-	var ev Event
-	err := s.db.GetContext(ctx, &ev, `SELECT `+eventColumns+` FROM webhook_events WHERE provider = $1 AND event_id = $2`, provider, eventID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Event{}, fmt.Errorf("store: event %s/%s: %w", provider, eventID, ErrNotFound)
-	}
-	if err != nil {
-		return Event{}, fmt.Errorf("store: get event %s/%s: %w", provider, eventID, err)
-	}
-	return ev, nil
+	return getOne[Event](ctx, s.db, "event "+provider+"/"+eventID, ErrNotFound,
+		`SELECT `+eventColumns+` FROM webhook_events WHERE provider = $1 AND event_id = $2`, provider, eventID)
 }
 
 // GetEvent returns an event by its row id.
 func (s *Store) GetEvent(ctx context.Context, id int64) (Event, error) {
-	var ev Event
-	err := s.db.GetContext(ctx, &ev, `SELECT `+eventColumns+` FROM webhook_events WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Event{}, fmt.Errorf("store: event %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Event{}, fmt.Errorf("store: get event %d: %w", id, err)
-	}
-	return ev, nil
+	return getOne[Event](ctx, s.db, fmt.Sprintf("event %d", id), ErrNotFound,
+		`SELECT `+eventColumns+` FROM webhook_events WHERE id = $1`, id)
 }
 
 // MarkDispatched records that a run was started for the event. It never

@@ -57,6 +57,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// getOne reads the one row q selects into a T; no row is a wrapped
+// notFound, naming what.
+func getOne[T any](ctx context.Context, db *sqlx.DB, what string, notFound error, q string, args ...any) (T, error) {
+	var v T
+	err := db.GetContext(ctx, &v, q, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("store: %s: %w", what, notFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: get %s: %w", what, err)
+	}
+	return v, nil
+}
+
 func isCode(err error, codes ...pqerror.Code) bool {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {

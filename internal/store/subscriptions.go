@@ -93,14 +93,6 @@ func (s *Store) ApplySubscription(ctx context.Context, c SubscriptionChange) (bo
 
 // GetSubscription returns a subscription by id.
 func (s *Store) GetSubscription(ctx context.Context, id string) (Subscription, error) {
-	var sub Subscription
-	err := s.db.GetContext(ctx, &sub, `SELECT id, user_id, plan, status, current_period_end, cancel_at_period_end,
-		source_occurred_at, created_at, updated_at FROM subscriptions WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Subscription{}, fmt.Errorf("store: subscription %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Subscription{}, fmt.Errorf("store: get subscription %s: %w", id, err)
-	}
-	return sub, nil
+	return getOne[Subscription](ctx, s.db, "subscription "+id, ErrNotFound, `SELECT id, user_id, plan, status,
+		current_period_end, cancel_at_period_end, source_occurred_at, created_at, updated_at FROM subscriptions WHERE id = $1`, id)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -35,16 +34,8 @@ func (s *Store) UpsertUser(ctx context.Context, id, address string) error {
 
 // GetUser returns a user; ErrUnknownUser when there is none.
 func (s *Store) GetUser(ctx context.Context, id string) (User, error) {
-	var u User
-	err := s.db.GetContext(ctx, &u, `SELECT id, email, plan, plan_updated_at, email_valid, email_bounce_type,
-		marketing_opt_out, created_at, updated_at FROM users WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("store: user %q: %w", id, ErrUnknownUser)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("store: get user %s: %w", id, err)
-	}
-	return u, nil
+	return getOne[User](ctx, s.db, fmt.Sprintf("user %q", id), ErrUnknownUser, `SELECT id, email, plan, plan_updated_at,
+		email_valid, email_bounce_type, marketing_opt_out, created_at, updated_at FROM users WHERE id = $1`, id)
 }
 
 // MarkEmailInvalid flags the address as undeliverable with the bounce type.

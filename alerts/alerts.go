@@ -95,8 +95,11 @@ func (s *Slack) Destination() string {
 
 // Blocks builds the Block Kit message for f.
 func (s *Slack) Blocks(f Failure) (string, []slack.Block) {
-	link := RunURL(s.cfg.UIURL, s.cfg.Namespace, f.WorkflowID, f.RunID)
+	link := s.link(f)
 	text := fmt.Sprintf("webhookd: %s %s event %s failed after %d attempts", f.Provider, f.EventType, f.EventID, f.Attempts)
+	if f.RunID == "" {
+		text = fmt.Sprintf("webhookd: %s %s event %s failed: its run could not be started", f.Provider, f.EventType, f.EventID)
+	}
 	field := func(name, value string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, "*"+name+"*\n"+value, false, false)
 	}
@@ -119,6 +122,15 @@ func (s *Slack) Blocks(f Failure) (string, []slack.Block) {
 	return text, blocks
 }
 
+// link is the failed run in the UI, or the workflow's runs when no run
+// was started.
+func (s *Slack) link(f Failure) string {
+	if f.RunID == "" {
+		return RunsURL(s.cfg.UIURL, s.cfg.Namespace, f.WorkflowID)
+	}
+	return RunURL(s.cfg.UIURL, s.cfg.Namespace, f.WorkflowID, f.RunID)
+}
+
 // Send posts the alert. A Slack rate limit is retried by Temporal after the
 // delay Slack asked for.
 func (s *Slack) Send(ctx context.Context, f Failure) error {
@@ -136,7 +148,7 @@ func (s *Slack) Send(ctx context.Context, f Failure) error {
 			slog.String("event_id", f.EventID), slog.String("workflow_id", f.WorkflowID),
 			slog.String("run_id", f.RunID), slog.Int("attempts", int(f.Attempts)),
 			slog.String("error", f.Error),
-			slog.String("run_url", RunURL(s.cfg.UIURL, s.cfg.Namespace, f.WorkflowID, f.RunID)))
+			slog.String("run_url", s.link(f)))
 		return nil
 	}
 	var rl *slack.RateLimitedError

@@ -111,6 +111,8 @@ func Status(err error) (int, string) {
 		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "body too large"
+	case errors.Is(err, events.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, "body too large: its data exceeds what Temporal accepts as workflow input once encoded"
 	case errors.Is(err, signature.ErrInvalid):
 		return http.StatusUnauthorized, "invalid signature"
 	case errors.Is(err, store.ErrInvalid):
@@ -177,7 +179,7 @@ func (s *server) receive(c *gin.Context) {
 		s.fail(c, err, "invalid_signature")
 		return
 	}
-	env, err := p.ParseEnvelope(c.Request.Header, body, meta.ID, meta.Timestamp)
+	env, err := p.ParseEnvelope(c.Request.Header, body, meta.ID, meta.Timestamp, s.Now())
 	if err != nil {
 		s.fail(c, err, "bad_request")
 		return
@@ -194,8 +196,11 @@ func (s *server) receive(c *gin.Context) {
 	})
 	if err != nil {
 		outcome := "db_unavailable"
-		if errors.Is(err, store.ErrInvalid) {
+		switch {
+		case errors.Is(err, store.ErrInvalid):
 			outcome = "bad_request"
+		case errors.Is(err, events.ErrTooLarge):
+			outcome = "too_large"
 		}
 		s.fail(c, err, outcome)
 		return

@@ -164,13 +164,20 @@ func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
 	return func() { cancel(); w.Stop() }, dests, nil
 }
 
-// newWorker registers the workflow and the activities on the task queue.
+// newWorker registers the workflow and the activities on the task queue,
+// and alerts on-call of events whose run the sweep cannot start.
 func (a *app) newWorker() (worker.Worker, []string, error) {
 	m, mailDest, err := mailer(a.s)
 	if err != nil {
 		return nil, nil, err
 	}
 	al := a.s.alerter(a.logger)
+	a.events.OnStartFailed = func(ctx context.Context, ev store.Event, reason string) {
+		f := alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason}
+		if err := al.Send(ctx, f); err != nil {
+			a.logger.Error("alert not sent", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
+		}
+	}
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
 	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, From: a.s.EmailFrom})

@@ -56,7 +56,7 @@ func TestParseEnvelope(t *testing.T) {
 			if hdr == nil {
 				hdr = http.Header{}
 			}
-			env, err := ps[tt.provider].ParseEnvelope(hdr, []byte(tt.body), "msg_1", signedAt)
+			env, err := ps[tt.provider].ParseEnvelope(hdr, []byte(tt.body), "msg_1", signedAt, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,13 +71,32 @@ func TestParseEnvelopeRejects(t *testing.T) {
 	ps := providers(t)
 	for _, body := range []string{``, `hello`, `[1]`, `{"type":"t"} {"type":"u"}`, `{"data":{}}`, `{"type":""}`, `{"type":{"x":1}}`,
 		`{"type":"has space"}`, `{"type":"` + strings.Repeat("x", 300) + `"}`, `null`} {
-		_, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(body), "msg_1", time.Now())
+		_, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(body), "msg_1", time.Now(), time.Now())
 		if !errors.Is(err, config.ErrBadEnvelope) {
 			t.Errorf("%.40s: err = %v, want ErrBadEnvelope", body, err)
 		}
 	}
-	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), "", time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
+	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), "", time.Now(), time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
 		t.Errorf("no id: err = %v", err)
+	}
+	// What Temporal or PostgreSQL would refuse for good.
+	for name, tc := range map[string]struct{ id, body string }{
+		"non-ASCII id":                {"evt_é", `{"type":"t"}`},
+		"full-width id":               {"ｅｖｔ１", `{"type":"t"}`},
+		"id too long with the prefix": {strings.Repeat("x", 251), `{"type":"t"}`},
+		"non-ASCII type":              {"evt_1", `{"type":"paiement.réussi"}`},
+		"event time in year 10000":    {"evt_1", `{"type":"t","timestamp":253402300800}`},
+		"event time of 9e18 ms":       {"evt_1", `{"type":"t","timestamp":9000000000000000000}`},
+		"event time a week ahead":     {"evt_1", `{"type":"t","timestamp":"` + time.Now().Add(7*24*time.Hour).UTC().Format(time.RFC3339) + `"}`},
+		"event time before 2000":      {"evt_1", `{"type":"t","timestamp":"1999-12-31T23:59:59Z"}`},
+	} {
+		if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(tc.body), tc.id, time.Now(), time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
+			t.Errorf("%s: err = %v, want ErrBadEnvelope", name, err)
+		}
+	}
+	// 250 bytes with "dodo:" is 255: the longest id that fits.
+	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), strings.Repeat("x", 250), time.Now(), time.Now()); err != nil {
+		t.Errorf("250-byte id: %v", err)
 	}
 }
 
@@ -132,14 +151,15 @@ func FuzzParseEnvelope(f *testing.F) {
 	ps := providers(f)
 	f.Fuzz(func(t *testing.T, body []byte, id string) {
 		for _, name := range []string{"dodo", "stripe", "github", "seed"} {
-			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Unix(0, 0))
+			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Time{}, time.Now())
 			if err != nil {
 				if !errors.Is(err, config.ErrBadEnvelope) {
 					t.Fatalf("%s: error %v is not ErrBadEnvelope", name, err)
 				}
 				continue
 			}
-			if env.ID == "" || env.Type == "" || len(env.ID) > config.MaxIDLength || strings.ContainsAny(env.ID+env.Type, " \t\r\n") {
+			if env.ID == "" || env.Type == "" || len(name)+1+len(env.ID) > config.MaxIDLength || strings.IndexFunc(env.ID+env.Type, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 ||
+				(!env.OccurredAt.IsZero() && env.OccurredAt.Year() >= 10000) {
 				t.Fatalf("%s: accepted envelope with bad id/type %q %q", name, env.ID, env.Type)
 			}
 		}
@@ -156,7 +176,7 @@ func TestBuildEnvelopeRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env, err := p.ParseEnvelope(h, body, "evt_rt", now)
+			env, err := p.ParseEnvelope(h, body, "evt_rt", now, now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,15 +9,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // ErrBadEnvelope is wrapped by every envelope error (HTTP 400).
 var ErrBadEnvelope = errors.New("bad envelope")
 
-// MaxIDLength bounds event ids and types: they become workflow IDs and
-// search attribute values.
+// MaxIDLength bounds event types, and event ids with their provider's name:
+// "{provider}:{id}" is the workflow ID, which Temporal's visibility store
+// keeps in a 255-character column, and the type a search attribute value.
 const MaxIDLength = 255
+
+// Event times outside [EarliestEventTime, now + MaxEventTimeAhead] are bad
+// envelopes: no provider sends them, and such times overflow what
+// PostgreSQL and Temporal's JSON can hold (year 10000 and later).
+var (
+	EarliestEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxEventTimeAhead = 24 * time.Hour
+)
 
 // Envelope is what webhookd needs from a request besides the signature.
 type Envelope struct {
@@ -34,8 +42,11 @@ func badEnvelope(format string, args ...any) error {
 // ParseEnvelope finds the event id, type, time and data of a verified
 // request. signedID and signedAt come from the signature (standard-webhooks
 // signs the message id and timestamp) and are used when the configured
-// location is a header.
-func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, signedAt time.Time) (Envelope, error) {
+// location is a header. Whatever Temporal or PostgreSQL would refuse for
+// good is refused here: ids and types must be printable ASCII without
+// spaces, fit the workflow ID and search attribute limits, and the event
+// time must lie between EarliestEventTime and now + MaxEventTimeAhead.
+func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, signedAt, now time.Time) (Envelope, error) {
 	var doc map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -56,16 +67,8 @@ func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, sig
 	if env.Type, err = p.text(p.EventType, h, body, doc); err != nil {
 		return Envelope{}, badEnvelope("event type: %v", err)
 	}
-	for _, f := range []struct{ name, v string }{{"event id", env.ID}, {"event type", env.Type}} {
-		if f.v == "" {
-			return Envelope{}, badEnvelope("no %s (%s)", f.name, map[string]string{"event id": p.EventID, "event type": p.EventType}[f.name])
-		}
-		if len(f.v) > MaxIDLength {
-			return Envelope{}, badEnvelope("%s longer than %d bytes", f.name, MaxIDLength)
-		}
-		if strings.IndexFunc(f.v, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0 {
-			return Envelope{}, badEnvelope("%s has spaces or control characters", f.name)
-		}
+	if err := p.checkIDs(env); err != nil {
+		return Envelope{}, err
 	}
 	if p.OccurredAt != "" {
 		raw, _ := lookup(p.OccurredAt, h, doc)
@@ -74,8 +77,36 @@ func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, sig
 	if env.OccurredAt.IsZero() {
 		env.OccurredAt = signedAt
 	}
+	if t := env.OccurredAt; !t.IsZero() && (t.Before(EarliestEventTime) || t.After(now.Add(MaxEventTimeAhead))) {
+		return Envelope{}, badEnvelope("event time %s is out of range (%s to a day from now)", t.Format(time.RFC3339), EarliestEventTime.Format("2006-01-02"))
+	}
 	env.Data = p.data(body, doc)
 	return env, nil
+}
+
+// checkIDs refuses an event id or type that is empty, not printable ASCII
+// (gRPC headers carry the workflow ID), or longer than its limit.
+func (p Provider) checkIDs(env Envelope) error {
+	for _, f := range []struct {
+		name, v, loc string
+		max          int
+	}{
+		{"event id", env.ID, p.EventID, MaxIDLength - len(p.Name) - 1},
+		{"event type", env.Type, p.EventType, MaxIDLength},
+	} {
+		if f.v == "" {
+			return badEnvelope("no %s (%s)", f.name, f.loc)
+		}
+		if len(f.v) > f.max {
+			return badEnvelope("%s longer than %d bytes", f.name, f.max)
+		}
+		for i := 0; i < len(f.v); i++ {
+			if c := f.v[i]; c <= ' ' || c > '~' {
+				return badEnvelope("%s has a character other than printable ASCII (spaces, control characters and non-ASCII are refused)", f.name)
+			}
+		}
+	}
+	return nil
 }
 
 // data returns the configured data object of a parsed body, or the whole

@@ -9,6 +9,7 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,16 @@ import (
 // ErrUnavailable wraps the errors of an accept that the provider should
 // retry: the database could not record the event or claim its rerun.
 var ErrUnavailable = errors.New("temporarily unavailable")
+
+// ErrTooLarge means the event's workflow input, as the SDK encodes it,
+// exceeds MaxInputBytes: Temporal would refuse every start of it.
+var ErrTooLarge = errors.New("workflow input too large")
+
+// MaxInputBytes bounds the encoded workflow input: Temporal's default blob
+// size limit (2 MiB), below gRPC's 4 MiB message limit. The SDK's JSON
+// encoding escapes <, > and & as \u003c and so on, so a body of 1 MiB can
+// become an input of 6.
+const MaxInputBytes = 2 << 20
 
 // ErrAlreadyStarted means a run for the event exists (running, or closed
 // and not failed): the start was a duplicate.
@@ -34,6 +45,8 @@ type Store interface {
 	ClaimRerun(ctx context.Context, provider, eventID string) (bool, error)
 	RecordRun(ctx context.Context, provider, eventID, runID string) error
 	Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]store.Event, error)
+	DeferDispatch(ctx context.Context, provider, eventID string, until time.Time) error
+	FailDispatch(ctx context.Context, provider, eventID, reason string) error
 	Ping(ctx context.Context) error
 }
 
@@ -57,6 +70,9 @@ type Service struct {
 	// queued and the answer is 202 (default 5 s).
 	StartTimeout time.Duration
 	Logger       *slog.Logger
+	// OnStartFailed, when set, is told of an event the sweep failed because
+	// its run can never be started (the worker alerts on-call).
+	OnStartFailed func(ctx context.Context, ev store.Event, reason string)
 }
 
 // Outcome is what Accept did with a delivery.
@@ -92,12 +108,26 @@ func (s *Service) logger() *slog.Logger {
 	return s.Logger
 }
 
+// inputSize is the size of the event's workflow input as the SDK's JSON
+// payload converter encodes it.
+func inputSize(e store.NewEvent) int {
+	b, err := json.Marshal((&Temporal{}).Input(store.Event{Provider: e.Provider, EventID: e.EventID,
+		EventType: e.EventType, Data: e.Data, WorkflowID: e.WorkflowID}))
+	if err != nil {
+		return MaxInputBytes + 1 // Temporal could not encode it either
+	}
+	return len(b)
+}
+
 // Accept records a verified event and starts its run. A redelivery of an
 // event starts nothing, except when the event's last run failed: then one
 // of the concurrent redeliveries claims it and runs it again. Errors wrap
 // store.ErrInvalid (the body cannot be stored: the provider must not retry)
-// or ErrUnavailable (retry later).
+// or ErrUnavailable (retry later), or are ErrTooLarge.
 func (s *Service) Accept(ctx context.Context, e store.NewEvent) (Accepted, error) {
+	if n := inputSize(e); n > MaxInputBytes {
+		return Accepted{}, fmt.Errorf("%w: %d bytes encoded, at most %d", ErrTooLarge, n, MaxInputBytes)
+	}
 	ev, inserted, err := s.Store.RecordEvent(ctx, e)
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {

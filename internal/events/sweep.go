@@ -3,8 +3,13 @@ package events
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -25,34 +30,65 @@ func DefaultAges(dispatchAfter time.Duration) Ages {
 	return Ages{Received: dispatchAfter, Runless: max(dispatchAfter, time.Minute)}
 }
 
-// sweepBatch is how many rows one query of the sweep reads.
-const sweepBatch = 100
+const (
+	// sweepBatch is how many rows one query of the sweep reads, and
+	// sweepBatches how many queries one sweep makes at most: a backlog is
+	// worked off over several ticks.
+	sweepBatch   = 100
+	sweepBatches = 10
+	// giveUpAfter: an event whose start keeps failing for reasons of its
+	// own this long after it was received is failed, not deferred again.
+	giveUpAfter = 24 * time.Hour
+)
 
 // Sweep starts runs for events recorded more than ages.Received ago and
 // never dispatched, and settles events marked dispatched more than
 // ages.Runless ago without a known run: it records the run Temporal has for
 // them or, when there is none (the ingress died between recording and
 // starting), starts it. It returns how many events it settled.
+//
+// No event can hold up the others. When Temporal or the database cannot be
+// reached the sweep ends (every other start would fail the same way) and
+// the next tick tries again. A start error that concerns the event alone
+// defers that event, with a backoff that grows with its age; one that can
+// never succeed (Temporal refuses the request as invalid, or the input
+// cannot be encoded) fails the event with the reason, tells OnStartFailed,
+// and the sweep goes on.
 func (s *Service) Sweep(ctx context.Context, ages Ages) (int, error) {
 	n := 0
-	for {
+	for range sweepBatches {
 		evs, err := s.Store.Undispatched(ctx, ages.Received, ages.Runless, sweepBatch)
 		if err != nil {
 			return n, err
 		}
 		for _, ev := range evs {
-			if err := s.settle(ctx, ev); err != nil {
-				return n, err // Temporal or the database still down: try again next tick
+			err := s.settle(ctx, ev)
+			if err == nil {
+				n++
+				continue
 			}
-			n++
+			if unreachable(err) {
+				return n, err
+			}
+			if err := s.startFailed(ctx, ev, err); err != nil {
+				return n, err
+			}
 		}
 		if len(evs) < sweepBatch {
 			return n, nil
 		}
 	}
+	return n, nil
 }
 
+// startError is a start that failed for a reason of the event's own.
+type startError struct{ err error }
+
+func (e startError) Error() string { return e.err.Error() }
+func (e startError) Unwrap() error { return e.err }
+
 // settle records the run of a run-less dispatched event, or starts one.
+// Errors other than a startError are the database's or Temporal's.
 func (s *Service) settle(ctx context.Context, ev store.Event) error {
 	if ev.Status == store.StatusDispatched {
 		runID, err := s.Runs.Current(ctx, ev)
@@ -65,9 +101,72 @@ func (s *Service) settle(ctx context.Context, ev store.Event) error {
 	}
 	runID, err := s.Runs.Start(ctx, ev)
 	if err != nil && !errors.Is(err, ErrAlreadyStarted) {
-		return err
+		return startError{err}
 	}
 	return s.Store.MarkDispatched(ctx, ev.Provider, ev.EventID, runID)
+}
+
+// unreachable reports whether err means Temporal or the database could not
+// be reached (or asked in time): nothing the next event would escape.
+func unreachable(err error) bool {
+	var se startError
+	if !errors.As(err, &se) {
+		return true // the database, or a describe
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	switch code, _ := grpcCode(err); code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return true
+	}
+	return false
+}
+
+// permanent reports whether a start error can never succeed: Temporal
+// refused the request as invalid, or the client could not even build it.
+func permanent(err error) bool {
+	code, ok := grpcCode(err)
+	if !ok {
+		return true // not a gRPC error: encoding or validation in the client
+	}
+	switch code {
+	case codes.InvalidArgument, codes.OutOfRange, codes.Unimplemented:
+		return true
+	}
+	return false
+}
+
+func grpcCode(err error) (codes.Code, bool) {
+	var svcErr serviceerror.ServiceError
+	if errors.As(err, &svcErr) {
+		return svcErr.Status().Code(), true
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code(), true
+	}
+	return codes.Unknown, false
+}
+
+// startFailed fails an event whose start can never succeed, or defers it.
+func (s *Service) startFailed(ctx context.Context, ev store.Event, err error) error {
+	age := time.Since(ev.ReceivedAt)
+	if !permanent(err) && age < giveUpAfter {
+		wait := min(max(age/4, 2*time.Second), 5*time.Minute)
+		s.logger().Warn("sweep: start failed; event deferred", slog.String("provider", ev.Provider),
+			slog.String("event_id", ev.EventID), slog.Duration("retry_in", wait), slog.String("error", err.Error()))
+		return s.Store.DeferDispatch(ctx, ev.Provider, ev.EventID, time.Now().Add(wait))
+	}
+	reason := fmt.Sprintf("its run could not be started: %v", err)
+	s.logger().Error("sweep: event failed", slog.String("provider", ev.Provider),
+		slog.String("event_id", ev.EventID), slog.String("error", reason))
+	if err := s.Store.FailDispatch(ctx, ev.Provider, ev.EventID, reason); err != nil {
+		return err
+	}
+	if s.OnStartFailed != nil {
+		s.OnStartFailed(ctx, ev, reason)
+	}
+	return nil
 }
 
 // RunSweeps sweeps every interval until ctx ends.
@@ -85,7 +184,7 @@ func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, ages Ag
 			s.logger().Info("sweep settled recorded events (started their runs or recorded their run IDs)", slog.Int("count", n))
 		}
 		if err != nil && ctx.Err() == nil {
-			s.logger().Warn("sweep failed; will retry", slog.String("error", err.Error()))
+			s.logger().Warn("sweep stopped: Temporal or PostgreSQL unreachable; next tick retries", slog.String("error", err.Error()))
 		}
 	}
 }

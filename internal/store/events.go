@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/lib/pq/pqerror"
 )
 
 // Status is where an event is in its life. The values are the ones stored
@@ -124,7 +122,10 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		return ev, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		if isCode(err, pqerror.InvalidTextRepresentation, pqerror.UntranslatableCharacter, pqerror.CharacterNotInRepertoire) { // invalid JSON text / untranslatable character
+		// Data exceptions (class 22: invalid JSON text, a number or time out
+		// of range, an untranslatable character) and integrity violations
+		// (class 23) are the body's fault: retrying cannot help.
+		if isClass(err, "22", "23") {
 			return Event{}, false, fmt.Errorf("store: record event %s/%s: %w: %v", e.Provider, e.EventID, ErrInvalid, err)
 		}
 		return Event{}, false, fmt.Errorf("store: record event %s/%s: %w", e.Provider, e.EventID, err)
@@ -217,17 +218,43 @@ func (s *Store) Undispatched(ctx context.Context, receivedFor, runlessFor time.D
 	err := s.db.SelectContext(ctx, &evs, `
 		(SELECT `+eventColumns+` FROM webhook_events
 		 WHERE status = $4 AND received_at < now() - make_interval(secs => $1)
+		   AND (next_dispatch_at IS NULL OR next_dispatch_at <= now())
 		 ORDER BY received_at LIMIT $2)
 		UNION ALL
 		(SELECT `+eventColumns+` FROM webhook_events
 		 WHERE status = $5 AND run_id IS NULL AND dispatched_at < now() - make_interval(secs => $3)
 		   AND dispatched_at > now() - interval '24 hours'
+		   AND (next_dispatch_at IS NULL OR next_dispatch_at <= now())
 		 ORDER BY dispatched_at LIMIT $2)
 		ORDER BY received_at LIMIT $2`, receivedFor.Seconds(), limit, runlessFor.Seconds(), StatusReceived, StatusDispatched)
 	if err != nil {
 		return nil, fmt.Errorf("store: undispatched events: %w", err)
 	}
 	return evs, nil
+}
+
+// DeferDispatch keeps the sweep from trying the event's start again before
+// until: its last start failed for a reason of its own.
+func (s *Store) DeferDispatch(ctx context.Context, provider, eventID string, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET next_dispatch_at = $3 WHERE provider = $1 AND event_id = $2`,
+		provider, eventID, until)
+	if err != nil {
+		return fmt.Errorf("store: defer dispatch %s/%s: %w", provider, eventID, err)
+	}
+	return nil
+}
+
+// FailDispatch marks an event whose run cannot be started failed, with the
+// reason, unless a run took it over meanwhile (a run ID is known).
+func (s *Store) FailDispatch(ctx context.Context, provider, eventID, reason string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_events SET status = $3, last_error = $4, processed_at = now(), next_dispatch_at = NULL
+		WHERE provider = $1 AND event_id = $2 AND status IN ($5, $6) AND run_id IS NULL`,
+		provider, eventID, StatusFailed, reason, StatusReceived, StatusDispatched)
+	if err != nil {
+		return fmt.Errorf("store: fail dispatch %s/%s: %w", provider, eventID, err)
+	}
+	return nil
 }
 
 // EventStatusUpdate is the outcome of a run.

@@ -71,6 +71,21 @@ func getOne[T any](ctx context.Context, db *sqlx.DB, what string, notFound error
 	return v, nil
 }
 
+// isClass reports whether err is a PostgreSQL error of one of the SQLSTATE
+// classes (the code's first two characters).
+func isClass(err error, classes ...string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	for _, c := range classes {
+		if string(pqErr.Code.Class()) == c {
+			return true
+		}
+	}
+	return false
+}
+
 func isCode(err error, codes ...pqerror.Code) bool {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {

@@ -37,7 +37,7 @@ func (r *runs) Start(_ context.Context, ev store.Event) (string, error) {
 }
 
 func (r *runs) Current(context.Context, store.Event) (string, error) { return "", nil }
-func (r *runs) Ping(context.Context) error                          { return nil }
+func (r *runs) Ping(context.Context) error                           { return nil }
 
 // record stores events as the ingress does when Temporal is unreachable:
 // recorded, then put back to received.

@@ -7,8 +7,10 @@ package ingress
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/events"
@@ -25,8 +28,12 @@ import (
 	"github.com/webhookd/webhookd/workflows"
 )
 
-// DefaultBodyLimit is the largest body accepted (1 MiB).
-const DefaultBodyLimit = 1 << 20
+// DefaultBodyLimit is the largest body accepted (1 MiB), and
+// DefaultInFlightBytes the default budget of bodies being read at once.
+const (
+	DefaultBodyLimit     = 1 << 20
+	DefaultInFlightBytes = 64 << 20
+)
 
 // Events is the event life the ingress hands verified events to;
 // *events.Service is the real one.
@@ -41,6 +48,9 @@ type Options struct {
 	Events    Events
 	// BodyLimit in bytes (default 1 MiB).
 	BodyLimit int64
+	// InFlightBytes bounds the bodies being read at once, across requests
+	// (default 64 MiB); past it the answer is 503 with Retry-After.
+	InFlightBytes int64
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed; none
 	// by default, so the client IP is the TCP peer.
 	TrustedProxies []string
@@ -56,6 +66,7 @@ type Options struct {
 type server struct {
 	Options
 	metrics *metrics
+	budget  *semaphore.Weighted
 }
 
 // New returns the ingress router.
@@ -63,6 +74,10 @@ func New(opts Options) (*gin.Engine, error) {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
+	if opts.InFlightBytes <= 0 {
+		opts.InFlightBytes = DefaultInFlightBytes
+	}
+	opts.InFlightBytes = max(opts.InFlightBytes, opts.BodyLimit)
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 5 * time.Second
 	}
@@ -75,7 +90,7 @@ func New(opts Options) (*gin.Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &server{Options: opts, metrics: newMetrics(opts.Registry)}
+	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Only X-Forwarded-For, and only from TrustedProxies (gin would also
@@ -99,6 +114,8 @@ var (
 	ErrUnknownProvider = errors.New("unknown provider")
 	ErrForbidden       = errors.New("client IP not allowed")
 	ErrTooLarge        = errors.New("body too large")
+	ErrTimeout         = errors.New("timed out reading the body")
+	ErrBusy            = errors.New("too many bodies in flight")
 )
 
 // Status maps an error of the request path to its HTTP status and the
@@ -111,6 +128,8 @@ func Status(err error) (int, string) {
 		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "body too large"
+	case errors.Is(err, ErrTimeout):
+		return http.StatusRequestTimeout, "request timeout"
 	case errors.Is(err, events.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "body too large: its data exceeds what Temporal accepts as workflow input once encoded"
 	case errors.Is(err, signature.ErrInvalid):
@@ -159,20 +178,21 @@ func (s *server) receive(c *gin.Context) {
 		s.fail(c, ErrForbidden, "forbidden")
 		return
 	}
-	if c.Request.ContentLength > s.BodyLimit {
-		s.fail(c, ErrTooLarge, "too_large")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.BodyLimit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		s.fail(c, ErrTooLarge, "too_large")
-		return
-	}
+	body, release, err := s.readBody(c)
 	if err != nil {
-		s.fail(c, config.ErrBadEnvelope, "bad_request")
+		outcome := "bad_request"
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			outcome = "too_large"
+		case errors.Is(err, ErrBusy):
+			outcome = "busy"
+		case errors.Is(err, ErrTimeout):
+			outcome = "timeout"
+		}
+		s.fail(c, err, outcome)
 		return
 	}
+	defer release()
 	meta, err := p.Verifier().Verify(c.Request.Header, body, s.Now())
 	if err != nil {
 		s.metrics.verifyFailures.WithLabelValues(p.Name, signature.ReasonOf(err)).Inc()
@@ -206,6 +226,11 @@ func (s *server) receive(c *gin.Context) {
 		return
 	}
 	c.Set("outcome", string(acc.Outcome))
+	if acc.BodyChanged {
+		s.metrics.changedBodies.WithLabelValues(p.Name).Inc()
+		s.Logger.Warn("redelivery with a different body; the recorded one stays",
+			slog.String("provider", p.Name), slog.String("event_id", env.ID))
+	}
 	resp := Response{Received: true, EventID: env.ID, WorkflowID: wfID,
 		Duplicate: acc.Outcome == events.Duplicate, Queued: acc.StartQueued}
 	status := http.StatusOK
@@ -213,6 +238,42 @@ func (s *server) receive(c *gin.Context) {
 		status = http.StatusAccepted
 	}
 	c.JSON(status, resp)
+}
+
+// readBody reads the body within the limits: the body limit, and the
+// in-flight budget shared by every request being read (a body is counted at
+// its Content-Length, or the body limit when it has none). Past the budget
+// the answer is 503 before any byte is read. The caller releases the body's
+// share once the request is answered.
+func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
+	r := c.Request
+	if r.ContentLength > s.BodyLimit {
+		return nil, nil, ErrTooLarge
+	}
+	want := r.ContentLength
+	if want < 0 {
+		want = s.BodyLimit
+	}
+	if !s.budget.TryAcquire(want) {
+		s.metrics.overBudget.Inc()
+		return nil, nil, ErrBusy
+	}
+	release := func() { s.budget.Release(want) }
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, s.BodyLimit))
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return body, release, nil
+	case errors.As(err, &tooLarge):
+		err = ErrTooLarge
+	case errors.As(err, &netErr) && netErr.Timeout():
+		err = ErrTimeout
+	default:
+		err = fmt.Errorf("%w: reading the body: %v", config.ErrBadEnvelope, err)
+	}
+	release()
+	return nil, nil, err
 }
 
 func allowed(p *config.Provider, ip string) bool {
@@ -288,6 +349,8 @@ func (s *server) logRequest(c *gin.Context) {
 }
 
 type metrics struct {
+	overBudget     prometheus.Counter
+	changedBodies  *prometheus.CounterVec
 	requests       *prometheus.CounterVec
 	verifyFailures *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
@@ -297,7 +360,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_ingress_requests_total",
-			Help: "Webhook requests by provider and outcome (started, duplicate, queued, invalid_signature, forbidden, too_large, bad_request, db_unavailable, unknown_provider).",
+			Help: "Webhook requests by provider and outcome (started, duplicate, queued, invalid_signature, forbidden, too_large, bad_request, timeout, busy, db_unavailable, unknown_provider).",
 		}, []string{"provider", "outcome"}),
 		verifyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_ingress_signature_failures_total",
@@ -309,6 +372,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"provider"}),
 	}
-	reg.MustRegister(m.requests, m.verifyFailures, m.latency)
+	m.overBudget = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "webhookd_ingress_over_budget_total",
+		Help: "Requests answered 503 before their body was read: the in-flight body budget was spent.",
+	})
+	m.changedBodies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "webhookd_ingress_redelivery_changed_body_total",
+		Help: "Redeliveries of a recorded event id whose body differs from the recorded one (the recorded one stays).",
+	}, []string{"provider"})
+	reg.MustRegister(m.requests, m.verifyFailures, m.latency, m.overBudget, m.changedBodies)
 	return m
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/config"
@@ -70,11 +71,19 @@ type fixture struct {
 	dodo      *config.Provider
 	providers map[string]*config.Provider
 	now       time.Time
+	reg       *prometheus.Registry
 }
 
 func newFixture(t *testing.T, rec events.Store) *fixture {
 	t.Helper()
-	env := map[string]string{"WEBHOOKD_SECRET_DODO": secret, "WEBHOOKD_SECRET_STRIPE": "sk_stripe", "WEBHOOKD_SECRET_LOCKED": "locked-secret"}
+	return newFixtureWith(t, rec, nil)
+}
+
+// newFixtureWith lets the caller change the ingress options.
+func newFixtureWith(t *testing.T, rec events.Store, change func(*ingress.Options)) *fixture {
+	t.Helper()
+	env := map[string]string{"WEBHOOKD_SECRET_DODO": secret, "WEBHOOKD_SECRET_STRIPE": "sk_stripe", "WEBHOOKD_SECRET_LOCKED": "locked-secret",
+		"WEBHOOKD_SECRET_GITHUB": "gh-secret-of-the-hook"}
 	dir := t.TempDir()
 	cfg := dir + "/providers.yaml"
 	os.WriteFile(cfg, []byte(`providers:
@@ -84,6 +93,8 @@ func newFixture(t *testing.T, rec events.Store) *fixture {
     scheme: hmac-hex
     signature_header: dodo-signature
     allow_ips: ["203.0.113.0/24"]
+  - name: github
+    scheme: github
 `), 0o644)
 	providers, err := config.LoadProviders(cfg, true, func(k string) string { return env[k] }, nil)
 	if err != nil {
@@ -94,11 +105,17 @@ func newFixture(t *testing.T, rec events.Store) *fixture {
 		f.st = store.New(pgtest.New(t))
 		rec = f.st
 	}
-	f.h, err = ingress.New(ingress.Options{
+	opts := ingress.Options{
 		Providers: providers, Events: &events.Service{Store: rec, Runs: f.starter, Logger: slog.New(slog.DiscardHandler)}, BodyLimit: 4096,
 		TrustedProxies: []string{"10.0.0.0/8"},
 		Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+		Registry:       prometheus.NewRegistry(),
+	}
+	if change != nil {
+		change(&opts)
+	}
+	f.reg = opts.Registry
+	f.h, err = ingress.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +354,7 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 // claimFails is a store whose rerun claims fail, as during an outage.
 type claimFails struct{ *store.Store }
 
-func (claimFails) ClaimRerun(context.Context, string, string) (bool, error) {
+func (claimFails) ClaimRerun(context.Context, string, string, int) (bool, error) {
 	return false, errors.New("connection reset by peer")
 }
 
@@ -357,5 +374,44 @@ func TestRerunClaimErrorIs503(t *testing.T) {
 	w, got := f.do(req())
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" || got["error"] != "temporarily unavailable" {
 		t.Fatalf("redelivery with a failing claim: %d %s", w.Code, w.Body)
+	}
+}
+
+// metric finds a collector of the fixture's registry by name.
+func (f *fixture) metric(name string) prometheus.Collector {
+	return collectorNamed{f.reg, name, nil}
+}
+
+func (f *fixture) metricVec(name string, labels ...string) prometheus.Collector {
+	return collectorNamed{f.reg, name, labels}
+}
+
+// collectorNamed collects the one series of the registry with that name
+// (and label values), for testutil.ToFloat64.
+type collectorNamed struct {
+	reg    *prometheus.Registry
+	name   string
+	labels []string
+}
+
+func (c collectorNamed) Describe(chan<- *prometheus.Desc) {}
+
+func (c collectorNamed) Collect(ch chan<- prometheus.Metric) {
+	mfs, _ := c.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != c.name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			ok := true
+			for i, l := range m.GetLabel() {
+				if i < len(c.labels) && l.GetValue() != c.labels[i] {
+					ok = false
+				}
+			}
+			if ok {
+				ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(c.name, "", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
+			}
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"golang.org/x/net/netutil"
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
@@ -211,7 +212,7 @@ func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) err
 func (a *app) ingressHandler(providers map[string]*config.Provider) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	h, err := ingress.New(ingress.Options{
-		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit,
+		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,
 		TrustedProxies: a.s.trustedProxies(), Logger: a.logger, Registry: a.reg,
 	})
 	if err != nil {
@@ -237,12 +238,16 @@ func (a *app) opsHandler() http.Handler {
 	return mux
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
-// ready, if set, is called with the bound address.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
+// serveHTTP serves h on addr until ctx ends, then shuts down gracefully,
+// with at most maxConns connections open at once (0: no limit). ready, if
+// set, is called with the bound address.
+func serveHTTP(ctx context.Context, addr string, maxConns int, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--http / WEBHOOKD_HTTP %s: %w", addr, err)
+	}
+	if maxConns > 0 {
+		l = netutil.LimitListener(l, maxConns)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}

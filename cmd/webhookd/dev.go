@@ -81,7 +81,7 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
+	return serveHTTP(ctx, s.HTTPAddr, s.MaxConnections, h, logger, func(addr net.Addr) {
 		ingressURL := "http://" + localHost(addr)
 		// Written once the ingress is bound, so a reader finds it serving.
 		if err := writeDevState(s, ingressURL); err != nil {

@@ -43,7 +43,7 @@ func (c *cli) runIngress(ctx context.Context, s *settings) error {
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, s.HTTPAddr, h, logger, func(addr net.Addr) {
+	return serveHTTP(ctx, s.HTTPAddr, s.MaxConnections, h, logger, func(addr net.Addr) {
 		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(config.Names(providers), ","))
 	})
 }
@@ -63,7 +63,7 @@ func (c *cli) runWorker(ctx context.Context, s *settings) error {
 	}
 	defer stop()
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests)
-	return serveHTTP(ctx, s.HTTPAddr, a.opsHandler(), logger, nil)
+	return serveHTTP(ctx, s.HTTPAddr, 0, a.opsHandler(), logger, nil)
 }
 
 // prodProviders are the built-in providers and the file's, with secrets

@@ -32,6 +32,8 @@ type settings struct {
 	ConfigFile          string
 	HTTPAddr            string
 	BodyLimit           int64
+	InFlightBytes       int64
+	MaxConnections      int
 	TrustedProxies      string
 	SMTPURL             string
 	EmailFrom           string
@@ -107,6 +109,20 @@ var settingsTable = []setting{
 	{flag: "body-limit", env: "WEBHOOKD_BODY_LIMIT", def: "1048576", cmds: []string{cmdDev, cmdIngress},
 		help:  "largest accepted body in bytes; larger bodies get 413",
 		field: func(s *settings) any { return &s.BodyLimit }, check: func(s *settings) error { return positive(s.BodyLimit) }},
+	{flag: "max-inflight-bytes", env: "WEBHOOKD_MAX_INFLIGHT_BYTES", def: "67108864", cmds: []string{cmdDev, cmdIngress},
+		help:  "budget of request bodies being read at once, in bytes; past it a request gets 503 with Retry-After before its body is read",
+		field: func(s *settings) any { return &s.InFlightBytes }, check: func(s *settings) error {
+			if err := positive(s.InFlightBytes); err != nil {
+				return err
+			}
+			if s.InFlightBytes < s.BodyLimit {
+				return fmt.Errorf("%d is less than --body-limit %d", s.InFlightBytes, s.BodyLimit)
+			}
+			return nil
+		}},
+	{flag: "max-connections", env: "WEBHOOKD_MAX_CONNECTIONS", def: "1024", cmds: []string{cmdDev, cmdIngress},
+		help:  "open connections the ingress accepts at once; more wait in the kernel's queue",
+		field: func(s *settings) any { return &s.MaxConnections }, check: func(s *settings) error { return positive(int64(s.MaxConnections)) }},
 	{flag: "trusted-proxies", env: "WEBHOOKD_TRUSTED_PROXIES", cmds: []string{cmdDev, cmdIngress},
 		help:  "comma-separated CIDRs or IPs of proxies whose X-Forwarded-For is believed; otherwise the TCP peer is the client",
 		field: func(s *settings) any { return &s.TrustedProxies }, check: checkCIDRs},

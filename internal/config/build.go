@@ -23,7 +23,7 @@ func (p Provider) BuildEnvelope(id, eventType string, now time.Time, data json.R
 	}
 	// standard-webhooks puts the id in the signed webhook-id header, which
 	// the signer sets.
-	if !strings.EqualFold(p.EventID, "header:webhook-id") {
+	if !strings.EqualFold(p.EventID, "header:webhook-id") && p.EventID != BodyHashID {
 		if err := setAt(h, doc, p.EventID, id); err != nil {
 			return nil, nil, err
 		}

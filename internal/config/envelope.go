@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,6 +127,10 @@ func (p Provider) data(body []byte, doc map[string]json.RawMessage) json.RawMess
 
 // text reads a string (or number) at a location.
 func (p Provider) text(loc string, h http.Header, body []byte, doc map[string]json.RawMessage) (string, error) {
+	if loc == BodyHashID {
+		sum := sha256.Sum256(body)
+		return hex.EncodeToString(sum[:]), nil
+	}
 	raw, ok := lookup(loc, h, doc)
 	if !ok {
 		return "", nil

@@ -50,6 +50,10 @@ type Provider struct {
 	BuiltIn bool `yaml:"-"`
 }
 
+// BodyHashID as an event_id location makes the event id the hex SHA-256 of
+// the signed body (the GitHub default).
+const BodyHashID = "sha256:body"
+
 // File is the --config file's shape.
 type File struct {
 	Providers []Provider `yaml:"providers"`
@@ -78,8 +82,12 @@ func (p Provider) withDefaults() Provider {
 	def := map[signature.Scheme][4]string{
 		signature.StandardWebhooks: {"header:webhook-id", "json:type", "json:timestamp", "json:data"},
 		signature.Stripe:           {"json:id", "json:type", "json:created", "json:data.object"},
-		signature.GitHub:           {"header:X-GitHub-Delivery", "header:X-GitHub-Event", "", "json:"},
-		signature.HMACHex:          {"json:id", "json:type", "json:created_at", "json:data"},
+		// GitHub signs the body only: the delivery id and event type are
+		// unsigned headers. The id is a hash of the signed body, so a
+		// captured delivery replayed under a new X-GitHub-Delivery is
+		// still a duplicate.
+		signature.GitHub:  {BodyHashID, "header:X-GitHub-Event", "", "json:"},
+		signature.HMACHex: {"json:id", "json:type", "json:created_at", "json:data"},
 	}[p.Scheme]
 	for i, dst := range []*string{&p.EventID, &p.EventType, &p.OccurredAt, &p.Data} {
 		if *dst == "" {
@@ -108,8 +116,8 @@ func (p *Provider) Validate() error {
 		return fmt.Errorf("provider %s: tolerance must be positive", p.Name)
 	}
 	for _, loc := range []struct{ field, v string }{{"event_id", p.EventID}, {"event_type", p.EventType}, {"occurred_at", p.OccurredAt}, {"data", p.Data}} {
-		if loc.v != "" && !strings.HasPrefix(loc.v, "header:") && !strings.HasPrefix(loc.v, "json:") {
-			return fmt.Errorf("provider %s: %s %q: want header:Name or json:path", p.Name, loc.field, loc.v)
+		if loc.v != "" && !strings.HasPrefix(loc.v, "header:") && !strings.HasPrefix(loc.v, "json:") && !(loc.field == "event_id" && loc.v == BodyHashID) {
+			return fmt.Errorf("provider %s: %s %q: want header:Name or json:path (or %s for event_id)", p.Name, loc.field, loc.v, BodyHashID)
 		}
 	}
 	p.Prefixes = p.Prefixes[:0]

@@ -132,7 +132,9 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 		} else if u.Query().Get("tls") == "required" {
 			policy = mail.TLSMandatory
 		}
-		opts = append(opts, mail.WithTLSPortPolicy(policy))
+		// WithTLSPolicy, not WithTLSPortPolicy: the latter also dials port 25
+		// when the configured port refuses, and the error then names 25.
+		opts = append(opts, mail.WithTLSPolicy(policy))
 	case "smtps":
 		port = 465
 		opts = append(opts, mail.WithSSL())

@@ -42,7 +42,8 @@ type Store interface {
 	GetEventByKey(ctx context.Context, provider, eventID string) (store.Event, error)
 	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
 	Requeue(ctx context.Context, provider, eventID string) error
-	ClaimRerun(ctx context.Context, provider, eventID string) (bool, error)
+	ClaimRerun(ctx context.Context, provider, eventID string, attempts int) (bool, error)
+	SamePayload(ctx context.Context, provider, eventID string, payload []byte) (bool, error)
 	RecordRun(ctx context.Context, provider, eventID, runID string) error
 	Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]store.Event, error)
 	DeferDispatch(ctx context.Context, provider, eventID string, until time.Time) error
@@ -99,6 +100,9 @@ type Accepted struct {
 	// StartQueued: the start failed and the event waits for the sweep; on
 	// a new event Outcome is Queued, on a rerun Outcome stays Duplicate.
 	StartQueued bool
+	// BodyChanged: a redelivery whose body differs from the recorded one.
+	// The recorded one stays; the caller logs and counts it.
+	BodyChanged bool
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -141,10 +145,17 @@ func (s *Service) Accept(ctx context.Context, e store.NewEvent) (Accepted, error
 		return a, nil
 	}
 	a := Accepted{Event: ev, Outcome: Duplicate}
+	if same, err := s.Store.SamePayload(ctx, e.Provider, e.EventID, e.Payload); err == nil && !same {
+		a.BodyChanged = true
+	}
 	if ev.Status != store.StatusFailed {
 		return a, nil
 	}
-	won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID)
+	// The claim holds only while no rerun started since this delivery read
+	// the row (attempts unchanged): of many concurrent redeliveries of a
+	// failed event, one reruns it, and those that saw the same failure do
+	// not rerun its next one.
+	won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts)
 	if err != nil {
 		return Accepted{}, errors.Join(ErrUnavailable, err)
 	}
@@ -217,7 +228,7 @@ func (s *Service) rerun(ctx context.Context, ev store.Event) (string, error) {
 	case store.StatusDispatched:
 		return "", fmt.Errorf("event %s is still running (dispatched); replay it once it has failed", ev.WorkflowID)
 	case store.StatusFailed:
-		won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID)
+		won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts)
 		if err != nil {
 			return "", err
 		}

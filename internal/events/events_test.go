@@ -126,3 +126,45 @@ func TestAcceptRefusesOversizeInput(t *testing.T) {
 		t.Errorf("the event was recorded: %v", err)
 	}
 }
+
+// racingStore is a store where, between a redelivery's read of a failed
+// event and its claim, another redelivery reruns the event and the rerun
+// fails again at once: the first redelivery saw the old failure and must
+// not rerun the new one.
+type racingStore struct {
+	*store.Store
+	t *testing.T
+}
+
+func (r racingStore) RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error) {
+	ev, inserted, err := r.Store.RecordEvent(ctx, e)
+	if err == nil && !inserted && ev.Status == store.StatusFailed {
+		if won, err := r.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts); err != nil || !won {
+			r.t.Fatalf("the other redelivery's claim: %v, %v", won, err)
+		}
+		if err := r.Store.MarkDispatched(ctx, ev.Provider, ev.EventID, "run-2"); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := r.Store.SetEventStatus(ctx, store.EventStatusUpdate{Provider: ev.Provider, EventID: ev.EventID, Status: store.StatusFailed, LastError: "bad data"}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	return ev, inserted, err
+}
+
+func TestRedeliveryDoesNotRerunAFailureItDidNotSee(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(pgtest.New(t))
+	r := &runs{}
+	e := store.NewEvent{Provider: "dodo", EventID: "evt_f", EventType: "t", Payload: []byte(`{}`), WorkflowID: "dodo:evt_f"}
+	if _, err := (&events.Service{Store: st, Runs: r}).Accept(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_f", Status: store.StatusFailed, LastError: "bad data"}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := (&events.Service{Store: racingStore{st, t}, Runs: r}).Accept(ctx, e)
+	if err != nil || acc.Rerun || len(r.started) != 1 {
+		t.Fatalf("accept = %+v, %v, starts %v; want a duplicate and no second start", acc, err, r.started)
+	}
+}

@@ -91,6 +91,9 @@ func DecodeSecret(s Scheme, secret string) ([]byte, error) {
 		return nil, errors.New("empty secret")
 	}
 	if s != StandardWebhooks {
+		if len(secret) < MinSecretBytes {
+			return nil, fmt.Errorf("secret of %d bytes: at least %d", len(secret), MinSecretBytes)
+		}
 		return []byte(secret), nil
 	}
 	b64 := strings.TrimPrefix(secret, "whsec_")
@@ -100,11 +103,16 @@ func DecodeSecret(s Scheme, secret string) ([]byte, error) {
 			return nil, errors.New("standard-webhooks secret is not whsec_ followed by base64")
 		}
 	}
-	if len(key) == 0 {
-		return nil, errors.New("empty secret")
+	if len(key) < MinSecretBytes {
+		return nil, fmt.Errorf("secret of %d bytes: at least %d", len(key), MinSecretBytes)
 	}
 	return key, nil
 }
+
+// MinSecretBytes is the shortest signing secret accepted (after base64
+// decoding for standard-webhooks). It catches a truncated or placeholder
+// secret; the providers' own generated secrets are 24 to 32 bytes.
+const MinSecretBytes = 8
 
 // Verifier checks requests of one provider.
 type Verifier struct {

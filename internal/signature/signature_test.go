@@ -63,7 +63,7 @@ func TestSchemes(t *testing.T) {
 	secrets := map[signature.Scheme][2]string{
 		signature.StandardWebhooks: {"whsec_c2VjcmV0LW9uZS1vbmUtb25lLW9uZQ==", "whsec_c2Vjb25kLXNlY3JldC10d28tdHdvLXR3bw=="},
 		signature.Stripe:           {"whsec_plain_one", "whsec_plain_two"},
-		signature.GitHub:           {"gh-one", "gh-two"},
+		signature.GitHub:           {"gh-secret-one", "gh-secret-two"},
 		signature.HMACHex:          {"dodo-one", "dodo-two"},
 	}
 	for _, scheme := range signature.Schemes() {
@@ -183,9 +183,14 @@ func TestDecodeSecret(t *testing.T) {
 			t.Errorf("DecodeSecret(%q): %v", s, err)
 		}
 	}
-	for _, s := range []string{"", "whsec_***", "whsec_"} {
+	for _, s := range []string{"", "whsec_***", "whsec_", "whsec_eA==" /* 1 byte */, "whsec_c2hvcnQ=" /* 5 */} {
 		if _, err := signature.DecodeSecret(signature.StandardWebhooks, s); err == nil {
 			t.Errorf("DecodeSecret(%q) succeeded", s)
+		}
+	}
+	for _, scheme := range []signature.Scheme{signature.Stripe, signature.GitHub, signature.HMACHex} {
+		if _, err := signature.DecodeSecret(scheme, "x"); err == nil || !strings.Contains(err.Error(), "at least 8") {
+			t.Errorf("%s: 1-byte secret: %v", scheme, err)
 		}
 	}
 }

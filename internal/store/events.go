@@ -166,17 +166,31 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 }
 
 // ClaimRerun moves a failed event back to received so that exactly one of
-// several concurrent redeliveries or replays starts its new run. It reports
+// several concurrent redeliveries or replays starts its new run: the one
+// whose UPDATE finds it failed with the attempts it read. It reports
 // whether this caller won the claim.
-func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string) (bool, error) {
+func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, attempts int) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events SET status = $3
-		WHERE provider = $1 AND event_id = $2 AND status = $4`, provider, eventID, StatusReceived, StatusFailed)
+		WHERE provider = $1 AND event_id = $2 AND status = $4 AND attempts = $5`,
+		provider, eventID, StatusReceived, StatusFailed, attempts)
 	if err != nil {
 		return false, fmt.Errorf("store: claim rerun %s/%s: %w", provider, eventID, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// SamePayload reports whether the recorded envelope of the event equals
+// payload as JSON (whitespace and key order aside).
+func (s *Store) SamePayload(ctx context.Context, provider, eventID string, payload []byte) (bool, error) {
+	var same bool
+	err := s.db.GetContext(ctx, &same, `SELECT payload = $3::jsonb FROM webhook_events WHERE provider = $1 AND event_id = $2`,
+		provider, eventID, string(payload))
+	if err != nil {
+		return false, fmt.Errorf("store: compare payload %s/%s: %w", provider, eventID, err)
+	}
+	return same, nil
 }
 
 // Requeue puts a newly recorded event whose start failed back to received,

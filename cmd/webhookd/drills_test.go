@@ -25,6 +25,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
@@ -543,4 +544,95 @@ func waitReady(t *testing.T, base string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Body flood: 300 concurrent unauthenticated 1 MiB bodies against a real
+// `webhookd ingress`, each held back for 2 s before its last byte so that
+// all are in flight at once. Bodies are read before the signature can be
+// checked, so what bounds the memory is the in-flight budget (64 MiB by
+// default; DRILL_INFLIGHT_BYTES overrides it, to compare): past it the
+// answer is 503 before a byte is read.
+func TestDrillBodyFlood(t *testing.T) {
+	h := newHarness(t, 5)
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := h.binary([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"},
+		[]string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(), "WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA==",
+			"WEBHOOKD_MAX_INFLIGHT_BYTES=" + os.Getenv("DRILL_INFLIGHT_BYTES")})
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	waitReady(t, base)
+	before := vmHWM(t, cmd.Process.Pid)
+	const n, size = 300, 1 << 20
+	body := bytes.Repeat([]byte("x"), size)
+	var codes sync.Map
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: n, MaxIdleConnsPerHost: n}, Timeout: time.Minute}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/dodo", &slowBody{data: body, pause: 2 * time.Second})
+			req.ContentLength = size
+			resp, err := client.Do(req)
+			code := 0
+			if err == nil {
+				code = resp.StatusCode
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			v, _ := codes.LoadOrStore(code, new(atomic.Int64))
+			v.(*atomic.Int64).Add(1)
+		}()
+	}
+	wg.Wait()
+	growth := float64(vmHWM(t, cmd.Process.Pid)-before) / 1024
+	figure("body_flood", "requests", fmt.Sprintf("%d × %d MiB, unsigned, concurrent", n, size>>20))
+	figure("body_flood", "answers", codesString(&codes))
+	figure("body_flood", "peak_rss_growth_mib", fmt.Sprintf("%.0f", growth))
+	budget := int64(ingress.DefaultInFlightBytes)
+	if v, err := strconv.ParseInt(os.Getenv("DRILL_INFLIGHT_BYTES"), 10, 64); err == nil {
+		budget = v
+	}
+	figure("body_flood", "inflight_budget_mib", budget>>20)
+	if growth > 256 {
+		t.Errorf("peak RSS grew %.0f MiB, want it bounded by the 64 MiB budget (and the runtime's overhead)", growth)
+	}
+}
+
+// slowBody sends all but its last byte at once, then waits before the last.
+type slowBody struct {
+	data  []byte
+	off   int
+	pause time.Duration
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	left := len(b.data) - b.off
+	if left == 0 {
+		return 0, io.EOF
+	}
+	if left == 1 && b.pause > 0 {
+		time.Sleep(b.pause)
+		b.pause = 0
+	}
+	n := copy(p, b.data[b.off:b.off+max(left-1, 1)])
+	b.off += n
+	return n, nil
+}
+
+// vmHWM is the peak resident set of a process, in KiB.
+func vmHWM(t *testing.T, pid int) int64 {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
 }

@@ -176,19 +176,23 @@ type Outbox struct {
 	Dir string
 }
 
-// Send writes m to Dir/<message-id>.eml, replacing an earlier copy.
+// Send writes m to Dir/<message-id>.eml, replacing an earlier copy. The
+// directory and the files are private to the user (customers' addresses).
 func (o Outbox) Send(_ context.Context, m Message) error {
 	msg, err := m.build()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return fmt.Errorf("email: outbox: %w", err)
 	}
 	name := strings.ReplaceAll(m.MessageID, "@", "_at_") + ".eml"
 	tmp := filepath.Join(o.Dir, "."+name+".tmp")
 	if err := msg.WriteToFile(tmp); err != nil {
 		return fmt.Errorf("email: outbox write: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("email: outbox: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(o.Dir, name)); err != nil {
 		return fmt.Errorf("email: outbox: %w", err)

@@ -6,6 +6,7 @@ package postgres
 
 import (
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -47,11 +48,12 @@ type Options struct {
 
 // Cluster is a running PostgreSQL server owned by this process.
 type Cluster struct {
-	opts    Options
-	port    int
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
+	opts     Options
+	password string // the postgres role's, from passwordFile
+	port     int
+	cmd      *exec.Cmd
+	done     chan struct{}
+	waitErr  error
 }
 
 // FindBinDir returns the directory holding initdb and postgres.
@@ -127,12 +129,19 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("postgres: start server: %w", err)
 	}
 	c := &Cluster{opts: opts, port: port, cmd: cmd, done: make(chan struct{})}
+	if raw, err := os.ReadFile(passwordFile(opts.Dir)); err == nil {
+		c.password = strings.TrimSpace(string(raw))
+	}
 	go func() {
 		c.waitErr = cmd.Wait()
 		logf.Close()
 		close(c.done)
 	}()
 	if err := c.waitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.requirePassword(ctx, cred); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -198,7 +207,11 @@ func (c *Cluster) Port() int { return c.port }
 
 // URL returns a lib/pq connection URL for database name.
 func (c *Cluster) URL(name string) string {
-	u := url.URL{Scheme: "postgres", User: url.User("postgres"),
+	user := url.User("postgres")
+	if c.password != "" {
+		user = url.UserPassword("postgres", c.password)
+	}
+	u := url.URL{Scheme: "postgres", User: user,
 		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + name,
 		RawQuery: "sslmode=disable"}
 	return u.String()
@@ -266,6 +279,63 @@ func initdb(ctx context.Context, bin, dir string, cred *syscall.Credential) erro
 		return fmt.Errorf("postgres: initdb %s: %w\n%s", dir, err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// passwordFile holds the postgres role's password (mode 0600, owned by the
+// server's user), generated on the cluster's first start.
+func passwordFile(dir string) string { return filepath.Join(dir, "webhookd-superuser.password") }
+
+// hbaConf admits password (SCRAM) connections over loopback TCP only; the
+// server has no Unix socket. initdb's "trust" would let any local user in
+// as superuser.
+const hbaConf = `# written by webhookd: password connections over loopback only
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+`
+
+// requirePassword makes the server ask for the postgres role's password:
+// on the first start (or a cluster from when it trusted local connections)
+// it generates the password, stores it, sets it and replaces pg_hba.conf.
+// Each step is idempotent, so a start interrupted half way finishes the
+// job on the next.
+func (c *Cluster) requirePassword(ctx context.Context, cred *syscall.Credential) error {
+	hba := filepath.Join(c.opts.Dir, "pg_hba.conf")
+	if cur, err := os.ReadFile(hba); err == nil && string(cur) == hbaConf && c.password != "" {
+		return nil
+	}
+	if c.password == "" {
+		b := make([]byte, 24)
+		if _, err := crand.Read(b); err != nil {
+			return err
+		}
+		c.password = hex.EncodeToString(b)
+		if err := writeOwned(passwordFile(c.opts.Dir), c.password+"\n", cred); err != nil {
+			return err
+		}
+	}
+	db, err := sql.Open("postgres", c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `ALTER ROLE postgres PASSWORD `+pq.QuoteLiteral(c.password)); err != nil {
+		return fmt.Errorf("postgres: set password: %w", err)
+	}
+	if err := writeOwned(hba, hbaConf, cred); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `SELECT pg_reload_conf()`); err != nil {
+		return fmt.Errorf("postgres: reload pg_hba.conf: %w", err)
+	}
+	return nil
+}
+
+// writeOwned writes a 0600 file owned by the server's user.
+func writeOwned(path, content string, cred *syscall.Credential) error {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return chown(path, cred)
 }
 
 // serverCredential returns the identity to run PostgreSQL as. PostgreSQL

@@ -87,3 +87,36 @@ func TestFreePortIsOutsideTheEphemeralRange(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+// The managed cluster asks for a password: a local user who does not know
+// it is refused, and a cluster created when every local connection was
+// trusted is upgraded on its next start.
+func TestClusterRequiresPassword(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "postgres")
+	_ = os.Chmod(filepath.Dir(dir), 0o755)
+	ping := func(url string) error {
+		db, err := sql.Open("postgres", url)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.Ping()
+	}
+	for round := 0; round < 2; round++ {
+		c, err := postgres.Start(context.Background(), postgres.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ping(c.DatabaseURL()); err != nil {
+			t.Errorf("round %d: with the password: %v", round, err)
+		}
+		noPassword := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.Port())
+		if err := ping(noPassword); err == nil || !strings.Contains(err.Error(), "password") {
+			t.Errorf("round %d: without a password: %v, want refused", round, err)
+		}
+		c.Close()
+		// As a cluster from before: trust, and no password file.
+		os.Remove(filepath.Join(c.Dir(), "webhookd-superuser.password"))
+		os.WriteFile(filepath.Join(c.Dir(), "pg_hba.conf"), []byte("host all all 127.0.0.1/32 trust\n"), 0o600)
+	}
+}

@@ -38,7 +38,7 @@ lint:
 ## fuzz: run each fuzz target briefly
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s ./internal/signature
-	$(GO) test -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 20s ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 20s ./internal/provider
 
 ## compose-config: validate docker-compose.yml (no Docker engine needed)
 compose-config:

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/signature"
 	"github.com/webhookd/webhookd/internal/store"
@@ -44,7 +44,7 @@ type Events interface {
 
 // Options configures the ingress.
 type Options struct {
-	Providers map[string]*config.Provider
+	Providers map[string]*provider.Provider
 	Events    Events
 	// BodyLimit in bytes (default 1 MiB).
 	BodyLimit int64
@@ -136,7 +136,7 @@ func Status(err error) (int, string) {
 		return http.StatusUnauthorized, "invalid signature"
 	case errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest, "bad envelope: the body cannot be stored as JSON (e.g. a \\u0000 escape)"
-	case errors.Is(err, config.ErrBadEnvelope):
+	case errors.Is(err, provider.ErrBadEnvelope):
 		return http.StatusBadRequest, "" // the envelope error itself is safe to show
 	default: // events.ErrUnavailable, and anything unforeseen
 		return http.StatusServiceUnavailable, "temporarily unavailable"
@@ -275,13 +275,13 @@ func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		err = ErrTimeout
 	default:
-		err = fmt.Errorf("%w: reading the body: %v", config.ErrBadEnvelope, err)
+		err = fmt.Errorf("%w: reading the body: %v", provider.ErrBadEnvelope, err)
 	}
 	release()
 	return nil, nil, err
 }
 
-func allowed(p *config.Provider, ip string) bool {
+func allowed(p *provider.Provider, ip string) bool {
 	if len(p.Prefixes) == 0 {
 		return true
 	}

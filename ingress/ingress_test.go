@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/webhookd/webhookd/ingress"
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
@@ -68,8 +68,8 @@ type fixture struct {
 	h         http.Handler
 	st        *store.Store
 	starter   *starter
-	dodo      *config.Provider
-	providers map[string]*config.Provider
+	dodo      *provider.Provider
+	providers map[string]*provider.Provider
 	now       time.Time
 	reg       *prometheus.Registry
 }
@@ -96,7 +96,7 @@ func newFixtureWith(t *testing.T, rec events.Store, change func(*ingress.Options
   - name: github
     scheme: github
 `), 0o644)
-	providers, err := config.LoadProviders(cfg, true, func(k string) string { return env[k] }, nil)
+	providers, err := provider.LoadProviders(cfg, true, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

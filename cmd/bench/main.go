@@ -33,7 +33,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
@@ -97,7 +97,7 @@ type bench struct {
 	d     *devProc
 	c     client.Client
 	st    *store.Store
-	dodo  *config.Provider
+	dodo  *provider.Provider
 	httpc *http.Client
 }
 
@@ -167,12 +167,12 @@ func connect(ctx context.Context, o options, d *devProc, dir string) (*bench, er
 	}
 	b := &bench{ctx: ctx, o: o, d: d, c: c, st: st,
 		httpc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}, Timeout: 30 * time.Second}}
-	secrets, err := config.LoadDevSecrets(filepath.Join(dir, "data"))
+	secrets, err := provider.LoadDevSecrets(filepath.Join(dir, "data"))
 	if err != nil {
 		b.close()
 		return nil, err
 	}
-	providers, err := config.LoadProviders("", true, func(string) string { return "" }, secrets)
+	providers, err := provider.LoadProviders("", true, func(string) string { return "" }, secrets)
 	if err != nil {
 		b.close()
 		return nil, err

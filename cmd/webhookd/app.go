@@ -28,7 +28,7 @@ import (
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/ingress"
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/store"
@@ -209,7 +209,7 @@ func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) err
 }
 
 // ingressHandler is the ingress router over the app's event life.
-func (a *app) ingressHandler(providers map[string]*config.Provider) (http.Handler, error) {
+func (a *app) ingressHandler(providers map[string]*provider.Provider) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	h, err := ingress.New(ingress.Options{
 		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,

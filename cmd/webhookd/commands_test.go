@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 )
 
 const testSecret = "whsec_c2VjcmV0LWZyb20tdGhlLWVudmlyb25tZW50"
@@ -23,7 +23,7 @@ func TestProdProvidersBuiltInWithEnvironmentSecrets(t *testing.T) {
 	env := map[string]string{"WEBHOOKD_SECRET_DODO": testSecret}
 	ps, err := prodProviders(&settings{}, func(k string) string { return env[k] }, logger)
 	if err != nil || ps["dodo"] == nil || ps["resend"] != nil || len(ps) != 1 {
-		t.Fatalf("providers = %v, %v; want dodo alone", config.Names(ps), err)
+		t.Fatalf("providers = %v, %v; want dodo alone", provider.Names(ps), err)
 	}
 	if _, err := prodProviders(&settings{}, func(string) string { return "" }, logger); err == nil ||
 		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO or WEBHOOKD_SECRET_RESEND") {
@@ -41,11 +41,11 @@ func TestProdProvidersBuiltInWithEnvironmentSecrets(t *testing.T) {
 // signed with the secret of the environment, not the dev one.
 func TestSendSignsWithTheEnvironmentSecret(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := config.EnsureDevSecrets(dir); err != nil {
+	if _, err := provider.EnsureDevSecrets(dir); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"WEBHOOKD_SECRET_DODO": testSecret}
-	providers, err := config.LoadProviders("", true, func(k string) string { return env[k] }, nil)
+	providers, err := provider.LoadProviders("", true, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
 func TestBannerMasksEnvironmentSecrets(t *testing.T) {
 	dev := map[string]string{"dodo": "whsec_ZGV2LWRvZG8tc2VjcmV0", "resend": "whsec_ZGV2LXJlc2VuZC1zZWNyZXQ="}
 	env := map[string]string{"WEBHOOKD_SECRET_RESEND": testSecret}
-	providers, err := config.LoadProviders("", true, func(k string) string { return env[k] }, dev)
+	providers, err := provider.LoadProviders("", true, func(k string) string { return env[k] }, dev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
@@ -37,11 +37,11 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 	logger := newLogger(c.stderr, s.LogLevel)
 	s.TemporalNamespace = "default"
 	// Generate dev secrets before anything reads providers.
-	devSecrets, err := config.EnsureDevSecrets(s.DataDir)
+	devSecrets, err := provider.EnsureDevSecrets(s.DataDir)
 	if err != nil {
 		return err
 	}
-	providers, err := config.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
+	providers, err := provider.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func localHost(addr net.Addr) string {
 
 // printBanner says where everything is. It prints the secrets it generated
 // (dev only) and never one from the environment.
-func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*config.Provider, devSecrets map[string]string, ingressURL string, dests []string, took time.Duration) {
+func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*provider.Provider, devSecrets map[string]string, ingressURL string, dests []string, took time.Duration) {
 	pg := "DATABASE_URL " + redactURL(stack.DatabaseURL)
 	if stack.Postgres != nil {
 		pg = "managed PostgreSQL in " + stack.Postgres.Dir()
@@ -130,16 +130,16 @@ func printBanner(w io.Writer, stack *devstack.Stack, providers map[string]*confi
 
 // providerLines are the banner's provider rows. A secret is shown only
 // when dev generated it: one from the environment is a real secret.
-func providerLines(providers map[string]*config.Provider, devSecrets map[string]string) []string {
+func providerLines(providers map[string]*provider.Provider, devSecrets map[string]string) []string {
 	var lines []string
-	for _, name := range config.Names(providers) {
+	for _, name := range provider.Names(providers) {
 		p := providers[name]
-		secret := "(no secret: set " + config.SecretEnv(name) + ")"
+		secret := "(no secret: set " + provider.SecretEnv(name) + ")"
 		switch {
 		case len(p.Secrets) > 0 && p.Secrets[0] == devSecrets[name]:
 			secret = p.Secrets[0]
 		case len(p.Secrets) > 0:
-			secret = "(from " + config.SecretEnv(name) + ")"
+			secret = "(from " + provider.SecretEnv(name) + ")"
 		}
 		lines = append(lines, fmt.Sprintf("%-10s %-18s %s", name, p.Scheme, secret))
 	}

@@ -26,7 +26,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/webhookd/webhookd/ingress"
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/events"
@@ -54,7 +54,7 @@ type harness struct {
 	settings settings
 	ingress  *httptest.Server
 	app      *app
-	dodo     *config.Provider
+	dodo     *provider.Provider
 	logger   *slog.Logger
 	stopDisp context.CancelFunc
 }
@@ -90,7 +90,7 @@ func newHarness(t *testing.T, attempts int) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.c.Close)
-	providers, err := config.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_ZHJpbGxzLXNlY3JldA=="})
+	providers, err := provider.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_ZHJpbGxzLXNlY3JldA=="})
 	if err != nil {
 		t.Fatal(err)
 	}

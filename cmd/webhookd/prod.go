@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -44,7 +44,7 @@ func (c *cli) runIngress(ctx context.Context, s *settings) error {
 		return err
 	}
 	return serveHTTP(ctx, s.HTTPAddr, s.MaxConnections, h, logger, func(addr net.Addr) {
-		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(config.Names(providers), ","))
+		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(provider.Names(providers), ","))
 	})
 }
 
@@ -70,22 +70,22 @@ func (c *cli) runWorker(ctx context.Context, s *settings) error {
 // from WEBHOOKD_SECRET_<PROVIDER> only. A built-in provider whose variable
 // is unset is not served (its deliveries get 404), a file's provider
 // without a secret is an error, and so is a set with no provider at all.
-func prodProviders(s *settings, getenv func(string) string, logger *slog.Logger) (map[string]*config.Provider, error) {
-	all, err := config.LoadProviders(s.ConfigFile, true, getenv, nil)
+func prodProviders(s *settings, getenv func(string) string, logger *slog.Logger) (map[string]*provider.Provider, error) {
+	all, err := provider.LoadProviders(s.ConfigFile, true, getenv, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*config.Provider{}
+	out := map[string]*provider.Provider{}
 	var unset []string
-	for _, name := range config.Names(all) {
+	for _, name := range provider.Names(all) {
 		p := all[name]
 		switch {
 		case len(p.Secrets) > 0:
 			out[name] = p
 		case !p.BuiltIn:
-			return nil, fmt.Errorf("%s: required for provider %s of --config / WEBHOOKD_CONFIG %s", config.SecretEnv(name), name, s.ConfigFile)
+			return nil, fmt.Errorf("%s: required for provider %s of --config / WEBHOOKD_CONFIG %s", provider.SecretEnv(name), name, s.ConfigFile)
 		default:
-			unset = append(unset, config.SecretEnv(name))
+			unset = append(unset, provider.SecretEnv(name))
 		}
 	}
 	if len(out) == 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webhookd/webhookd/examples"
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 )
 
 // sendOptions are send's own flags: the event to send, not settings.
@@ -48,17 +48,17 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 			target = st.IngressURL
 		}
 	}
-	devSecrets, err := config.LoadDevSecrets(s.DataDir)
+	devSecrets, err := provider.LoadDevSecrets(s.DataDir)
 	if err != nil {
 		return err
 	}
-	providers, err := config.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
+	providers, err := provider.LoadProviders(s.ConfigFile, true, c.getenv, devSecrets)
 	if err != nil {
 		return err
 	}
 	p, ok := providers[o.provider]
 	if !ok {
-		return fmt.Errorf("--provider %q: unknown; configured: %s", o.provider, strings.Join(config.Names(providers), ", "))
+		return fmt.Errorf("--provider %q: unknown; configured: %s", o.provider, strings.Join(provider.Names(providers), ", "))
 	}
 	signer, err := p.Signer()
 	if err != nil {
@@ -86,10 +86,10 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 }
 
 // post sends a signed event to the ingress and prints its answer.
-func (c *cli) post(ctx context.Context, target, provider, eventType string, h http.Header, body []byte) error {
+func (c *cli) post(ctx context.Context, target, name, eventType string, h http.Header, body []byte) error {
 	url := strings.TrimRight(target, "/")
 	if !strings.Contains(url, "/webhooks/") {
-		url += "/webhooks/" + provider
+		url += "/webhooks/" + name
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -103,9 +103,9 @@ func (c *cli) post(ctx context.Context, target, provider, eventType string, h ht
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", url, provider, eventType, resp.Status, bytes.TrimSpace(respBody))
+	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", url, name, eventType, resp.Status, bytes.TrimSpace(respBody))
 	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("send: ingress answered %s: the ingress has another secret for %s than this command (%s, else the dev secret of --data-dir)", resp.Status, provider, config.SecretEnv(provider))
+		return fmt.Errorf("send: ingress answered %s: the ingress has another secret for %s than this command (%s, else the dev secret of --data-dir)", resp.Status, name, provider.SecretEnv(name))
 	}
 	if resp.StatusCode >= 300 {
 		return fmt.Errorf("send: ingress answered %s", resp.Status)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
@@ -40,7 +40,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	st := store.New(pgtest.New(t))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	s := settings{TemporalAddress: "127.0.0.1:" + strconv.Itoa(port), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir, BodyLimit: 1 << 20}
-	providers, err := config.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_c2VjcmV0LW9uZQ=="})
+	providers, err := provider.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_c2VjcmV0LW9uZQ=="})
 	if err != nil {
 		t.Fatal(err)
 	}

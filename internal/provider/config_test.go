@@ -1,4 +1,4 @@
-package config_test
+package provider_test
 
 import (
 	"crypto/sha256"
@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/provider"
 )
 
-func providers(t testing.TB) map[string]*config.Provider {
+func providers(t testing.TB) map[string]*provider.Provider {
 	t.Helper()
 	dir := t.TempDir()
 	path := dir + "/p.yaml"
@@ -26,7 +26,7 @@ func providers(t testing.TB) map[string]*config.Provider {
     scheme: hmac-hex
     signature_header: dodo-signature
 `), 0o644)
-	ps, err := config.LoadProviders(path, true, func(string) string { return "" }, nil)
+	ps, err := provider.LoadProviders(path, true, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,11 @@ func TestParseEnvelopeRejects(t *testing.T) {
 	for _, body := range []string{``, `hello`, `[1]`, `{"type":"t"} {"type":"u"}`, `{"data":{}}`, `{"type":""}`, `{"type":{"x":1}}`,
 		`{"type":"has space"}`, `{"type":"` + strings.Repeat("x", 300) + `"}`, `null`} {
 		_, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(body), "msg_1", time.Now(), time.Now())
-		if !errors.Is(err, config.ErrBadEnvelope) {
+		if !errors.Is(err, provider.ErrBadEnvelope) {
 			t.Errorf("%.40s: err = %v, want ErrBadEnvelope", body, err)
 		}
 	}
-	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), "", time.Now(), time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
+	if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(`{"type":"t"}`), "", time.Now(), time.Now()); !errors.Is(err, provider.ErrBadEnvelope) {
 		t.Errorf("no id: err = %v", err)
 	}
 	// What Temporal or PostgreSQL would refuse for good.
@@ -92,7 +92,7 @@ func TestParseEnvelopeRejects(t *testing.T) {
 		"event time a week ahead":     {"evt_1", `{"type":"t","timestamp":"` + time.Now().Add(7*24*time.Hour).UTC().Format(time.RFC3339) + `"}`},
 		"event time before 2000":      {"evt_1", `{"type":"t","timestamp":"1999-12-31T23:59:59Z"}`},
 	} {
-		if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(tc.body), tc.id, time.Now(), time.Now()); !errors.Is(err, config.ErrBadEnvelope) {
+		if _, err := ps["dodo"].ParseEnvelope(http.Header{}, []byte(tc.body), tc.id, time.Now(), time.Now()); !errors.Is(err, provider.ErrBadEnvelope) {
 			t.Errorf("%s: err = %v, want ErrBadEnvelope", name, err)
 		}
 	}
@@ -112,12 +112,12 @@ func TestLoadProvidersErrorsNameTheField(t *testing.T) {
 	} {
 		path := dir + "/p.yaml"
 		os.WriteFile(path, []byte(tt.yaml), 0o644)
-		_, err := config.LoadProviders(path, false, func(string) string { return "" }, nil)
+		_, err := provider.LoadProviders(path, false, func(string) string { return "" }, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want mention of %s", tt.yaml, err, tt.want)
 		}
 	}
-	_, err := config.LoadProviders("", true, func(k string) string {
+	_, err := provider.LoadProviders("", true, func(k string) string {
 		if k == "WEBHOOKD_SECRET_DODO" {
 			return "whsec_!!!"
 		}
@@ -129,7 +129,7 @@ func TestLoadProvidersErrorsNameTheField(t *testing.T) {
 }
 
 func TestRotationSecrets(t *testing.T) {
-	ps, err := config.LoadProviders("", true, func(k string) string {
+	ps, err := provider.LoadProviders("", true, func(k string) string {
 		if k == "WEBHOOKD_SECRET_DODO" {
 			return "whsec_c2VjcmV0LW9uZQ==, whsec_c2VjcmV0LXR3bw=="
 		}
@@ -155,12 +155,12 @@ func FuzzParseEnvelope(f *testing.F) {
 		for _, name := range []string{"dodo", "stripe", "github", "seed"} {
 			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Time{}, time.Now())
 			if err != nil {
-				if !errors.Is(err, config.ErrBadEnvelope) {
+				if !errors.Is(err, provider.ErrBadEnvelope) {
 					t.Fatalf("%s: error %v is not ErrBadEnvelope", name, err)
 				}
 				continue
 			}
-			if env.ID == "" || env.Type == "" || len(name)+1+len(env.ID) > config.MaxIDLength || strings.IndexFunc(env.ID+env.Type, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 ||
+			if env.ID == "" || env.Type == "" || len(name)+1+len(env.ID) > provider.MaxIDLength || strings.IndexFunc(env.ID+env.Type, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 ||
 				(!env.OccurredAt.IsZero() && env.OccurredAt.Year() >= 10000) {
 				t.Fatalf("%s: accepted envelope with bad id/type %q %q", name, env.ID, env.Type)
 			}
@@ -183,7 +183,7 @@ func TestBuildEnvelopeRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantID := "evt_rt"
-			if p.EventID == config.BodyHashID {
+			if p.EventID == provider.BodyHashID {
 				sum := sha256.Sum256(body)
 				wantID = hex.EncodeToString(sum[:])
 			}

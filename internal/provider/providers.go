@@ -1,8 +1,10 @@
-// Package config holds webhookd's typed configuration: providers (from an
-// optional YAML file plus the built-in dev providers), their secrets from
-// WEBHOOKD_SECRET_<PROVIDER>, and the envelope locations of event id, type
-// and time.
-package config
+// Package provider is where each webhook sender is described: how its
+// signature is verified (internal/signature), where its envelope keeps the
+// event id, type, time and data, and, one file per format, how its real
+// events become webhookd's domain events (dodo.go, resend.go, generic.go).
+// Providers come from an optional YAML file plus the built-in dodo and
+// resend, with secrets from WEBHOOKD_SECRET_<PROVIDER>.
+package provider
 
 import (
 	"crypto/rand"

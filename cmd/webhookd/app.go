@@ -28,9 +28,9 @@ import (
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/ingress"
-	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )

@@ -15,6 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -25,11 +26,13 @@ const (
 
 // Store is the database the activities write to.
 type Store interface {
+	ResolveUser(ctx context.Context, provider string, c store.Customer) (string, error)
 	RecordPayment(ctx context.Context, p store.Payment) (bool, error)
+	RefundPayment(ctx context.Context, paymentID string, amount int64) (bool, error)
 	ApplySubscription(ctx context.Context, s store.SubscriptionChange) (bool, error)
-	StampEmail(ctx context.Context, providerMessageID, kind string, at time.Time) (bool, error)
-	MarkEmailInvalid(ctx context.Context, address, bounceType string) (bool, error)
-	OptOutMarketing(ctx context.Context, address string) (bool, error)
+	StampEmail(ctx context.Context, providerMessageID, messageID, kind string, at time.Time) (bool, error)
+	RecordBounce(ctx context.Context, addresses []string, bounceType string, invalidate bool) (bool, error)
+	OptOutMarketing(ctx context.Context, addresses []string) (bool, error)
 	GetUser(ctx context.Context, id string) (store.User, error)
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
@@ -73,10 +76,26 @@ type EventRef struct {
 type RecordPaymentInput struct {
 	Event     EventRef
 	PaymentID string
-	UserID    string
-	Amount    int64 // minor units
-	Currency  string
-	Status    string
+	// Customer is who paid; UserID, set by runs from before customers were
+	// resolved, counts as Customer.UserID.
+	Customer provider.Customer
+	UserID   string
+	Amount   int64 // minor units
+	Currency string
+	Status   string
+}
+
+// resolve returns the user of the event's customer; an unknown one is bad
+// data.
+func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Customer, userID string) (string, error) {
+	if c == (provider.Customer{}) {
+		c.UserID = userID
+	}
+	id, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer(c))
+	if err != nil {
+		return "", classify("resolve user", err)
+	}
+	return id, nil
 }
 
 // RecordPaymentResult tells whether the row is new.
@@ -84,8 +103,12 @@ type RecordPaymentResult struct{ Inserted bool }
 
 // RecordPayment inserts the payment once; a second call changes nothing.
 func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (RecordPaymentResult, error) {
+	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	if err != nil {
+		return RecordPaymentResult{}, err
+	}
 	ins, err := a.Store.RecordPayment(ctx, store.Payment{
-		ID: in.PaymentID, UserID: in.UserID, Amount: in.Amount, Currency: in.Currency, Status: in.Status,
+		ID: in.PaymentID, UserID: userID, Amount: in.Amount, Currency: in.Currency, Status: in.Status,
 	})
 	if err != nil {
 		return RecordPaymentResult{}, classify("record payment", err)
@@ -93,10 +116,28 @@ func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (
 	return RecordPaymentResult{Inserted: ins}, nil
 }
 
+// RefundInput is money given back on a payment.
+type RefundInput struct {
+	Event     EventRef
+	PaymentID string
+	Amount    int64
+}
+
+// RefundPayment marks the payment refunded. A refund of a payment webhookd
+// did not record matches nothing and succeeds.
+func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (MatchResult, error) {
+	ok, err := a.Store.RefundPayment(ctx, in.PaymentID, in.Amount)
+	if err != nil {
+		return MatchResult{}, classify("refund payment", err)
+	}
+	return MatchResult{Matched: ok}, nil
+}
+
 // ApplySubscriptionInput is a subscription state snapshot from one event.
 type ApplySubscriptionInput struct {
 	Event             EventRef
 	SubscriptionID    string
+	Customer          provider.Customer
 	UserID            string
 	Plan              string // empty: keep the stored plan
 	Status            string
@@ -107,14 +148,21 @@ type ApplySubscriptionInput struct {
 }
 
 // ApplySubscriptionResult tells whether the snapshot was newer than the
-// stored state and so was applied.
-type ApplySubscriptionResult struct{ Applied bool }
+// stored state and so was applied, and whose subscription it is.
+type ApplySubscriptionResult struct {
+	Applied bool
+	UserID  string
+}
 
 // ApplySubscription upserts the subscription and the user's plan in one
 // transaction, unless a newer event already did.
 func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscriptionInput) (ApplySubscriptionResult, error) {
+	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	if err != nil {
+		return ApplySubscriptionResult{}, err
+	}
 	ok, err := a.Store.ApplySubscription(ctx, store.SubscriptionChange{
-		ID: in.SubscriptionID, UserID: in.UserID, Plan: in.Plan, Status: in.Status,
+		ID: in.SubscriptionID, UserID: userID, Plan: in.Plan, Status: in.Status,
 		CurrentPeriodEnd: in.CurrentPeriodEnd, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
 		UserPlan: in.UserPlan, OccurredAt: in.Event.OccurredAt,
 	})
@@ -124,14 +172,15 @@ func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscription
 	if !ok {
 		activity.GetLogger(ctx).Info("stale subscription event ignored", "subscription_id", in.SubscriptionID)
 	}
-	return ApplySubscriptionResult{Applied: ok}, nil
+	return ApplySubscriptionResult{Applied: ok, UserID: userID}, nil
 }
 
-// EmailEventInput is a delivery or open notice for an email we sent.
+// EmailEventInput is a delivery, open or click notice for an email.
 type EmailEventInput struct {
-	Event   EventRef
-	EmailID string // the provider's message id
-	Kind    string // "delivered" or "opened"
+	Event     EventRef
+	EmailID   string // the provider's id of the message
+	MessageID string // its Message-ID header, when the provider reports it
+	Kind      string // "delivered", "opened" or "clicked"
 }
 
 // MatchResult tells whether a row matched.
@@ -140,23 +189,27 @@ type MatchResult struct{ Matched bool }
 // StampEmail records the delivery or open time on the email's log row. A
 // notice for an email webhookd did not send matches nothing and succeeds.
 func (a *Activities) StampEmail(ctx context.Context, in EmailEventInput) (MatchResult, error) {
-	ok, err := a.Store.StampEmail(ctx, in.EmailID, in.Kind, in.Event.OccurredAt)
+	ok, err := a.Store.StampEmail(ctx, in.EmailID, in.MessageID, in.Kind, in.Event.OccurredAt)
 	if err != nil {
 		return MatchResult{}, classify("stamp email", err)
 	}
 	return MatchResult{Matched: ok}, nil
 }
 
-// BounceInput is a bounce notice.
+// BounceInput is a bounce notice for one or more addresses.
 type BounceInput struct {
 	Event      EventRef
-	Email      string
+	Email      string // runs from before several addresses: the one address
+	Addresses  []string
 	BounceType string
+	// Transient: record the bounce without invalidating the address.
+	Transient bool
 }
 
-// MarkEmailInvalid flags the user's address as undeliverable.
+// MarkEmailInvalid records the bounce on the users with those addresses
+// and, unless it is transient, flags their address as undeliverable.
 func (a *Activities) MarkEmailInvalid(ctx context.Context, in BounceInput) (MatchResult, error) {
-	ok, err := a.Store.MarkEmailInvalid(ctx, in.Email, in.BounceType)
+	ok, err := a.Store.RecordBounce(ctx, addresses(in.Addresses, in.Email), in.BounceType, !in.Transient)
 	if err != nil {
 		return MatchResult{}, classify("mark email invalid", err)
 	}
@@ -165,13 +218,21 @@ func (a *Activities) MarkEmailInvalid(ctx context.Context, in BounceInput) (Matc
 
 // ComplaintInput is a spam complaint.
 type ComplaintInput struct {
-	Event EventRef
-	Email string
+	Event     EventRef
+	Email     string // runs from before several addresses: the one address
+	Addresses []string
 }
 
-// OptOutMarketing opts the user out of marketing email.
+func addresses(list []string, one string) []string {
+	if len(list) == 0 && one != "" {
+		return []string{one}
+	}
+	return list
+}
+
+// OptOutMarketing opts the users out of marketing email.
 func (a *Activities) OptOutMarketing(ctx context.Context, in ComplaintInput) (MatchResult, error) {
-	ok, err := a.Store.OptOutMarketing(ctx, in.Email)
+	ok, err := a.Store.OptOutMarketing(ctx, addresses(in.Addresses, in.Email))
 	if err != nil {
 		return MatchResult{}, classify("opt out marketing", err)
 	}
@@ -181,9 +242,13 @@ func (a *Activities) OptOutMarketing(ctx context.Context, in ComplaintInput) (Ma
 // SendEmailInput asks for one templated email to a user.
 type SendEmailInput struct {
 	Event    EventRef
+	Customer provider.Customer
 	UserID   string
 	Template string
 	Data     map[string]string
+	// Key, when set, is the idempotency key instead of the event's (a
+	// subscription's cancellation is emailed once, whichever event says so).
+	Key string `json:",omitempty"`
 }
 
 // SendEmailResult tells whether this call sent the message.
@@ -204,7 +269,11 @@ func EmailKey(workflowID, template string) string { return workflowID + ":" + te
 // before the row was marked — resends with the same Message-ID, which
 // receivers deduplicate.
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
-	u, err := a.Store.GetUser(ctx, in.UserID)
+	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	if err != nil {
+		return SendEmailResult{}, err
+	}
+	u, err := a.Store.GetUser(ctx, userID)
 	if err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
@@ -213,6 +282,9 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, nil
 	}
 	key := EmailKey(in.Event.WorkflowID, in.Template)
+	if in.Key != "" {
+		key = in.Key
+	}
 	msg, err := email.Render(in.Template, in.Data)
 	if err != nil {
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, nil)

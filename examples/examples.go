@@ -1,22 +1,50 @@
 // Package examples embeds a sample "data" object for every event type
-// ProcessWebhook handles, in its generic shapes (userId, paymentId, …). `webhookd send` uses them
-// when no --data is given; they refer to the dev demo user usr_demo.
+// webhookd handles: in the shapes of Dodo Payments' and Resend's own
+// objects (dodo/, resend/: built from their published SDK types), and in
+// the generic shapes (userId, paymentId, …) at the top. `webhookd send`
+// uses them when no --data is given, and the provider tests read them;
+// they refer to the dev demo user usr_demo <demo@example.com>.
 package examples
 
 import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
 )
 
-//go:embed *.json
+//go:embed *.json dodo/*.json resend/*.json
 var files embed.FS
 
-// Data returns the sample data of an event type.
-func Data(eventType string) (json.RawMessage, error) {
+// Data returns the sample data of an event type in a provider format's
+// shape, else in the generic shape.
+func Data(format, eventType string) (json.RawMessage, error) {
+	if b, err := files.ReadFile(format + "/" + eventType + ".json"); err == nil {
+		return b, nil
+	}
 	b, err := files.ReadFile(eventType + ".json")
 	if err != nil {
-		return nil, fmt.Errorf("no example payload for %q: pass --data", eventType)
+		return nil, fmt.Errorf("no example payload for %q (%s): pass --data; examples: %s", eventType, format, strings.Join(Types(format), ", "))
 	}
 	return b, nil
+}
+
+// Types lists the event types with an example in a format's shape ("" or
+// "generic": the generic shapes).
+func Types(format string) []string {
+	dir := "."
+	if format != "" && format != "generic" {
+		dir = format
+	}
+	entries, _ := fs.ReadDir(files, dir)
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -211,7 +211,7 @@ func (s *server) receive(c *gin.Context) {
 	}
 	wfID := workflows.WorkflowID(p.Name, env.ID)
 	acc, err := s.Events.Accept(c.Request.Context(), store.NewEvent{
-		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body, Data: env.Data,
+		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body, Data: env.Data, Format: p.SpecJSON(),
 		WorkflowID: wfID, OccurredAt: env.OccurredAt,
 	})
 	if err != nil {

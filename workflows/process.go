@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -28,9 +30,28 @@ type ProcessWebhookInput struct {
 	EventID    string
 	EventType  string
 	OccurredAt time.Time
-	// Data is the envelope's "data" object.
-	Data  json.RawMessage
-	Retry RetryConfig
+	// Data is the envelope's "data" object, as the provider sent it.
+	Data json.RawMessage
+	// Domain is Data as a domain event (provider.Spec.Normalize, before
+	// the start); nil when the type has no handler (the event is ignored)
+	// or when BadData says why it cannot be applied.
+	Domain  *provider.Event `json:",omitempty"`
+	BadData string          `json:",omitempty"`
+	Retry   RetryConfig
+}
+
+// Normalize sets Domain or BadData from Data as spec's format reads the
+// event type. Starters call it before the start, so that the domain event
+// is in the run's input beside the raw data.
+func (in *ProcessWebhookInput) Normalize(spec provider.Spec) {
+	dom, handled, err := spec.Normalize(in.EventType, in.Data)
+	in.Domain, in.BadData = nil, ""
+	switch {
+	case err != nil:
+		in.BadData = strings.TrimPrefix(err.Error(), provider.ErrBadData.Error()+": ")
+	case handled:
+		in.Domain = &dom
+	}
 }
 
 // ProcessWebhookResult is the run's outcome.
@@ -38,8 +59,14 @@ type ProcessWebhookResult struct {
 	Status store.Status
 }
 
-// localWritesChange is the GetVersion change ID of local database writes.
-const localWritesChange = "local-db-writes"
+// localWritesChange is the GetVersion change ID of the workflow's shape:
+// version 1 runs the short database writes as local activities; version 2
+// also routes on the domain event of the input (Domain, BadData) where
+// earlier runs read the generic shapes from Data.
+const (
+	localWritesChange = "local-db-writes"
+	domainVersion     = 2
+)
 
 // a is only used to name activities; Temporal calls the worker's instance.
 var a *activities.Activities
@@ -97,8 +124,9 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		},
 		data: in.Data,
 	}
-	handle, ok := routes[in.EventType]
-	if !ok {
+	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, domainVersion)
+	dom, bad := domainEvent(in, version)
+	if dom == nil && bad == nil {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
 		return finish(ctx, in, store.StatusIgnored, "")
 	}
@@ -107,11 +135,11 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         policy,
 	})
-	// Version 1 runs the short database writes as local activities, inside
-	// the workflow task: one activity, one workflow task and their matching
-	// trips fewer per event (docs/performance.md). Runs started before keep
-	// replaying their regular activities.
-	if workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, 1) == 1 {
+	// Version 1 and later run the short database writes as local
+	// activities, inside the workflow task: one activity, one workflow task
+	// and their matching trips fewer per event (docs/performance.md). Runs
+	// started before keep replaying their regular activities.
+	if version >= 1 {
 		ev.writeCtx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 30 * time.Second,
 			// The retry policy bounds the attempts; without this the
@@ -120,7 +148,10 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 			RetryPolicy:            policy,
 		})
 	}
-	err := handle(actx, ev)
+	err := bad
+	if err == nil {
+		err = handle(actx, ev, *dom)
+	}
 	if err == nil {
 		return finish(ctx, in, store.StatusSucceeded, "")
 	}
@@ -164,6 +195,26 @@ func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, l
 		return ProcessWebhookResult{}, err
 	}
 	return ProcessWebhookResult{Status: status}, nil
+}
+
+// domainEvent is the event to apply, or why it cannot be; both nil: no
+// handler (ignored). Runs before domainVersion read the generic shapes from
+// the data (the only ones they knew), so that they replay as they ran.
+func domainEvent(in ProcessWebhookInput, version workflow.Version) (*provider.Event, error) {
+	if version < domainVersion {
+		dom, handled, err := provider.Spec{Format: "generic"}.Normalize(in.EventType, in.Data)
+		switch {
+		case err != nil:
+			return nil, badData("%s", strings.TrimPrefix(err.Error(), provider.ErrBadData.Error()+": "))
+		case !handled:
+			return nil, nil
+		}
+		return &dom, nil
+	}
+	if in.BadData != "" {
+		return nil, badData("%s", in.BadData)
+	}
+	return in.Domain, nil
 }
 
 // describe returns the root error message and how many attempts were made:

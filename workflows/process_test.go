@@ -14,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -65,10 +66,12 @@ func newEnv(t *testing.T, r *recorder) *testsuite.TestWorkflowEnvironment {
 }
 
 func input(eventType, data string) workflows.ProcessWebhookInput {
-	return workflows.ProcessWebhookInput{
+	in := workflows.ProcessWebhookInput{
 		Provider: "dodo", EventID: "evt_1", EventType: eventType,
 		OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Data: json.RawMessage(data),
 	}
+	in.Normalize(provider.Spec{Format: "dodo"})
+	return in
 }
 
 func TestRouting(t *testing.T) {
@@ -82,7 +85,7 @@ func TestRouting(t *testing.T) {
 			[]string{"RecordPayment", "SendEmail", "SetEventStatus:succeeded"},
 			func(t *testing.T, in map[string]any) {
 				p := in["RecordPayment"].(activities.RecordPaymentInput)
-				if p.PaymentID != "pay_1" || p.UserID != "usr_1" || p.Amount != 1999 || p.Currency != "USD" {
+				if p.PaymentID != "pay_1" || p.Customer.UserID != "usr_1" || p.Amount != 1999 || p.Currency != "USD" {
 					t.Errorf("payment input = %+v", p)
 				}
 				e := in["SendEmail"].(activities.SendEmailInput)
@@ -149,13 +152,13 @@ func TestRouting(t *testing.T) {
 			}},
 		{"email.bounced", `{"email":"a@b.c","bounce_type":"hard"}`, []string{"MarkEmailInvalid", "SetEventStatus:succeeded"},
 			func(t *testing.T, in map[string]any) {
-				if b := in["MarkEmailInvalid"].(activities.BounceInput); b.Email != "a@b.c" || b.BounceType != "hard" {
+				if b := in["MarkEmailInvalid"].(activities.BounceInput); len(b.Addresses) != 1 || b.Addresses[0] != "a@b.c" || b.BounceType != "hard" || b.Transient {
 					t.Errorf("bounce input = %+v", b)
 				}
 			}},
 		{"email.complained", `{"to":["a@b.c"]}`, []string{"OptOutMarketing", "SetEventStatus:succeeded"},
 			func(t *testing.T, in map[string]any) {
-				if c := in["OptOutMarketing"].(activities.ComplaintInput); c.Email != "a@b.c" {
+				if c := in["OptOutMarketing"].(activities.ComplaintInput); len(c.Addresses) != 1 || c.Addresses[0] != "a@b.c" {
 					t.Errorf("complaint input = %+v", c)
 				}
 			}},

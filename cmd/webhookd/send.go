@@ -64,7 +64,7 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w (in dev, run `webhookd dev` once with the same --data-dir to generate it)", err)
 	}
-	payload, err := loadData(o.data, o.eventType)
+	payload, err := loadData(o.data, p.Format, o.eventType)
 	if err != nil {
 		return err
 	}
@@ -113,11 +113,11 @@ func (c *cli) post(ctx context.Context, target, name, eventType string, h http.H
 	return nil
 }
 
-func loadData(arg, eventType string) (json.RawMessage, error) {
+func loadData(arg, format, eventType string) (json.RawMessage, error) {
 	var raw []byte
 	switch {
 	case arg == "":
-		return examples.Data(eventType)
+		return examples.Data(format, eventType)
 	case strings.HasPrefix(arg, "@"):
 		b, err := os.ReadFile(arg[1:])
 		if err != nil {

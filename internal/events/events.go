@@ -116,7 +116,7 @@ func (s *Service) logger() *slog.Logger {
 // payload converter encodes it.
 func inputSize(e store.NewEvent) int {
 	b, err := json.Marshal((&Temporal{}).Input(store.Event{Provider: e.Provider, EventID: e.EventID,
-		EventType: e.EventType, Data: e.Data, WorkflowID: e.WorkflowID}))
+		EventType: e.EventType, Data: e.Data, Format: e.Format, WorkflowID: e.WorkflowID}))
 	if err != nil {
 		return MaxInputBytes + 1 // Temporal could not encode it either
 	}

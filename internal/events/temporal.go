@@ -2,12 +2,14 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -19,7 +21,8 @@ type Temporal struct {
 }
 
 // Input is the workflow input for a recorded event: its data object as the
-// ingress stored it.
+// ingress stored it, and that data as a domain event of the provider's
+// format.
 func (t *Temporal) Input(ev store.Event) workflows.ProcessWebhookInput {
 	in := workflows.ProcessWebhookInput{
 		Provider: ev.Provider, EventID: ev.EventID, EventType: ev.EventType,
@@ -31,7 +34,24 @@ func (t *Temporal) Input(ev store.Event) workflows.ProcessWebhookInput {
 	if ev.OccurredAt.Valid {
 		in.OccurredAt = ev.OccurredAt.Time.UTC()
 	}
+	in.Normalize(specOf(ev))
 	return in
+}
+
+// specOf is the provider's format settings recorded with the event. An
+// event recorded before they were kept is read as its built-in provider's
+// format (dodo, resend), else the generic shapes.
+func specOf(ev store.Event) provider.Spec {
+	var spec provider.Spec
+	if len(ev.Format) > 0 && json.Unmarshal(ev.Format, &spec) == nil && spec.Format != "" {
+		return spec
+	}
+	for _, p := range provider.DevProviders() {
+		if p.Name == ev.Provider {
+			return p.Spec()
+		}
+	}
+	return provider.Spec{Format: "generic"}
 }
 
 // Start starts the event's run and returns its run ID, or ErrAlreadyStarted.

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,6 +39,14 @@ type Provider struct {
 	SvixHeaders bool `yaml:"svix_headers"`
 	// AllowIPs lists CIDRs (or single IPs) allowed to post; empty allows all.
 	AllowIPs []string `yaml:"allow_ips"`
+	// Format turns the provider's events into domain events: dodo, resend
+	// or generic (the default of a provider other than the built-ins).
+	Format string `yaml:"format"`
+	// UserIDKey is the metadata key the app sets at checkout with its user
+	// id (default user_id).
+	UserIDKey string `yaml:"user_id_metadata_key"`
+	// Plans maps the provider's product ids to plan names.
+	Plans map[string]string `yaml:"plans"`
 	// Locations, "header:Name" or "json:dotted.path".
 	EventID    string `yaml:"event_id"`
 	EventType  string `yaml:"event_type"`
@@ -71,8 +80,8 @@ func SecretEnv(provider string) string {
 // DevProviders are built in so `webhookd dev` works with no file.
 func DevProviders() []Provider {
 	return []Provider{
-		{Name: "dodo", Scheme: signature.StandardWebhooks, BuiltIn: true},
-		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true, BuiltIn: true},
+		{Name: "dodo", Scheme: signature.StandardWebhooks, Format: "dodo", BuiltIn: true},
+		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true, Format: "resend", BuiltIn: true},
 	}
 }
 
@@ -80,6 +89,12 @@ func DevProviders() []Provider {
 func (p Provider) withDefaults() Provider {
 	if p.Tolerance == 0 {
 		p.Tolerance = signature.DefaultTolerance
+	}
+	if p.Format == "" {
+		p.Format = "generic"
+	}
+	if p.Format == "resend" && p.OccurredAt == "" {
+		p.OccurredAt = "json:created_at" // Resend's event time
 	}
 	def := map[signature.Scheme][4]string{
 		signature.StandardWebhooks: {"header:webhook-id", "json:type", "json:timestamp", "json:data"},
@@ -114,6 +129,9 @@ func (p *Provider) Validate() error {
 	if !ok {
 		return fmt.Errorf("provider %s: scheme %q: want one of standard-webhooks, stripe, github, hmac-hex", p.Name, p.Scheme)
 	}
+	if !slices.Contains(Formats(), p.Format) {
+		return fmt.Errorf("provider %s: format %q: want one of %s", p.Name, p.Format, strings.Join(Formats(), ", "))
+	}
 	if p.Tolerance < 0 {
 		return fmt.Errorf("provider %s: tolerance must be positive", p.Name)
 	}
@@ -140,6 +158,17 @@ func (p *Provider) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Spec is what the provider's format needs to normalize its events.
+func (p Provider) Spec() Spec {
+	return Spec{Format: p.Format, UserIDKey: p.UserIDKey, Plans: p.Plans}
+}
+
+// SpecJSON is Spec as stored with each event.
+func (p Provider) SpecJSON() []byte {
+	b, _ := json.Marshal(p.Spec())
+	return b
 }
 
 // Keys decodes the provider's secrets into MAC keys.

@@ -7,19 +7,18 @@ import (
 	"time"
 )
 
-// StampEmail sets delivered_at or opened_at (kind "delivered" or "opened")
-// on the email sent with that provider message id, keeping the first stamp.
-func (s *Store) StampEmail(ctx context.Context, providerMessageID, kind string, at time.Time) (bool, error) {
-	var q string
-	switch kind {
-	case "delivered":
-		q = `UPDATE email_logs SET delivered_at = COALESCE(delivered_at, $2) WHERE provider_message_id = $1`
-	case "opened":
-		q = `UPDATE email_logs SET opened_at = COALESCE(opened_at, $2) WHERE provider_message_id = $1`
-	default:
+// StampEmail sets delivered_at, opened_at or clicked_at (kind
+// "delivered", "opened" or "clicked") on the email the provider reports,
+// matched by the provider's id of the message or by its Message-ID (with or
+// without angle brackets), keeping the first stamp.
+func (s *Store) StampEmail(ctx context.Context, providerMessageID, messageID, kind string, at time.Time) (bool, error) {
+	col := map[string]string{"delivered": "delivered_at", "opened": "opened_at", "clicked": "clicked_at"}[kind]
+	if col == "" {
 		return false, fmt.Errorf("store: stamp email: kind %q: %w", kind, ErrInvalid)
 	}
-	res, err := s.db.ExecContext(ctx, q, providerMessageID, at)
+	res, err := s.db.ExecContext(ctx, `UPDATE email_logs SET `+col+` = COALESCE(`+col+`, $3)
+		WHERE provider_message_id IN (NULLIF($1, ''), NULLIF(trim(both '<>' from $2), ''), NULLIF('<' || trim(both '<>' from $2) || '>', '<>'))`,
+		providerMessageID, messageID, at)
 	if err != nil {
 		return false, fmt.Errorf("store: stamp email %s: %w", providerMessageID, err)
 	}
@@ -54,9 +53,10 @@ type EmailLog struct {
 	SentAt            sql.NullTime   `db:"sent_at"`
 	DeliveredAt       sql.NullTime   `db:"delivered_at"`
 	OpenedAt          sql.NullTime   `db:"opened_at"`
+	ClickedAt         sql.NullTime   `db:"clicked_at"`
 }
 
-const emailColumns = `id, idempotency_key, user_id, to_address, template, status, provider_message_id, created_at, sent_at, delivered_at, opened_at`
+const emailColumns = `id, idempotency_key, user_id, to_address, template, status, provider_message_id, created_at, sent_at, delivered_at, opened_at, clicked_at`
 
 // ClaimEmail inserts a pending row for the key unless one exists, and
 // returns the row: status "sent" means the message already went out.

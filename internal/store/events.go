@@ -59,7 +59,10 @@ type Event struct {
 	Payload   json.RawMessage `db:"payload" json:"payload,omitempty"`
 	// Data is the envelope's data object, as the provider's format
 	// locates it: the workflow input. JSON null when the envelope has none.
-	Data         json.RawMessage `db:"data" json:"data,omitempty"`
+	Data json.RawMessage `db:"data" json:"data,omitempty"`
+	// Format is the provider's format settings at receipt (provider.Spec);
+	// JSON null for events recorded before they were kept.
+	Format       json.RawMessage `db:"format" json:"-"`
 	Status       Status          `db:"status" json:"status"`
 	WorkflowID   string          `db:"workflow_id" json:"workflow_id"`
 	RunID        sql.NullString  `db:"run_id" json:"-"`
@@ -78,17 +81,20 @@ type NewEvent struct {
 	EventType  string
 	Payload    []byte
 	Data       json.RawMessage // nil: the envelope has no data object
+	Format     json.RawMessage // the provider's format settings (provider.Spec)
 	WorkflowID string
 	OccurredAt time.Time
 }
 
-const eventColumns = `id, provider, event_id, event_type, payload, COALESCE(data, 'null'::jsonb) AS data, status, workflow_id, run_id, attempts,
+const eventColumns = `id, provider, event_id, event_type, payload, COALESCE(data, 'null'::jsonb) AS data,
+	COALESCE(format, 'null'::jsonb) AS format, status, workflow_id, run_id, attempts,
 	last_error, received_at, occurred_at, dispatched_at, processed_at`
 
 // eventColumnsLight is eventColumns with JSON null for the two JSON
 // columns: rows listed or just written, whose bodies the caller has or
 // does not need.
-var eventColumnsLight = strings.NewReplacer("payload,", "'null'::jsonb AS payload,", "COALESCE(data, 'null'::jsonb)", "'null'::jsonb").Replace(eventColumns)
+var eventColumnsLight = strings.NewReplacer("payload,", "'null'::jsonb AS payload,", "COALESCE(data, 'null'::jsonb)", "'null'::jsonb",
+	"COALESCE(format, 'null'::jsonb)", "'null'::jsonb").Replace(eventColumns)
 
 func nullJSON(b []byte) any {
 	if len(b) == 0 {
@@ -111,14 +117,14 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		occurred = sql.NullTime{Time: e.OccurredAt, Valid: true}
 	}
 	err := s.db.GetContext(ctx, &ev, `
-		INSERT INTO webhook_events (provider, event_id, event_type, payload, data, workflow_id, occurred_at,
+		INSERT INTO webhook_events (provider, event_id, event_type, payload, data, format, workflow_id, occurred_at,
 		                            status, attempts, dispatched_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, now())
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, now())
 		ON CONFLICT (provider, event_id) DO NOTHING
 		RETURNING `+eventColumnsLight,
-		e.Provider, e.EventID, e.EventType, string(e.Payload), nullJSON(e.Data), e.WorkflowID, occurred, StatusDispatched)
+		e.Provider, e.EventID, e.EventType, string(e.Payload), nullJSON(e.Data), nullJSON(e.Format), e.WorkflowID, occurred, StatusDispatched)
 	if err == nil {
-		ev.Payload, ev.Data = e.Payload, e.Data // no need to read back what was just written
+		ev.Payload, ev.Data, ev.Format = e.Payload, e.Data, e.Format // no need to read back what was just written
 		return ev, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

@@ -40,3 +40,15 @@ func (s *Store) Payments(ctx context.Context, userID string) ([]Payment, error) 
 	}
 	return ps, nil
 }
+
+// RefundPayment marks a payment refunded with the amount refunded so far
+// (the largest reported). It reports whether the payment is known.
+func (s *Store) RefundPayment(ctx context.Context, paymentID string, amount int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE payments SET status = 'refunded',
+		refunded_amount = GREATEST(COALESCE(refunded_amount, 0), $2) WHERE id = $1`, paymentID, amount)
+	if err != nil {
+		return false, fmt.Errorf("store: refund payment %s: %w", paymentID, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

@@ -141,7 +141,7 @@ func TestEmailClaimAndStamps(t *testing.T) {
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 2; i++ {
-		if ok, err := st.StampEmail(ctx, "msg-1@x", "delivered", at.Add(time.Duration(i)*time.Hour)); err != nil || !ok {
+		if ok, err := st.StampEmail(ctx, "msg-1@x", "", "delivered", at.Add(time.Duration(i)*time.Hour)); err != nil || !ok {
 			t.Fatalf("stamp = %v, %v", ok, err)
 		}
 	}
@@ -149,14 +149,18 @@ func TestEmailClaimAndStamps(t *testing.T) {
 	if len(logs) != 1 || !logs[0].DeliveredAt.Time.Equal(at) {
 		t.Errorf("email logs = %+v; want one row delivered at the first stamp", logs)
 	}
-	if ok, err := st.StampEmail(ctx, "unknown@x", "opened", at); err != nil || ok {
+	if ok, err := st.StampEmail(ctx, "unknown@x", "", "opened", at); err != nil || ok {
 		t.Errorf("stamp unknown = %v, %v; want no match, no error", ok, err)
 	}
+	// Resend reports its own id and the Message-ID header, in brackets.
+	if ok, err := st.StampEmail(ctx, "4ef9a417-02e9-4d39-ad75-9611e0fcc33c", "<msg-1@x>", "clicked", at); err != nil || !ok {
+		t.Errorf("stamp by Message-ID = %v, %v", ok, err)
+	}
 
-	if ok, err := st.MarkEmailInvalid(ctx, "ONE@example.com", "hard"); err != nil || !ok {
+	if ok, err := st.RecordBounce(ctx, []string{"other@example.com", "ONE@example.com"}, "hard", true); err != nil || !ok {
 		t.Fatalf("bounce = %v, %v", ok, err)
 	}
-	if ok, err := st.OptOutMarketing(ctx, "one@example.com"); err != nil || !ok {
+	if ok, err := st.OptOutMarketing(ctx, []string{"one@example.com"}); err != nil || !ok {
 		t.Fatalf("complaint = %v, %v", ok, err)
 	}
 	u, _ := st.GetUser(ctx, "usr_1")

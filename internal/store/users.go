@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // User is a row of users.
@@ -38,24 +41,36 @@ func (s *Store) GetUser(ctx context.Context, id string) (User, error) {
 		email_valid, email_bounce_type, marketing_opt_out, created_at, updated_at FROM users WHERE id = $1`, id)
 }
 
-// MarkEmailInvalid flags the address as undeliverable with the bounce type.
-func (s *Store) MarkEmailInvalid(ctx context.Context, address, bounceType string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET email_valid = false, email_bounce_type = NULLIF($2, ''), updated_at = now()
-		WHERE lower(email) = lower($1)`, address, bounceType)
+// RecordBounce stores the bounce type on the users with these addresses
+// (case-insensitive) and, for a permanent bounce (invalidate), marks their
+// address undeliverable. It reports whether a user matched.
+func (s *Store) RecordBounce(ctx context.Context, addresses []string, bounceType string, invalidate bool) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET email_valid = email_valid AND NOT $3,
+		email_bounce_type = NULLIF($2, ''), updated_at = now()
+		WHERE lower(email) = ANY($1)`, pq.Array(lower(addresses)), bounceType, invalidate)
 	if err != nil {
-		return false, fmt.Errorf("store: mark email invalid: %w", err)
+		return false, fmt.Errorf("store: record bounce: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
 
-// OptOutMarketing opts the address's user out of marketing email.
-func (s *Store) OptOutMarketing(ctx context.Context, address string) (bool, error) {
+// OptOutMarketing opts the users with these addresses out of marketing
+// email.
+func (s *Store) OptOutMarketing(ctx context.Context, addresses []string) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET marketing_opt_out = true, updated_at = now()
-		WHERE lower(email) = lower($1)`, address)
+		WHERE lower(email) = ANY($1)`, pq.Array(lower(addresses)))
 	if err != nil {
 		return false, fmt.Errorf("store: opt out marketing: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
 }

@@ -1,0 +1,39 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/provider"
+)
+
+// paymentSucceeded records the payment once and sends the confirmation. A
+// charge that only updated the payment method records and sends nothing.
+func paymentSucceeded(ctx workflow.Context, ev event, p provider.Payment) error {
+	if p.NoCharge {
+		return nil
+	}
+	if err := ev.write(ctx, a.RecordPayment, activities.RecordPaymentInput{
+		Event: ev.ref, PaymentID: p.ID, Customer: p.Customer, Amount: p.Amount, Currency: p.Currency, Status: "succeeded",
+	}, nil); err != nil {
+		return err
+	}
+	return sendEmail(ctx, ev, activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentConfirmation, Data: map[string]string{
+		"amount": displayAmount(p.Amount, p.Currency), "currency": p.Currency, "payment_id": p.ID,
+	}})
+}
+
+// paymentFailed tells the customer, with the provider's reason.
+func paymentFailed(ctx workflow.Context, ev event, p provider.Payment) error {
+	data := map[string]string{"currency": p.Currency, "payment_id": p.ID, "reason": p.Reason}
+	if !p.NoAmount {
+		data["amount"] = displayAmount(p.Amount, p.Currency)
+	}
+	return sendEmail(ctx, ev, activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentFailed, Data: data})
+}
+
+// paymentRefunded marks the payment refunded.
+func paymentRefunded(ctx workflow.Context, ev event, r provider.Refund) error {
+	return ev.write(ctx, a.RefundPayment, activities.RefundInput{Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount}, nil)
+}

@@ -189,9 +189,14 @@ func (d *dev) get(path string) string {
 
 func (d *dev) waitStatus(eventID string, want ...store.Status) store.Event {
 	d.t.Helper()
+	return d.waitStatusOf("dodo", eventID, want...)
+}
+
+func (d *dev) waitStatusOf(provider, eventID string, want ...store.Status) store.Event {
+	d.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		ev, err := d.st.GetEventByKey(context.Background(), "dodo", eventID)
+		ev, err := d.st.GetEventByKey(context.Background(), provider, eventID)
 		if err == nil {
 			for _, w := range want {
 				if ev.Status == w {

@@ -21,7 +21,7 @@ import (
 
 // sendOptions are send's own flags: the event to send, not settings.
 type sendOptions struct {
-	provider, eventType, id, data string
+	provider, eventType, id, data, occurredAt string
 }
 
 func (c *cli) sendCmd() *cobra.Command {
@@ -33,7 +33,8 @@ func (c *cli) sendCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.provider, "provider", "dodo", "provider to sign as")
 	cmd.Flags().StringVar(&o.eventType, "type", "payment.succeeded", "event type")
 	cmd.Flags().StringVar(&o.id, "id", "", "event id (default: a new random evt_…)")
-	cmd.Flags().StringVar(&o.data, "data", "", "the data object: JSON, or @file (default: the built-in example for --type)")
+	cmd.Flags().StringVar(&o.data, "data", "", "the data object: JSON, or @file (default: the built-in example for --type in the provider's format)")
+	cmd.Flags().StringVar(&o.occurredAt, "occurred-at", "", "the event time in the envelope, RFC 3339 (default: now; an earlier one sends an out-of-order event)")
 	return cmd
 }
 
@@ -74,8 +75,13 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 		_, _ = rand.Read(buf)
 		id = "evt_" + hex.EncodeToString(buf)
 	}
-	now := time.Now()
-	h, body, err := p.BuildEnvelope(id, o.eventType, now, payload)
+	now, occurred := time.Now(), time.Now()
+	if o.occurredAt != "" {
+		if occurred, err = time.Parse(time.RFC3339, o.occurredAt); err != nil {
+			return usageError{fmt.Errorf("--occurred-at: %w", err)}
+		}
+	}
+	h, body, err := p.BuildEnvelope(id, o.eventType, occurred, payload)
 	if err != nil {
 		return err
 	}

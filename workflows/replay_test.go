@@ -11,8 +11,10 @@ import (
 
 // TestReplay replays histories recorded from real runs: the current code's
 // (record them with WEBHOOKD_RECORD_HISTORY=$PWD/workflows/testdata go test
-// -run TestEndToEnd ./cmd/webhookd) and, as *_v0.json, those of runs started
-// before the local-db-writes change, which a deploy may find in flight. A
+// -run 'TestEndToEnd|TestRealProviders' ./cmd/webhookd) and those of runs
+// of earlier versions of the workflow, which a deploy may find in flight:
+// *_v0.json (before local database writes) and *_v1.json (before domain
+// events). A
 // change that alters the commands an existing history expects fails here
 // with a non-determinism error: version it with workflow.GetVersion instead.
 func TestReplay(t *testing.T) {

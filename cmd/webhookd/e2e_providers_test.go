@@ -112,7 +112,10 @@ func TestRealProviders(t *testing.T) {
 		}
 		for _, s := range steps {
 			d.sendAs("dodo", "subscription."+s.eventType, s.id, sub(s.eventType), now.Add(s.at))
-			d.waitStatus(s.id, store.StatusSucceeded)
+			ev := d.waitStatus(s.id, store.StatusSucceeded)
+			if s.eventType == "on_hold" {
+				recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "dodo_subscription_on_hold.json")
+			}
 		}
 		got, err := d.st.GetSubscription(ctx, "sub_life")
 		if err != nil || got.Status != "canceled" || got.Plan != "pro" {

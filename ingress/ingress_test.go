@@ -55,6 +55,10 @@ func (s *starter) Start(_ context.Context, ev store.Event) (string, error) {
 
 func (s *starter) Current(context.Context, store.Event) (string, error) { return "", nil }
 
+func (s *starter) Restart(ctx context.Context, ev store.Event) (string, error) {
+	return s.Start(ctx, ev)
+}
+
 func (s *starter) Ping(context.Context) error {
 	if s.down {
 		return errors.New("down")
@@ -354,7 +358,7 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 // claimFails is a store whose rerun claims fail, as during an outage.
 type claimFails struct{ *store.Store }
 
-func (claimFails) ClaimRerun(context.Context, string, string, int) (bool, error) {
+func (claimFails) ClaimRerun(context.Context, string, string, store.Status, int) (bool, error) {
 	return false, errors.New("connection reset by peer")
 }
 

@@ -148,4 +148,30 @@ func TestRealProviders(t *testing.T) {
 			t.Errorf("event time = %v, want Resend's created_at %v", ev.OccurredAt.Time, now)
 		}
 	})
+
+	t.Run("an ignored event is replayed only with --include-ignored", func(t *testing.T) {
+		d.sendAs("dodo", "payout.success", "evt_payout", `{"payout_id":"pout_1","amount":100000,"currency":"USD"}`, now)
+		d.waitStatus("evt_payout", store.StatusIgnored)
+		out, err := d.cli("events", "replay", "dodo:evt_payout")
+		if err == nil || !strings.Contains(err.Error(), "--include-ignored") {
+			t.Errorf("replay of an ignored event: %v\n%s", err, out)
+		}
+		if out, err := d.cli("events", "replay", "dodo:evt_payout", "--include-ignored"); err != nil {
+			t.Fatalf("replay --include-ignored: %v\n%s", err, out)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ev, _ := d.st.GetEventByKey(ctx, "dodo", "evt_payout")
+			if ev.Status == store.StatusIgnored && ev.Attempts == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after the replay: %s, %d runs; want ignored after 2", ev.Status, ev.Attempts)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if runs := listRuns(t, d.temporal, `WorkflowId = "dodo:evt_payout"`, 2); runs != 2 {
+			t.Errorf("runs = %d, want 2", runs)
+		}
+	})
 }

@@ -65,7 +65,7 @@ func statusNames() string {
 func (c *cli) eventsCmd() *cobra.Command {
 	cmd, s := c.group("events", cmdEvents, "the event log: list, show, replay")
 	var listF, replayF eventFilter
-	var asJSON, showJSON, dryRun bool
+	var asJSON, showJSON, dryRun, includeIgnored bool
 	list := c.sub(cmd, cmdEvents, s, "list", "list events, newest first", cobra.NoArgs,
 		func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			return c.eventsList(ctx, s, listF, asJSON)
@@ -79,10 +79,11 @@ func (c *cli) eventsCmd() *cobra.Command {
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON instead of text")
 	replay := c.sub(cmd, cmdEvents, s, "replay [ID]", "a new run of one failed event, or of every failed event matching --status failed and the filters", cobra.MaximumNArgs(1),
 		func(ctx context.Context, _ *cobra.Command, args []string) error {
-			return c.eventsReplay(ctx, s, args, replayF, dryRun)
+			return c.eventsReplay(ctx, s, args, replayF, replayOptions{dryRun, includeIgnored})
 		})
 	replayF.bind(replay.Flags(), false)
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "list what would run, start nothing")
+	replay.Flags().BoolVar(&includeIgnored, "include-ignored", false, "also replay ignored events (their run applied nothing): after an upgrade that handles their type")
 	return cmd
 }
 
@@ -116,13 +117,19 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	return printEvent(c.stdout, s, ev, asJSON)
 }
 
-func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f eventFilter, dryRun bool) error {
+// replayOptions are replay's own flags.
+type replayOptions struct {
+	dryRun, includeIgnored bool
+}
+
+func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f eventFilter, o replayOptions) error {
 	filter, err := f.store()
 	if err != nil {
 		return err
 	}
-	if len(args) == 0 && filter.Status != store.StatusFailed {
-		return usageError{fmt.Errorf("events replay needs an ID, or --status failed (only failed events are replayed)")}
+	bulkOK := filter.Status == store.StatusFailed || (filter.Status == store.StatusIgnored && o.includeIgnored)
+	if len(args) == 0 && !bulkOK {
+		return usageError{fmt.Errorf("events replay needs an ID, or --status failed (or --status ignored --include-ignored)")}
 	}
 	st, err := openCLIStore(ctx, s, c.getenv)
 	if err != nil {
@@ -136,26 +143,26 @@ func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f ev
 	defer tc.Close()
 	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: tc}}
 	if len(args) == 1 {
-		return c.replayOne(ctx, s, st, svc, args[0], dryRun)
+		return c.replayOne(ctx, s, st, svc, args[0], o)
 	}
 	filter.Limit = 10000
 	evs, err := st.ListEvents(ctx, filter)
 	if err != nil {
 		return err
 	}
-	return c.replayAll(ctx, svc, evs, filter.Since, dryRun)
+	return c.replayAll(ctx, svc, evs, filter, o)
 }
 
-func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *events.Service, id string, dryRun bool) error {
+func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *events.Service, id string, o replayOptions) error {
 	ev, err := findEvent(ctx, st, id)
 	if err != nil {
 		return err
 	}
-	if dryRun {
+	if o.dryRun {
 		fmt.Fprintf(c.stdout, "would replay %s (%s)\n", ev.WorkflowID, ev.Status)
 		return nil
 	}
-	_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID)
+	_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID, o.includeIgnored)
 	if err != nil {
 		return err
 	}
@@ -163,8 +170,9 @@ func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *
 	return nil
 }
 
-func (c *cli) replayAll(ctx context.Context, svc *events.Service, evs []store.Event, since time.Time, dryRun bool) error {
-	fmt.Fprintf(c.stdout, "%d failed events since %s\n", len(evs), since.Format(time.RFC3339))
+func (c *cli) replayAll(ctx context.Context, svc *events.Service, evs []store.Event, filter store.EventFilter, o replayOptions) error {
+	dryRun := o.dryRun
+	fmt.Fprintf(c.stdout, "%d %s events since %s\n", len(evs), filter.Status, filter.Since.Format(time.RFC3339))
 	ok, failed := 0, 0
 	for i, ev := range evs {
 		prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(evs), ev.WorkflowID)
@@ -172,7 +180,7 @@ func (c *cli) replayAll(ctx context.Context, svc *events.Service, evs []store.Ev
 			fmt.Fprintf(c.stdout, "%s  would replay\n", prefix)
 			continue
 		}
-		_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID)
+		_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID, o.includeIgnored)
 		if err != nil {
 			failed++
 			fmt.Fprintf(c.stdout, "%s  not replayed: %v\n", prefix, err)

@@ -42,7 +42,8 @@ type Store interface {
 	GetEventByKey(ctx context.Context, provider, eventID string) (store.Event, error)
 	MarkDispatched(ctx context.Context, provider, eventID, runID string) error
 	Requeue(ctx context.Context, provider, eventID string) error
-	ClaimRerun(ctx context.Context, provider, eventID string, attempts int) (bool, error)
+	ClaimRerun(ctx context.Context, provider, eventID string, from store.Status, attempts int) (bool, error)
+	Unclaim(ctx context.Context, provider, eventID string, to store.Status) error
 	SamePayload(ctx context.Context, provider, eventID string, payload []byte) (bool, error)
 	RecordRun(ctx context.Context, provider, eventID, runID string) error
 	Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]store.Event, error)
@@ -57,6 +58,9 @@ type Runs interface {
 	// Start starts the event's run and returns its run ID, or
 	// ErrAlreadyStarted.
 	Start(ctx context.Context, ev store.Event) (string, error)
+	// Restart starts a new run of an event whose last run closed without
+	// failing (an ignored event's).
+	Restart(ctx context.Context, ev store.Event) (string, error)
 	// Current returns the run ID of the event's workflow, "" when there
 	// is none.
 	Current(ctx context.Context, ev store.Event) (string, error)
@@ -155,7 +159,7 @@ func (s *Service) Accept(ctx context.Context, e store.NewEvent) (Accepted, error
 	// the row (attempts unchanged): of many concurrent redeliveries of a
 	// failed event, one reruns it, and those that saw the same failure do
 	// not rerun its next one.
-	won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts)
+	won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, store.StatusFailed, ev.Attempts)
 	if err != nil {
 		return Accepted{}, errors.Join(ErrUnavailable, err)
 	}
@@ -210,25 +214,59 @@ func (s *Service) startAccepted(ctx context.Context, ev store.Event) (Outcome, b
 
 // Rerun starts a new run of a failed event (or of one never dispatched),
 // as `webhookd events replay` does, and returns the event as it was and
-// the new run's ID. A succeeded or ignored event is
-// refused: running it again would apply it twice.
-func (s *Service) Rerun(ctx context.Context, provider, eventID string) (store.Event, string, error) {
+// the new run's ID. A succeeded event is refused: running it again would
+// apply it twice. An ignored event is refused unless includeIgnored: its
+// run applied nothing, so a newer webhookd that handles its type may run
+// it again.
+func (s *Service) Rerun(ctx context.Context, provider, eventID string, includeIgnored bool) (store.Event, string, error) {
 	ev, err := s.Store.GetEventByKey(ctx, provider, eventID)
 	if err != nil {
 		return store.Event{}, "", err
+	}
+	if ev.Status == store.StatusIgnored && includeIgnored {
+		runID, err := s.rerunIgnored(ctx, ev)
+		return ev, runID, err
 	}
 	runID, err := s.rerun(ctx, ev)
 	return ev, runID, err
 }
 
+// rerunIgnored starts a new run of an ignored event. Its closed run
+// succeeded, so the start must allow a new run of the workflow ID; should
+// the start fail, the event is ignored again (the sweep must not start it
+// under the usual policy, which would find the old run).
+func (s *Service) rerunIgnored(ctx context.Context, ev store.Event) (string, error) {
+	won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, store.StatusIgnored, ev.Attempts)
+	if err != nil {
+		return "", err
+	}
+	if !won {
+		return "", fmt.Errorf("event %s was replayed by someone else just now", ev.WorkflowID)
+	}
+	ev.Status = store.StatusReceived
+	runID, err := s.Runs.Restart(ctx, ev)
+	if err != nil {
+		if uerr := s.Store.Unclaim(context.WithoutCancel(ctx), ev.Provider, ev.EventID, store.StatusIgnored); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		return "", fmt.Errorf("event %s not replayed (still ignored): %w", ev.WorkflowID, err)
+	}
+	if err := s.Store.MarkDispatched(ctx, ev.Provider, ev.EventID, runID); err != nil {
+		return runID, err
+	}
+	return runID, nil
+}
+
 func (s *Service) rerun(ctx context.Context, ev store.Event) (string, error) {
 	switch ev.Status {
-	case store.StatusSucceeded, store.StatusIgnored:
-		return "", fmt.Errorf("event %s %s: only failed events are replayed; a replay would apply it twice", ev.WorkflowID, ev.Status)
+	case store.StatusSucceeded:
+		return "", fmt.Errorf("event %s succeeded: only failed events are replayed; a replay would apply it twice", ev.WorkflowID)
+	case store.StatusIgnored:
+		return "", fmt.Errorf("event %s was ignored (no handler for its type then): replay it with --include-ignored once webhookd handles %s", ev.WorkflowID, ev.EventType)
 	case store.StatusDispatched:
 		return "", fmt.Errorf("event %s is still running (dispatched); replay it once it has failed", ev.WorkflowID)
 	case store.StatusFailed:
-		won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts)
+		won, err := s.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, store.StatusFailed, ev.Attempts)
 		if err != nil {
 			return "", err
 		}

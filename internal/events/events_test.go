@@ -36,8 +36,9 @@ func (r *runs) Start(_ context.Context, ev store.Event) (string, error) {
 	return "run-" + ev.EventID, nil
 }
 
-func (r *runs) Current(context.Context, store.Event) (string, error) { return "", nil }
-func (r *runs) Ping(context.Context) error                           { return nil }
+func (r *runs) Restart(ctx context.Context, ev store.Event) (string, error) { return r.Start(ctx, ev) }
+func (r *runs) Current(context.Context, store.Event) (string, error)        { return "", nil }
+func (r *runs) Ping(context.Context) error                                  { return nil }
 
 // record stores events as the ingress does when Temporal is unreachable:
 // recorded, then put back to received.
@@ -139,7 +140,7 @@ type racingStore struct {
 func (r racingStore) RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error) {
 	ev, inserted, err := r.Store.RecordEvent(ctx, e)
 	if err == nil && !inserted && ev.Status == store.StatusFailed {
-		if won, err := r.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, ev.Attempts); err != nil || !won {
+		if won, err := r.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, store.StatusFailed, ev.Attempts); err != nil || !won {
 			r.t.Fatalf("the other redelivery's claim: %v, %v", won, err)
 		}
 		if err := r.Store.MarkDispatched(ctx, ev.Provider, ev.EventID, "run-2"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -81,9 +82,20 @@ func (t *Temporal) Start(ctx context.Context, ev store.Event) (string, error) {
 	return t.start(ctx, ev)
 }
 
+// Restart starts a new run of an event whose last run closed without
+// failing: the workflow ID's reuse policy allows it this once.
+func (t *Temporal) Restart(ctx context.Context, ev store.Event) (string, error) {
+	opts := workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType)
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	return t.startWith(ctx, ev, opts)
+}
+
 func (t *Temporal) start(ctx context.Context, ev store.Event) (string, error) {
-	run, err := t.Client.ExecuteWorkflow(ctx, workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType),
-		workflows.ProcessWebhook, t.Input(ev))
+	return t.startWith(ctx, ev, workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType))
+}
+
+func (t *Temporal) startWith(ctx context.Context, ev store.Event, opts client.StartWorkflowOptions) (string, error) {
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.ProcessWebhook, t.Input(ev))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return "", ErrAlreadyStarted

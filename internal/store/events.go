@@ -171,20 +171,31 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 	return nil
 }
 
-// ClaimRerun moves a failed event back to received so that exactly one of
-// several concurrent redeliveries or replays starts its new run: the one
-// whose UPDATE finds it failed with the attempts it read. It reports
-// whether this caller won the claim.
-func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, attempts int) (bool, error) {
+// ClaimRerun moves a failed (or ignored) event back to received so that
+// exactly one of several concurrent redeliveries or replays starts its new
+// run: the one whose UPDATE finds it in status from with the attempts it
+// read. It reports whether this caller won the claim.
+func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, from Status, attempts int) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events SET status = $3
 		WHERE provider = $1 AND event_id = $2 AND status = $4 AND attempts = $5`,
-		provider, eventID, StatusReceived, StatusFailed, attempts)
+		provider, eventID, StatusReceived, from, attempts)
 	if err != nil {
 		return false, fmt.Errorf("store: claim rerun %s/%s: %w", provider, eventID, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// Unclaim puts a claimed event whose rerun could not start back to the
+// status it was claimed from.
+func (s *Store) Unclaim(ctx context.Context, provider, eventID string, to Status) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET status = $3
+		WHERE provider = $1 AND event_id = $2 AND status = $4`, provider, eventID, to, StatusReceived)
+	if err != nil {
+		return fmt.Errorf("store: unclaim %s/%s: %w", provider, eventID, err)
+	}
+	return nil
 }
 
 // SamePayload reports whether the recorded envelope of the event equals

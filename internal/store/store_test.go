@@ -231,14 +231,14 @@ func TestEventLifecycle(t *testing.T) {
 	if ev.Status != store.StatusFailed || ev.LastError.String != "boom" {
 		t.Fatalf("event = %s %q, want failed boom", ev.Status, ev.LastError.String)
 	}
-	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", ev.Attempts-1); won {
+	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts-1); won {
 		t.Error("a claim that read an older attempt won")
 	}
-	won, err := st.ClaimRerun(ctx, "dodo", "evt_1", ev.Attempts)
+	won, err := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts)
 	if err != nil || !won {
 		t.Fatalf("claim = %v, %v", won, err)
 	}
-	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", ev.Attempts); won {
+	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts); won {
 		t.Error("second claim won too")
 	}
 	if evs, _ := st.ListEvents(ctx, store.EventFilter{Status: store.StatusReceived}); len(evs) != 1 {

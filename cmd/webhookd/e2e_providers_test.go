@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,20 @@ func TestRealProviders(t *testing.T) {
 		}
 		if runs := listRuns(t, d.temporal, `WorkflowId = "dodo:evt_payout"`, 2); runs != 2 {
 			t.Errorf("runs = %d, want 2", runs)
+		}
+	})
+
+	t.Run("every built-in example of a real type succeeds", func(t *testing.T) {
+		for _, format := range []string{"dodo", "resend"} {
+			for i, eventType := range examples.Types(format) {
+				id := fmt.Sprintf("evt_ex_%s_%d", format, i)
+				if out, err := d.cli("send", "--provider", format, "--type", eventType, "--id", id); err != nil {
+					t.Fatalf("send %s %s: %v\n%s", format, eventType, err, out)
+				}
+				if ev := d.waitStatusOf(format, id, store.StatusSucceeded, store.StatusFailed, store.StatusIgnored); ev.Status != store.StatusSucceeded {
+					t.Errorf("%s %s: %s %q", format, eventType, ev.Status, ev.LastError.String)
+				}
+			}
 		}
 	})
 }

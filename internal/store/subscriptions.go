@@ -38,7 +38,7 @@ type Subscription struct {
 // returns false. Applying the same snapshot twice yields the same state.
 func (s *Store) ApplySubscription(ctx context.Context, c SubscriptionChange) (bool, error) {
 	switch c.Status {
-	case "active", "canceled", "past_due":
+	case "active", "canceled", "past_due", "paused", "pending":
 	default:
 		return false, fmt.Errorf("store: subscription %q: status %q: %w", c.ID, c.Status, ErrInvalid)
 	}

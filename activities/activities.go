@@ -26,14 +26,13 @@ const (
 
 // Store is the database the activities write to.
 type Store interface {
-	ResolveUser(ctx context.Context, provider string, c store.Customer) (string, error)
+	ResolveUser(ctx context.Context, provider string, c store.Customer) (store.User, error)
 	RecordPayment(ctx context.Context, p store.Payment) (bool, error)
 	RefundPayment(ctx context.Context, paymentID string, amount int64) (bool, error)
 	ApplySubscription(ctx context.Context, s store.SubscriptionChange) (bool, error)
 	StampEmail(ctx context.Context, providerMessageID, messageID, kind string, at time.Time) (bool, error)
 	RecordBounce(ctx context.Context, addresses []string, bounceType string, invalidate bool) (bool, error)
 	OptOutMarketing(ctx context.Context, addresses []string) (bool, error)
-	GetUser(ctx context.Context, id string) (store.User, error)
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
 	SetEventStatus(ctx context.Context, u store.EventStatusUpdate) error
@@ -85,17 +84,30 @@ type RecordPaymentInput struct {
 	Status   string
 }
 
-// resolve returns the user of the event's customer; an unknown one is bad
-// data.
-func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Customer, userID string) (string, error) {
+// resolveID returns the id of the event's user for a write whose foreign
+// key checks it: the id the event names costs no query; a customer id or
+// an address is resolved (and linked). An unknown user is bad data.
+func (a *Activities) resolveID(ctx context.Context, ev EventRef, c provider.Customer, userID string) (string, error) {
 	if c == (provider.Customer{}) {
 		c.UserID = userID
 	}
-	id, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer(c))
-	if err != nil {
-		return "", classify("resolve user", err)
+	if c.UserID != "" && c.CustomerID == "" {
+		return c.UserID, nil
 	}
-	return id, nil
+	u, err := a.resolve(ctx, ev, c, "")
+	return u.ID, err
+}
+
+// resolve returns the event's user; an unknown one is bad data.
+func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Customer, userID string) (store.User, error) {
+	if c == (provider.Customer{}) {
+		c.UserID = userID
+	}
+	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer(c))
+	if err != nil {
+		return store.User{}, classify("resolve user", err)
+	}
+	return u, nil
 }
 
 // RecordPaymentResult tells whether the row is new.
@@ -103,7 +115,7 @@ type RecordPaymentResult struct{ Inserted bool }
 
 // RecordPayment inserts the payment once; a second call changes nothing.
 func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (RecordPaymentResult, error) {
-	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID)
 	if err != nil {
 		return RecordPaymentResult{}, err
 	}
@@ -157,7 +169,7 @@ type ApplySubscriptionResult struct {
 // ApplySubscription upserts the subscription and the user's plan in one
 // transaction, unless a newer event already did.
 func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscriptionInput) (ApplySubscriptionResult, error) {
-	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID)
 	if err != nil {
 		return ApplySubscriptionResult{}, err
 	}
@@ -269,13 +281,9 @@ func EmailKey(workflowID, template string) string { return workflowID + ":" + te
 // before the row was marked — resends with the same Message-ID, which
 // receivers deduplicate.
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
-	userID, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	u, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
 	if err != nil {
 		return SendEmailResult{}, err
-	}
-	u, err := a.Store.GetUser(ctx, userID)
-	if err != nil {
-		return SendEmailResult{}, classify("send email", err)
 	}
 	if !u.EmailValid {
 		activity.GetLogger(ctx).Warn("email not sent: address marked invalid", "user_id", u.ID, "template", in.Template)

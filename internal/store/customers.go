@@ -20,48 +20,49 @@ type Customer struct {
 // event of the same customer id, else the email address (case-insensitive).
 // A user found by id or address is linked to the customer id for later
 // events. None: ErrUnknownUser, naming what was tried.
-func (s *Store) ResolveUser(ctx context.Context, provider string, c Customer) (string, error) {
-	userID, err := s.findUser(ctx, provider, c)
+func (s *Store) ResolveUser(ctx context.Context, provider string, c Customer) (User, error) {
+	u, err := s.findUser(ctx, provider, c)
 	if err != nil {
-		return "", err
+		return User{}, err
 	}
 	if c.CustomerID != "" {
 		_, err := s.db.ExecContext(ctx, `
 			INSERT INTO customer_links (provider, customer_id, user_id) VALUES ($1, $2, $3)
 			ON CONFLICT (provider, customer_id) DO UPDATE SET user_id = EXCLUDED.user_id, updated_at = now()
-			WHERE customer_links.user_id <> EXCLUDED.user_id`, provider, c.CustomerID, userID)
+			WHERE customer_links.user_id <> EXCLUDED.user_id`, provider, c.CustomerID, u.ID)
 		if err != nil {
-			return "", fmt.Errorf("store: link customer %s/%s: %w", provider, c.CustomerID, err)
+			return User{}, fmt.Errorf("store: link customer %s/%s: %w", provider, c.CustomerID, err)
 		}
 	}
-	return userID, nil
+	return u, nil
 }
 
-func (s *Store) findUser(ctx context.Context, provider string, c Customer) (string, error) {
+const userColumns = `users.id, users.email, users.plan, users.plan_updated_at, users.email_valid,
+	users.email_bounce_type, users.marketing_opt_out, users.created_at, users.updated_at`
+
+func (s *Store) findUser(ctx context.Context, provider string, c Customer) (User, error) {
 	if c.UserID != "" {
-		if _, err := s.GetUser(ctx, c.UserID); err != nil {
-			return "", err
-		}
-		return c.UserID, nil
+		return s.GetUser(ctx, c.UserID)
 	}
-	var id string
+	var u User
 	if c.CustomerID != "" {
-		err := s.db.GetContext(ctx, &id, `SELECT user_id FROM customer_links WHERE provider = $1 AND customer_id = $2`, provider, c.CustomerID)
+		err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM customer_links JOIN users ON users.id = customer_links.user_id
+			WHERE provider = $1 AND customer_id = $2`, provider, c.CustomerID)
 		if err == nil {
-			return id, nil
+			return u, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("store: customer link %s/%s: %w", provider, c.CustomerID, err)
+			return User{}, fmt.Errorf("store: customer link %s/%s: %w", provider, c.CustomerID, err)
 		}
 	}
 	if c.Email != "" {
-		err := s.db.GetContext(ctx, &id, `SELECT id FROM users WHERE lower(email) = lower($1) ORDER BY id LIMIT 1`, c.Email)
+		err := s.db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) ORDER BY id LIMIT 1`, c.Email)
 		if err == nil {
-			return id, nil
+			return u, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("store: user by email: %w", err)
+			return User{}, fmt.Errorf("store: user by email: %w", err)
 		}
 	}
-	return "", fmt.Errorf("store: no user for customer %q (user id %q, email %q): %w", c.CustomerID, c.UserID, c.Email, ErrUnknownUser)
+	return User{}, fmt.Errorf("store: no user for customer %q (user id %q, email %q): %w", c.CustomerID, c.UserID, c.Email, ErrUnknownUser)
 }

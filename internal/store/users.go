@@ -37,8 +37,7 @@ func (s *Store) UpsertUser(ctx context.Context, id, address string) error {
 
 // GetUser returns a user; ErrUnknownUser when there is none.
 func (s *Store) GetUser(ctx context.Context, id string) (User, error) {
-	return getOne[User](ctx, s.db, fmt.Sprintf("user %q", id), ErrUnknownUser, `SELECT id, email, plan, plan_updated_at,
-		email_valid, email_bounce_type, marketing_opt_out, created_at, updated_at FROM users WHERE id = $1`, id)
+	return getOne[User](ctx, s.db, fmt.Sprintf("user %q", id), ErrUnknownUser, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 }
 
 // RecordBounce stores the bounce type on the users with these addresses

@@ -38,9 +38,10 @@ type Store interface {
 	SetEventStatus(ctx context.Context, u store.EventStatusUpdate) error
 }
 
-// Mailer sends one rendered message.
+// Mailer sends one rendered message and returns the id to store for it:
+// the id the email provider's webhooks will name it by.
 type Mailer interface {
-	Send(ctx context.Context, m email.Message) error
+	Send(ctx context.Context, m email.Message) (string, error)
 }
 
 // Alerter posts an alert for an event that failed for good.
@@ -306,13 +307,14 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if row.Status == store.EmailSent {
 		return SendEmailResult{AlreadySent: true, MessageID: row.ProviderMessageID.String}, nil
 	}
-	if err := a.Mailer.Send(ctx, msg); err != nil {
+	id, err := a.Mailer.Send(ctx, msg)
+	if err != nil {
 		return SendEmailResult{}, fmt.Errorf("send email %s: %w", in.Template, err)
 	}
-	if err := a.markSent(ctx, key, msg.MessageID); err != nil {
+	if err := a.markSent(ctx, key, id); err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
-	return SendEmailResult{Sent: true, MessageID: msg.MessageID}, nil
+	return SendEmailResult{Sent: true, MessageID: id}, nil
 }
 
 // markSent records a message the mail server has accepted. Failing here

@@ -2,9 +2,13 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -183,5 +188,50 @@ func TestSendEmailWaitsOutADatabaseOutageAfterSending(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != 2 || status("evt_2") != store.EmailPending {
 		t.Errorf("messages %d, status %s; want 2, pending", n, status("evt_2"))
+	}
+}
+
+// Through Resend's API (an HTTP server standing in for it): the id Resend
+// returns is stored, so Resend's webhooks for the message match it.
+func TestSendEmailThroughResend(t *testing.T) {
+	var mu sync.Mutex
+	var reqs []map[string]any
+	var keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/emails" || r.Header.Get("Authorization") != "Bearer re_test_key" {
+			http.Error(w, `{"message":"bad request"}`, http.StatusBadRequest)
+			return
+		}
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		reqs = append(reqs, body)
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"4ef9a417-02e9-4d39-ad75-9611e0fcc33c"}`))
+	}))
+	defer srv.Close()
+	m, err := email.NewResend("re_test_key", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, st := setup(t, m)
+	in := activities.SendEmailInput{
+		Event:    activities.EventRef{Provider: "dodo", EventID: "evt_r", WorkflowID: "dodo:evt_r"},
+		Customer: provider.Customer{UserID: "usr_1"}, Template: email.PaymentConfirmation,
+		Data: map[string]string{"amount": "19.99", "currency": "USD", "payment_id": "pay_1"},
+	}
+	for i := 0; i < 2; i++ { // the second is a retry after success: nothing sent
+		if _, err := env.ExecuteActivity(a.SendEmail, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(reqs) != 1 || reqs[0]["to"].([]any)[0] != "one@example.com" || !strings.HasPrefix(reqs[0]["subject"].(string), "Payment received") || keys[0] == "" {
+		t.Fatalf("requests = %v, idempotency keys %q", reqs, keys)
+	}
+	ctx := context.Background()
+	if ok, err := st.StampEmail(ctx, "4ef9a417-02e9-4d39-ad75-9611e0fcc33c", "", "delivered", time.Now()); err != nil || !ok {
+		t.Errorf("Resend's delivered webhook does not match the stored id: %v, %v", ok, err)
 	}
 }

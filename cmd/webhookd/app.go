@@ -123,8 +123,13 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// mailer is SMTP when configured, else the outbox under the data dir.
+// mailer is Resend or SMTP when configured, else the outbox under the
+// data dir.
 func mailer(s *settings) (activities.Mailer, string, error) {
+	if s.ResendAPIKey != "" {
+		m, err := email.NewResend(s.ResendAPIKey, s.resendBaseURL)
+		return m, "resend api", err
+	}
 	if s.SMTPURL != "" {
 		m, err := email.NewSMTP(s.SMTPURL)
 		if err != nil {
@@ -133,7 +138,7 @@ func mailer(s *settings) (activities.Mailer, string, error) {
 		return m, "smtp " + redactURL(s.SMTPURL), nil
 	}
 	if s.DataDir == "" {
-		return nil, "", errors.New("--smtp-url / SMTP_URL: required (the outbox needs a data dir, dev only)")
+		return nil, "", errors.New("--smtp-url / SMTP_URL or --resend-api-key / RESEND_API_KEY: required (the outbox needs a data dir, dev only)")
 	}
 	dir := filepath.Join(s.DataDir, "outbox")
 	return email.Outbox{Dir: dir}, "outbox " + dir, nil

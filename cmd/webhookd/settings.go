@@ -36,6 +36,8 @@ type settings struct {
 	MaxConnections      int
 	TrustedProxies      string
 	SMTPURL             string
+	ResendAPIKey        string
+	resendBaseURL       string // tests: a stand-in for Resend's API
 	EmailFrom           string
 	SlackWebhookURL     string
 	SlackBotToken       string
@@ -129,6 +131,14 @@ var settingsTable = []setting{
 	{flag: "smtp-url", env: "SMTP_URL", readmeDefault: "dev: outbox", cmds: []string{cmdDev, cmdWorker},
 		help:  "SMTP server: smtp://user:pass@host:587 (STARTTLS if offered), smtps://…, ?tls=none for Mailpit; unset in dev: .eml files in <data-dir>/outbox",
 		field: func(s *settings) any { return &s.SMTPURL }, check: checkSMTP},
+	{flag: "resend-api-key", env: "RESEND_API_KEY", cmds: []string{cmdDev, cmdWorker},
+		help:  "send email through Resend's API instead of SMTP (its ids then match Resend's webhooks); not with --smtp-url",
+		field: func(s *settings) any { return &s.ResendAPIKey }, check: func(s *settings) error {
+			if s.ResendAPIKey != "" && s.SMTPURL != "" {
+				return errors.New("set either this or --smtp-url / SMTP_URL, not both")
+			}
+			return nil
+		}},
 	{flag: "email-from", env: "EMAIL_FROM", def: "webhookd <no-reply@webhookd.local>", cmds: []string{cmdDev, cmdWorker},
 		help:  "sender of every email",
 		field: func(s *settings) any { return &s.EmailFrom }, check: nonEmpty(func(s *settings) string { return s.EmailFrom })},

@@ -88,6 +88,7 @@ func TestSettingErrorsNameFlagAndVariable(t *testing.T) {
 	}{
 		{args: []string{"ingress", "--trusted-proxies", "notacidr"}, want: `--trusted-proxies / WEBHOOKD_TRUSTED_PROXIES: "notacidr" is not a CIDR or IP`},
 		{args: []string{"ingress"}, env: map[string]string{"WEBHOOKD_BODY_LIMIT": "abc"}, want: `--body-limit / WEBHOOKD_BODY_LIMIT: "abc" is not a whole number`},
+		{args: []string{"worker", "--resend-api-key", "re_x"}, env: map[string]string{"SMTP_URL": "smtp://localhost:25"}, want: `--resend-api-key / RESEND_API_KEY: set either this or --smtp-url / SMTP_URL, not both`},
 		{args: []string{"worker", "--smtp-url", "ftp://x"}, want: `--smtp-url / SMTP_URL: scheme "ftp": want smtp or smtps`},
 		{args: []string{"dev"}, env: map[string]string{"WEBHOOKD_TEMPORAL_STORE": "mysql"}, want: `--temporal-store / WEBHOOKD_TEMPORAL_STORE: "mysql": want one of sqlite, postgres`},
 		{args: []string{"ingress", "--config", "/nonexistent.yaml"}, want: `--config / WEBHOOKD_CONFIG: "/nonexistent.yaml": no such file or directory`},

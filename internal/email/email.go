@@ -159,16 +159,16 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 	return &SMTP{client: c}, nil
 }
 
-// Send delivers m.
-func (s *SMTP) Send(ctx context.Context, m Message) error {
+// Send delivers m; the id stored for it is its Message-ID.
+func (s *SMTP) Send(ctx context.Context, m Message) (string, error) {
 	msg, err := m.build()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := s.client.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("email: smtp send: %w", err)
+		return "", fmt.Errorf("email: smtp send: %w", err)
 	}
-	return nil
+	return m.MessageID, nil
 }
 
 // Outbox writes each message as an .eml file into a directory.
@@ -178,24 +178,24 @@ type Outbox struct {
 
 // Send writes m to Dir/<message-id>.eml, replacing an earlier copy. The
 // directory and the files are private to the user (customers' addresses).
-func (o Outbox) Send(_ context.Context, m Message) error {
+func (o Outbox) Send(_ context.Context, m Message) (string, error) {
 	msg, err := m.build()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return fmt.Errorf("email: outbox: %w", err)
+		return "", fmt.Errorf("email: outbox: %w", err)
 	}
 	name := strings.ReplaceAll(m.MessageID, "@", "_at_") + ".eml"
 	tmp := filepath.Join(o.Dir, "."+name+".tmp")
 	if err := msg.WriteToFile(tmp); err != nil {
-		return fmt.Errorf("email: outbox write: %w", err)
+		return "", fmt.Errorf("email: outbox write: %w", err)
 	}
 	if err := os.Chmod(tmp, 0o600); err != nil {
-		return fmt.Errorf("email: outbox: %w", err)
+		return "", fmt.Errorf("email: outbox: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(o.Dir, name)); err != nil {
-		return fmt.Errorf("email: outbox: %w", err)
+		return "", fmt.Errorf("email: outbox: %w", err)
 	}
-	return nil
+	return m.MessageID, nil
 }

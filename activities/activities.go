@@ -44,9 +44,10 @@ type Mailer interface {
 	Send(ctx context.Context, m email.Message) (string, error)
 }
 
-// Alerter posts an alert for an event that failed for good.
+// Alerter posts an alert for an event that failed for good to every sink
+// not in done, and returns the sinks that have it (alerts.Alerter).
 type Alerter interface {
-	Send(ctx context.Context, f alerts.Failure) error
+	Send(ctx context.Context, f alerts.Failure, done []string) ([]string, error)
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -365,9 +366,19 @@ func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput)
 	return nil
 }
 
-// SendAlert posts one alert for an event that failed for good.
+// SendAlert posts one alert for an event that failed for good to every
+// sink. The sinks that have it are kept in the heartbeat details, so a
+// retry after one sink failed posts to that one only. A rate limit retries
+// after the delay the service asked for; a sink that refuses the post
+// (4xx) is not retried.
 func (a *Activities) SendAlert(ctx context.Context, f alerts.Failure) error {
-	return a.Alerter.Send(ctx, f)
+	var done []string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &done)
+	}
+	done, err := a.Alerter.Send(ctx, f, done)
+	activity.RecordHeartbeat(ctx, done)
+	return alerts.Retryable(err)
 }
 
 // classify turns the store's bad-data errors into non-retryable errors; any

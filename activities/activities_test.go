@@ -30,7 +30,7 @@ var a *activities.Activities
 
 type noAlerts struct{}
 
-func (noAlerts) Send(context.Context, alerts.Failure) error { return nil }
+func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) { return done, nil }
 
 func setup(t *testing.T, mailer activities.Mailer) (*testsuite.TestActivityEnvironment, *store.Store) {
 	t.Helper()
@@ -233,5 +233,29 @@ func TestSendEmailThroughResend(t *testing.T) {
 	ctx := context.Background()
 	if ok, err := st.StampEmail(ctx, "4ef9a417-02e9-4d39-ad75-9611e0fcc33c", "", "delivered", time.Now()); err != nil || !ok {
 		t.Errorf("Resend's delivered webhook does not match the stored id: %v, %v", ok, err)
+	}
+}
+
+// recordingAlerter notes which sinks each call was asked to post to.
+type recordingAlerter struct{ asked [][]string }
+
+func (r *recordingAlerter) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
+	r.asked = append(r.asked, done)
+	return append(done, "discord"), nil
+}
+
+// A retry of SendAlert passes on the sinks the last attempt reached (the
+// heartbeat details), so they are not posted to twice.
+func TestSendAlertRetryKeepsTheSinksReached(t *testing.T) {
+	rec := &recordingAlerter{}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Alerter: rec})
+	env.SetHeartbeatDetails([]string{"slack"})
+	if _, err := env.ExecuteActivity(a.SendAlert, alerts.Failure{EventID: "evt_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.asked) != 1 || len(rec.asked[0]) != 1 || rec.asked[0][0] != "slack" {
+		t.Errorf("alerter asked with done = %v, want [slack]", rec.asked)
 	}
 }

@@ -3,6 +3,7 @@ package alerts_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,18 +11,28 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/temporalui"
 )
 
 var failure = alerts.Failure{Provider: "dodo", EventType: "payment.succeeded", EventID: "evt_1",
 	WorkflowID: "dodo:evt_1", RunID: "run-1", Attempts: 5, Error: "smtp: 451 try again later"}
 
+var ui = temporalui.UI{Base: "http://ui.test", Namespace: "default"}
+
 const runLink = "http://ui.test/namespaces/default/workflows/dodo:evt_1/run-1/history"
+
+func alerter(reg prometheus.Registerer, sinks ...alerts.Sink) *alerts.Alerter {
+	return alerts.NewAlerter(sinks, ui, reg, alerts.Log{Logger: slog.New(slog.DiscardHandler)})
+}
 
 func TestIncomingWebhook(t *testing.T) {
 	var got []byte
@@ -29,11 +40,10 @@ func TestIncomingWebhook(t *testing.T) {
 		got, _ = io.ReadAll(r.Body)
 	}))
 	defer srv.Close()
-	a := alerts.New(alerts.Config{WebhookURL: srv.URL, UIURL: "http://ui.test", Namespace: "default"})
-	if err := a.Send(context.Background(), failure); err != nil {
+	if _, err := alerter(nil, alerts.NewSlackWebhook(srv.URL, http.DefaultClient)).Send(context.Background(), failure, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"evt_1", "payment.succeeded", "dodo", "Attempts*\\n5", "451 try again later", runLink, `"type":"button"`} {
+	for _, want := range []string{"evt_1", "payment.succeeded", "dodo", "Attempts*\\n5", "451 try again later", runLink, `"type":"button"`, "webhookd events replay dodo:evt_1"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("message lacks %s:\n%s", want, got)
 		}
@@ -51,8 +61,7 @@ func TestBotToken(t *testing.T) {
 		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
 	}))
 	defer srv.Close()
-	a := alerts.New(alerts.Config{BotToken: "xoxb-test", Channel: "#oncall", APIURL: srv.URL + "/", UIURL: "http://ui.test", Namespace: "default"})
-	if err := a.Send(context.Background(), failure); err != nil {
+	if _, err := alerter(nil, alerts.NewSlackBot("xoxb-test", "#oncall", srv.URL+"/", http.DefaultClient)).Send(context.Background(), failure, nil); err != nil {
 		t.Fatal(err)
 	}
 	if form.Get("channel") != "#oncall" || !strings.Contains(form.Get("blocks"), runLink) {
@@ -60,35 +69,150 @@ func TestBotToken(t *testing.T) {
 	}
 }
 
-func TestRateLimitIsRetriedAfterSlacksDelay(t *testing.T) {
+// Discord gets an embed: the title links to the run, the fields, the error
+// and the replay hint, within Discord's limits.
+func TestDiscordEmbed(t *testing.T) {
+	var got map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "7")
-		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewDecoder(r.Body).Decode(&got)
+		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	err := alerts.New(alerts.Config{WebhookURL: srv.URL}).Send(context.Background(), failure)
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.NextRetryDelay() != 7*time.Second {
-		t.Fatalf("err = %v, want an application error with a 7s next retry delay", err)
+	long := failure
+	long.Error = strings.Repeat("x", 10000)
+	if _, err := alerter(nil, &alerts.Discord{URL: srv.URL, HTTP: http.DefaultClient}).Send(context.Background(), long, nil); err != nil {
+		t.Fatal(err)
+	}
+	embed := got["embeds"].([]any)[0].(map[string]any)
+	if embed["url"] != runLink || !strings.Contains(embed["title"].(string), "dodo payment.succeeded") {
+		t.Errorf("embed = %v", embed)
+	}
+	if n := len([]rune(embed["description"].(string))); n > 4096 {
+		t.Errorf("description of %d characters, over Discord's 4096", n)
+	}
+	fields, _ := json.Marshal(embed["fields"])
+	if !strings.Contains(string(fields), `"Event ID"`) || !strings.Contains(embed["footer"].(map[string]any)["text"].(string), "events replay dodo:evt_1") {
+		t.Errorf("fields %s, footer %v", fields, embed["footer"])
 	}
 }
 
-func TestNoSlackLogs(t *testing.T) {
+// A rate limit is retried after the delay the service asked for; a refusal
+// (4xx) is not retried, unless another sink may still get the post.
+func TestRateLimitsAndRefusals(t *testing.T) {
+	status := func(code int, header, body string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if header != "" {
+				w.Header().Set("Retry-After", header)
+			}
+			w.WriteHeader(code)
+			io.WriteString(w, body)
+		}))
+	}
+	slack429, discord429, discord404 := status(429, "7", ""), status(429, "", `{"retry_after":1.5}`), status(404, "", `{"message":"Unknown Webhook"}`)
+	defer slack429.Close()
+	defer discord429.Close()
+	defer discord404.Close()
+	for _, tc := range []struct {
+		name      string
+		sinks     []alerts.Sink
+		delay     time.Duration
+		retryable bool
+	}{
+		{"slack 429", []alerts.Sink{alerts.NewSlackWebhook(slack429.URL, http.DefaultClient)}, 7 * time.Second, true},
+		{"discord 429", []alerts.Sink{&alerts.Discord{URL: discord429.URL, HTTP: http.DefaultClient}}, 1500 * time.Millisecond, true},
+		{"discord 404", []alerts.Sink{&alerts.Discord{URL: discord404.URL, HTTP: http.DefaultClient}}, 0, false},
+	} {
+		_, err := alerter(nil, tc.sinks...).Send(context.Background(), failure, nil)
+		var appErr *temporal.ApplicationError
+		err = alerts.Retryable(err)
+		if !errors.As(err, &appErr) || appErr.NextRetryDelay() != tc.delay || appErr.NonRetryable() == tc.retryable {
+			t.Errorf("%s: err = %v, want delay %s, retryable %v", tc.name, err, tc.delay, tc.retryable)
+		}
+	}
+}
+
+// A sink that fails does not keep the others from the alert, and a retry
+// posts to the failed sink only.
+func TestFanOutRetriesOnlyTheFailedSink(t *testing.T) {
+	var mu sync.Mutex
+	posts := map[string]int{}
+	down := true
+	handler := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			if name == "discord" && down {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			posts[name]++
+			if name == "slack" {
+				io.WriteString(w, "ok") // Slack's incoming webhooks answer 200 ok
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+	slackSrv, discordSrv := httptest.NewServer(handler("slack")), httptest.NewServer(handler("discord"))
+	defer slackSrv.Close()
+	defer discordSrv.Close()
+	reg := prometheus.NewRegistry()
+	a := alerter(reg, alerts.NewSlackWebhook(slackSrv.URL, http.DefaultClient), &alerts.Discord{URL: discordSrv.URL, HTTP: http.DefaultClient})
+	done, err := a.Send(context.Background(), failure, nil)
+	if err == nil || len(done) != 1 || done[0] != "slack" {
+		t.Fatalf("first try: done %v, err %v", done, err)
+	}
+	down = false
+	if done, err = a.Send(context.Background(), failure, done); err != nil || len(done) != 2 {
+		t.Fatalf("retry: done %v, err %v", done, err)
+	}
+	if posts["slack"] != 1 || posts["discord"] != 1 {
+		t.Errorf("posts = %v, want one each", posts)
+	}
+	if n := testutil.ToFloat64(counter(reg, "discord", "error")); n != 1 {
+		t.Errorf("discord errors counted = %v", n)
+	}
+}
+
+func counter(reg *prometheus.Registry, sink, outcome string) prometheus.Collector {
+	return collect(func(ch chan<- prometheus.Metric) {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				if mf.GetName() == "webhookd_alerts_sent_total" && labels["sink"] == sink && labels["outcome"] == outcome {
+					ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("c", "", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
+				}
+			}
+		}
+	})
+}
+
+type collect func(chan<- prometheus.Metric)
+
+func (collect) Describe(chan<- *prometheus.Desc)      {}
+func (c collect) Collect(ch chan<- prometheus.Metric) { c(ch) }
+
+func TestNoSinkLogs(t *testing.T) {
 	var buf bytes.Buffer
-	a := alerts.New(alerts.Config{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), UIURL: "http://ui.test", Namespace: "default"})
-	if err := a.Send(context.Background(), failure); err != nil {
+	a := alerts.NewAlerter(nil, ui, nil, alerts.Log{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if _, err := a.Send(context.Background(), failure, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `"level":"ERROR"`) || !strings.Contains(buf.String(), runLink) {
+	if !strings.Contains(buf.String(), `"level":"ERROR"`) || !strings.Contains(buf.String(), runLink) || a.Destination() != "log" {
 		t.Errorf("log = %s", buf.String())
 	}
 }
 
 func TestRunLinks(t *testing.T) {
-	if got, want := alerts.RunURL("http://ui", "default", "dodo:evt 1", "r1"), "http://ui/namespaces/default/workflows/dodo:evt%201/r1/history"; got != want {
-		t.Errorf("RunURL = %s, want %s", got, want)
+	u := temporalui.UI{Base: "http://ui", Namespace: "default"}
+	if got, want := u.Run("dodo:evt 1", "r1"), "http://ui/namespaces/default/workflows/dodo:evt%201/r1/history"; got != want {
+		t.Errorf("Run = %s, want %s", got, want)
 	}
-	if got, want := alerts.RunsURL("http://ui", "default", `dodo:evt "1"`), `http://ui/namespaces/default/workflows?query=WorkflowId+%3D+%22dodo%3Aevt+%5C%221%5C%22%22`; got != want {
-		t.Errorf("RunsURL = %s, want %s", got, want)
+	if got, want := u.Runs(`dodo:evt "1"`), `http://ui/namespaces/default/workflows?query=WorkflowId+%3D+%22dodo%3Aevt+%5C%221%5C%22%22`; got != want {
+		t.Errorf("Runs = %s, want %s", got, want)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/internal/temporalui"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -144,11 +145,26 @@ func mailer(s *settings) (activities.Mailer, string, error) {
 	return email.Outbox{Dir: dir}, "outbox " + dir, nil
 }
 
-func (s *settings) alerter(logger *slog.Logger) *alerts.Slack {
-	return alerts.New(alerts.Config{
-		WebhookURL: s.SlackWebhookURL, BotToken: s.SlackBotToken, Channel: s.SlackChannel,
-		UIURL: s.TemporalUIURL, Namespace: s.TemporalNamespace, Logger: logger,
-	})
+// ui is the Temporal Web UI that run links point into.
+func (s *settings) ui() temporalui.UI {
+	return temporalui.UI{Base: s.TemporalUIURL, Namespace: s.TemporalNamespace}
+}
+
+// alerter posts to every configured sink: Slack (incoming webhook, or a bot
+// token and channel) and Discord; with none, the log.
+func (s *settings) alerter(logger *slog.Logger, reg prometheus.Registerer) *alerts.Alerter {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var sinks []alerts.Sink
+	switch {
+	case s.SlackWebhookURL != "":
+		sinks = append(sinks, alerts.NewSlackWebhook(s.SlackWebhookURL, hc))
+	case s.SlackBotToken != "":
+		sinks = append(sinks, alerts.NewSlackBot(s.SlackBotToken, s.SlackChannel, "", hc))
+	}
+	if s.DiscordWebhookURL != "" {
+		sinks = append(sinks, &alerts.Discord{URL: s.DiscordWebhookURL, HTTP: hc})
+	}
+	return alerts.NewAlerter(sinks, s.ui(), reg, alerts.Log{Logger: logger})
 }
 
 // startWorker starts the worker once Temporal answers, and the sweep
@@ -177,10 +193,10 @@ func (a *app) newWorker() (worker.Worker, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	al := a.s.alerter(a.logger)
+	al := a.s.alerter(a.logger, a.reg)
 	a.events.OnStartFailed = func(ctx context.Context, ev store.Event, reason string) {
 		f := alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason}
-		if err := al.Send(ctx, f); err != nil {
+		if _, err := al.Send(ctx, f, nil); err != nil {
 			a.logger.Error("alert not sent", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
 		}
 	}

@@ -239,9 +239,9 @@ func (s *slackStandIn) posts() []string {
 
 func TestEndToEnd(t *testing.T) {
 	smtpSrv := smtptest.Start(t)
-	slack := newSlack(t)
+	slack, discord := newSlack(t), newSlack(t)
 	d := startDev(t, map[string]string{
-		"SMTP_URL": smtpSrv.URL(), "SLACK_WEBHOOK_URL": slack.URL,
+		"SMTP_URL": smtpSrv.URL(), "SLACK_WEBHOOK_URL": slack.URL, "DISCORD_WEBHOOK_URL": discord.URL,
 		"WEBHOOKD_RETRY_ATTEMPTS": "3", "WEBHOOKD_RETRY_INITIAL_INTERVAL": "50ms",
 	})
 	ctx := context.Background()
@@ -352,6 +352,15 @@ func TestEndToEnd(t *testing.T) {
 		link := "/namespaces/default/workflows/dodo:evt_down/" + ev.RunID.String + "/history"
 		if !strings.Contains(alerts[0], link) {
 			t.Errorf("alert lacks the run link %s:\n%s", link, alerts[0])
+		}
+		var embeds []string
+		for _, p := range discord.posts() {
+			if strings.Contains(p, "evt_down") && strings.Contains(p, `"embeds"`) && strings.Contains(p, link) {
+				embeds = append(embeds, p)
+			}
+		}
+		if len(embeds) != 1 {
+			t.Errorf("discord alerts for evt_down = %d, want 1 embed with the run link:\n%v", len(embeds), discord.posts())
 		}
 		desc, err := d.temporal.DescribeWorkflowExecution(ctx, "dodo:evt_down", ev.RunID.String)
 		if err != nil || desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_FAILED {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -166,7 +165,7 @@ func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, alerts.RunURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID, runID))
+	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, s.ui().Run(ev.WorkflowID, runID))
 	return nil
 }
 
@@ -260,9 +259,9 @@ func eventJSON(ev store.Event, runURL string) map[string]any {
 func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
 	url := ""
 	if ev.RunID.Valid && ev.RunID.String != "" {
-		url = alerts.RunURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID, ev.RunID.String)
+		url = s.ui().Run(ev.WorkflowID, ev.RunID.String)
 	} else if ev.Status == store.StatusDispatched {
-		url = alerts.RunsURL(s.TemporalUIURL, s.TemporalNamespace, ev.WorkflowID)
+		url = s.ui().Runs(ev.WorkflowID)
 	}
 	if asJSON {
 		return json.NewEncoder(w).Encode(eventJSON(ev, url))

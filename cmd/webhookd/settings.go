@@ -42,6 +42,7 @@ type settings struct {
 	SlackWebhookURL     string
 	SlackBotToken       string
 	SlackChannel        string
+	DiscordWebhookURL   string
 	RetryAttempts       int
 	RetryInitial        time.Duration
 	DispatchAfter       time.Duration
@@ -144,7 +145,12 @@ var settingsTable = []setting{
 		field: func(s *settings) any { return &s.EmailFrom }, check: nonEmpty(func(s *settings) string { return s.EmailFrom })},
 	{flag: "slack-webhook-url", env: "SLACK_WEBHOOK_URL", cmds: []string{cmdDev, cmdWorker},
 		help:  "Slack incoming webhook for alerts",
-		field: func(s *settings) any { return &s.SlackWebhookURL }, check: optionalURL(func(s *settings) string { return s.SlackWebhookURL })},
+		field: func(s *settings) any { return &s.SlackWebhookURL }, check: func(s *settings) error {
+			if s.SlackWebhookURL != "" && s.SlackBotToken != "" {
+				return errors.New("set either this or --slack-bot-token / SLACK_BOT_TOKEN, not both")
+			}
+			return optionalURL(func(s *settings) string { return s.SlackWebhookURL })(s)
+		}},
 	{flag: "slack-bot-token", env: "SLACK_BOT_TOKEN", cmds: []string{cmdDev, cmdWorker},
 		help:  "Slack bot token (chat:write) for alerts, with --slack-channel",
 		field: func(s *settings) any { return &s.SlackBotToken }},
@@ -156,6 +162,9 @@ var settingsTable = []setting{
 			}
 			return nil
 		}},
+	{flag: "discord-webhook-url", env: "DISCORD_WEBHOOK_URL", cmds: []string{cmdDev, cmdWorker},
+		help:  "Discord webhook for alerts (an embed per alert), beside or instead of Slack",
+		field: func(s *settings) any { return &s.DiscordWebhookURL }, check: optionalURL(func(s *settings) string { return s.DiscordWebhookURL })},
 	{flag: "retry-attempts", env: "WEBHOOKD_RETRY_ATTEMPTS", def: "5", cmds: []string{cmdDev, cmdWorker},
 		help:  "attempts per activity before the event fails",
 		field: func(s *settings) any { return &s.RetryAttempts }, check: func(s *settings) error { return positive(int64(s.RetryAttempts)) }},

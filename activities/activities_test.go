@@ -30,7 +30,9 @@ var a *activities.Activities
 
 type noAlerts struct{}
 
-func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) { return done, nil }
+func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
+	return done, nil
+}
 
 func setup(t *testing.T, mailer activities.Mailer) (*testsuite.TestActivityEnvironment, *store.Store) {
 	t.Helper()

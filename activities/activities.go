@@ -35,7 +35,8 @@ type Store interface {
 	OptOutMarketing(ctx context.Context, addresses []string) (bool, error)
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
-	SetEventStatus(ctx context.Context, u store.EventStatusUpdate) error
+	FinishEvent(ctx context.Context, u store.EventStatusUpdate) (string, error)
+	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
 }
 
 // Mailer sends one rendered message and returns the id to store for it:
@@ -48,6 +49,7 @@ type Mailer interface {
 // not in done, and returns the sinks that have it (alerts.Alerter).
 type Alerter interface {
 	Send(ctx context.Context, f alerts.Failure, done []string) ([]string, error)
+	SendIncident(ctx context.Context, in alerts.Incident, done []string) ([]string, error)
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -56,6 +58,9 @@ type Activities struct {
 	Store   Store
 	Mailer  Mailer
 	Alerter Alerter
+	// Incidents, when set, receives failures and recoveries (the worker);
+	// without it each failure is posted on its own.
+	Incidents Incidents
 	// From is the sender of every email.
 	From string
 	// MarkSentWait is how long SendEmail keeps trying to record a message
@@ -350,20 +355,56 @@ func (a *Activities) markSent(ctx context.Context, key, messageID string) error 
 type SetEventStatusInput struct {
 	Provider  string
 	EventID   string
+	EventType string `json:",omitempty"`
 	Status    store.Status
 	RunID     string
 	LastError string
 }
 
 // SetEventStatus records the run's outcome on the event row.
+//
+// An event that had failed and now succeeds is reported to the incident of
+// its earlier failure (a replay or redelivery recovered it). That report is
+// best effort: an incident that is gone, or Temporal out of reach, does not
+// keep the event's status from being written.
 func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput) error {
-	err := a.Store.SetEventStatus(ctx, store.EventStatusUpdate{
+	prev, err := a.Store.FinishEvent(ctx, store.EventStatusUpdate{
 		Provider: in.Provider, EventID: in.EventID, Status: in.Status, RunID: in.RunID, LastError: in.LastError,
 	})
 	if err != nil {
 		return classify("set event status", err)
 	}
+	if a.Incidents != nil && in.Status == store.StatusSucceeded && prev != "" && in.EventType != "" {
+		if err := a.Incidents.Recovered(ctx, in.Provider, in.EventType, in.EventID, prev); err != nil {
+			activity.GetLogger(ctx).Warn("incident not told of a recovery", "event_id", in.EventID, "error", err)
+		}
+	}
 	return nil
+}
+
+// Incidents groups failed events into incidents (events.Incidents).
+type Incidents interface {
+	// Failed adds the failure to the incident of its cause, opening it.
+	Failed(ctx context.Context, f alerts.Failure) error
+	// Recovered tells the incident of prevError that the event succeeded.
+	Recovered(ctx context.Context, provider, eventType, eventID, prevError string) error
+}
+
+// PostIncident posts an incident's message to every sink, like SendAlert.
+func (a *Activities) PostIncident(ctx context.Context, in alerts.Incident) error {
+	var done []string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &done)
+	}
+	done, err := a.Alerter.SendIncident(ctx, in, done)
+	activity.RecordHeartbeat(ctx, done)
+	return alerts.Retryable(err)
+}
+
+// SucceededSince reports whether an event of the provider and type has
+// succeeded since t (an incident's quiet check).
+func (a *Activities) SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error) {
+	return a.Store.SucceededSince(ctx, provider, eventType, t)
 }
 
 // SendAlert posts one alert for an event that failed for good to every
@@ -371,7 +412,13 @@ func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput)
 // retry after one sink failed posts to that one only. A rate limit retries
 // after the delay the service asked for; a sink that refuses the post
 // (4xx) is not retried.
+//
+// With Incidents set, the failure goes to the incident of its cause
+// instead, which posts the first failure at once and sums up the rest.
 func (a *Activities) SendAlert(ctx context.Context, f alerts.Failure) error {
+	if a.Incidents != nil {
+		return a.Incidents.Failed(ctx, f)
+	}
 	var done []string
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &done)

@@ -34,6 +34,10 @@ func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]stri
 	return done, nil
 }
 
+func (noAlerts) SendIncident(_ context.Context, _ alerts.Incident, done []string) ([]string, error) {
+	return done, nil
+}
+
 func setup(t *testing.T, mailer activities.Mailer) (*testsuite.TestActivityEnvironment, *store.Store) {
 	t.Helper()
 	st := store.New(pgtest.New(t))
@@ -244,6 +248,10 @@ type recordingAlerter struct{ asked [][]string }
 func (r *recordingAlerter) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
 	r.asked = append(r.asked, done)
 	return append(done, "discord"), nil
+}
+
+func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string) ([]string, error) {
+	return done, nil
 }
 
 // A retry of SendAlert passes on the sinks the last attempt reached (the

@@ -50,7 +50,16 @@ func (a *Alerter) Destination() string {
 // sink that failed is retried without posting twice to one that did not.
 // A sink that fails does not keep the others from their post.
 func (a *Alerter) Send(ctx context.Context, f Failure, done []string) ([]string, error) {
-	msg := FailureAlert(f, a.UI)
+	return a.Post(ctx, FailureAlert(f, a.UI), done)
+}
+
+// SendIncident posts an incident's message like Send.
+func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string) ([]string, error) {
+	return a.Post(ctx, IncidentAlert(in, a.UI), done)
+}
+
+// Post posts msg to every sink not in done, as Send.
+func (a *Alerter) Post(ctx context.Context, msg Alert, done []string) ([]string, error) {
 	var errs []error
 	for _, s := range a.Sinks {
 		if slices.Contains(done, s.Name()) {

@@ -188,7 +188,7 @@ func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, l
 		RetryPolicy:            bookkeeping.RetryPolicy,
 	})
 	err := workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
-		Provider: in.Provider, EventID: in.EventID, Status: status,
+		Provider: in.Provider, EventID: in.EventID, EventType: in.EventType, Status: status,
 		RunID: info.WorkflowExecution.RunID, LastError: lastErr,
 	}).Get(ctx, nil)
 	if err != nil {

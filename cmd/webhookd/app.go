@@ -194,15 +194,17 @@ func (a *app) newWorker() (worker.Worker, []string, error) {
 		return nil, nil, err
 	}
 	al := a.s.alerter(a.logger, a.reg)
+	inc := &events.Incidents{Client: a.c, SummaryInterval: a.s.AlertSummaryInterval, Quiet: a.s.IncidentQuiet}
 	a.events.OnStartFailed = func(ctx context.Context, ev store.Event, reason string) {
 		f := alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason}
-		if _, err := al.Send(ctx, f, nil); err != nil {
+		if err := inc.Failed(ctx, f); err != nil {
 			a.logger.Error("alert not sent", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
 		}
 	}
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
-	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, From: a.s.EmailFrom})
+	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
+	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: inc, From: a.s.EmailFrom})
 	return w, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil
 }
 

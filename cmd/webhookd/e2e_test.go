@@ -339,13 +339,16 @@ func TestEndToEnd(t *testing.T) {
 		if !strings.Contains(ev.LastError.String, "451") {
 			t.Errorf("last error = %q", ev.LastError.String)
 		}
-		time.Sleep(300 * time.Millisecond)
 		var alerts []string
-		for _, p := range slack.posts() {
-			if strings.Contains(p, "evt_down") {
-				alerts = append(alerts, p)
+		for deadline := time.Now().Add(10 * time.Second); len(alerts) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			alerts = nil
+			for _, p := range slack.posts() {
+				if strings.Contains(p, "evt_down") {
+					alerts = append(alerts, p)
+				}
 			}
 		}
+		time.Sleep(300 * time.Millisecond) // no second post follows
 		if len(alerts) != 1 {
 			t.Fatalf("alerts for evt_down = %d, want 1", len(alerts))
 		}
@@ -354,6 +357,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("alert lacks the run link %s:\n%s", link, alerts[0])
 		}
 		var embeds []string
+		for deadline := time.Now().Add(5 * time.Second); len(discord.posts()) == 0 && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
 		for _, p := range discord.posts() {
 			if strings.Contains(p, "evt_down") && strings.Contains(p, `"embeds"`) && strings.Contains(p, link) {
 				embeds = append(embeds, p)

@@ -28,30 +28,32 @@ type settings struct {
 	TemporalUIURL     string
 	// TemporalCompression is the gRPC compression of requests to Temporal:
 	// gzip (the SDK's default) or none.
-	TemporalCompression string
-	ConfigFile          string
-	HTTPAddr            string
-	BodyLimit           int64
-	InFlightBytes       int64
-	MaxConnections      int
-	TrustedProxies      string
-	SMTPURL             string
-	ResendAPIKey        string
-	resendBaseURL       string // tests: a stand-in for Resend's API
-	EmailFrom           string
-	SlackWebhookURL     string
-	SlackBotToken       string
-	SlackChannel        string
-	DiscordWebhookURL   string
-	RetryAttempts       int
-	RetryInitial        time.Duration
-	DispatchAfter       time.Duration
-	LogLevel            string
-	TemporalPort        int
-	UIPort              int
-	TemporalStore       string
-	PProfPort           int
-	IngressURL          string
+	TemporalCompression  string
+	ConfigFile           string
+	HTTPAddr             string
+	BodyLimit            int64
+	InFlightBytes        int64
+	MaxConnections       int
+	TrustedProxies       string
+	SMTPURL              string
+	ResendAPIKey         string
+	resendBaseURL        string // tests: a stand-in for Resend's API
+	EmailFrom            string
+	SlackWebhookURL      string
+	SlackBotToken        string
+	SlackChannel         string
+	DiscordWebhookURL    string
+	AlertSummaryInterval time.Duration
+	IncidentQuiet        time.Duration
+	RetryAttempts        int
+	RetryInitial         time.Duration
+	DispatchAfter        time.Duration
+	LogLevel             string
+	TemporalPort         int
+	UIPort               int
+	TemporalStore        string
+	PProfPort            int
+	IngressURL           string
 }
 
 // setting declares one setting. Help, the variable fallback, validation
@@ -165,6 +167,12 @@ var settingsTable = []setting{
 	{flag: "discord-webhook-url", env: "DISCORD_WEBHOOK_URL", cmds: []string{cmdDev, cmdWorker},
 		help:  "Discord webhook for alerts (an embed per alert), beside or instead of Slack",
 		field: func(s *settings) any { return &s.DiscordWebhookURL }, check: optionalURL(func(s *settings) string { return s.DiscordWebhookURL })},
+	{flag: "alert-summary-interval", env: "WEBHOOKD_ALERT_SUMMARY_INTERVAL", def: "5m", cmds: []string{cmdDev, cmdWorker},
+		help:  "an incident posts its first failure at once and at most one follow-up per this interval",
+		field: func(s *settings) any { return &s.AlertSummaryInterval }, check: func(s *settings) error { return positiveDuration(s.AlertSummaryInterval) }},
+	{flag: "incident-quiet", env: "WEBHOOKD_INCIDENT_QUIET", def: "30m", cmds: []string{cmdDev, cmdWorker},
+		help:  "an incident with no failure for this long resolves once an event of its provider and type succeeds",
+		field: func(s *settings) any { return &s.IncidentQuiet }, check: func(s *settings) error { return positiveDuration(s.IncidentQuiet) }},
 	{flag: "retry-attempts", env: "WEBHOOKD_RETRY_ATTEMPTS", def: "5", cmds: []string{cmdDev, cmdWorker},
 		help:  "attempts per activity before the event fails",
 		field: func(s *settings) any { return &s.RetryAttempts }, check: func(s *settings) error { return positive(int64(s.RetryAttempts)) }},

@@ -299,20 +299,46 @@ type EventStatusUpdate struct {
 
 // SetEventStatus writes a run's outcome.
 func (s *Store) SetEventStatus(ctx context.Context, u EventStatusUpdate) error {
+	_, err := s.FinishEvent(ctx, u)
+	return err
+}
+
+// FinishEvent writes a run's outcome and returns the event's previous last
+// error: not empty when an event that had failed now succeeds (a replay or
+// redelivery recovered it).
+func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, error) {
 	switch u.Status {
 	case StatusDispatched, StatusSucceeded, StatusFailed, StatusIgnored:
 	default:
-		return fmt.Errorf("store: set event status %q: %w", u.Status, ErrInvalid)
+		return "", fmt.Errorf("store: set event status %q: %w", u.Status, ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, `
-		UPDATE webhook_events
-		SET status = $3, run_id = COALESCE(NULLIF($4, ''), run_id), last_error = NULLIF($5, ''),
-		    processed_at = CASE WHEN $3 = $6 THEN processed_at ELSE now() END
-		WHERE provider = $1 AND event_id = $2`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, StatusDispatched)
+	var prev sql.NullString
+	err := s.db.GetContext(ctx, &prev, `
+		WITH old AS (SELECT id, last_error FROM webhook_events WHERE provider = $1 AND event_id = $2 FOR UPDATE)
+		UPDATE webhook_events e
+		SET status = $3, run_id = COALESCE(NULLIF($4, ''), e.run_id), last_error = NULLIF($5, ''),
+		    processed_at = CASE WHEN $3 = $6 THEN e.processed_at ELSE now() END
+		FROM old WHERE e.id = old.id
+		RETURNING old.last_error`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, StatusDispatched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
 	if err != nil {
-		return fmt.Errorf("store: set event status %s/%s: %w", u.Provider, u.EventID, err)
+		return "", fmt.Errorf("store: set event status %s/%s: %w", u.Provider, u.EventID, err)
 	}
-	return nil
+	return prev.String, nil
+}
+
+// SucceededSince reports whether an event of the provider and type
+// succeeded after t (an incident's quiet check).
+func (s *Store) SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error) {
+	var ok bool
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM webhook_events
+		WHERE provider = $1 AND event_type = $2 AND status = $3 AND processed_at > $4)`, provider, eventType, StatusSucceeded, t)
+	if err != nil {
+		return false, fmt.Errorf("store: succeeded since: %w", err)
+	}
+	return ok, nil
 }
 
 // EventFilter selects events for ListEvents; zero fields match all.

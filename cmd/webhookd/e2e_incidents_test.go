@@ -26,7 +26,9 @@ func TestIncidentOnCallCanLiveWith(t *testing.T) {
 	for i := 0; i < n; i++ {
 		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), store.StatusFailed)
 	}
-	waitFor(t, 20*time.Second, func() bool { return anyContains(slack.posts(), fmt.Sprintf(`Still failing: dodo payment.succeeded (%d events)`, n)) })
+	waitFor(t, 20*time.Second, func() bool {
+		return anyContains(slack.posts(), fmt.Sprintf(`Still failing: dodo payment.succeeded (%d events)`, n))
+	})
 	if got := len(slack.posts()); got > 4 {
 		t.Errorf("slack posts for %d failures = %d, want a handful", n, got)
 	}
@@ -40,7 +42,9 @@ func TestIncidentOnCallCanLiveWith(t *testing.T) {
 	for i := 0; i < n; i++ {
 		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), store.StatusSucceeded)
 	}
-	waitFor(t, 20*time.Second, func() bool { return anyContains(slack.posts(), "resolved: dodo payment.succeeded (30 failed, 30 recovered, 0 still failed)") })
+	waitFor(t, 20*time.Second, func() bool {
+		return anyContains(slack.posts(), "resolved: dodo payment.succeeded (30 failed, 30 recovered, 0 still failed)")
+	})
 }
 
 func anyContains(posts []string, s string) bool {

@@ -13,9 +13,10 @@ import (
 
 // Alerter posts each alert to every sink.
 type Alerter struct {
-	Sinks []Sink
-	UI    temporalui.UI
-	sent  *prometheus.CounterVec
+	Sinks     []Sink
+	UI        temporalui.UI
+	sent      *prometheus.CounterVec
+	incidents *prometheus.CounterVec
 }
 
 // NewAlerter returns an alerter over sinks (the log when there are none);
@@ -31,7 +32,11 @@ func NewAlerter(sinks []Sink, ui temporalui.UI, reg prometheus.Registerer, log L
 			Name: "webhookd_alerts_sent_total",
 			Help: "Alerts posted, by sink (slack, discord, log) and outcome (ok, error).",
 		}, []string{"sink", "outcome"})
-		reg.MustRegister(a.sent)
+		a.incidents = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_incidents_total",
+			Help: "Incident messages posted, by kind (opened, summary, resolved).",
+		}, []string{"kind"})
+		reg.MustRegister(a.sent, a.incidents)
 	}
 	return a
 }
@@ -55,7 +60,11 @@ func (a *Alerter) Send(ctx context.Context, f Failure, done []string) ([]string,
 
 // SendIncident posts an incident's message like Send.
 func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string) ([]string, error) {
-	return a.Post(ctx, IncidentAlert(in, a.UI), done)
+	done, err := a.Post(ctx, IncidentAlert(in, a.UI), done)
+	if err == nil && a.incidents != nil {
+		a.incidents.WithLabelValues(in.Kind).Inc()
+	}
+	return done, err
 }
 
 // Post posts msg to every sink not in done, as Send.

@@ -28,6 +28,8 @@ type Failure struct {
 	RunID      string // empty: its run could not be started
 	Attempts   int32
 	Error      string
+	// Hint says what to check, for failures that are not an event's.
+	Hint string `json:",omitempty"`
 }
 
 // Alert is a message for on-call, independent of the sink.
@@ -59,7 +61,13 @@ func FailureAlert(f Failure, ui temporalui.UI) Alert {
 		LinkText: "Open run in Temporal UI",
 		Footer:   "Replay after fixing the cause: `webhookd events replay " + f.Provider + ":" + f.EventID + "`",
 	}
-	if f.RunID == "" {
+	switch {
+	case f.WorkflowID == "": // not an event: deliveries the ingress rejected
+		a.Summary = fmt.Sprintf("webhookd: %s %s: %s", f.Provider, f.EventType, f.Error)
+		a.Title = "Deliveries rejected: " + f.Provider
+		a.Fields = []Field{{"Provider", f.Provider}, {"Check", "`" + f.Hint + "`"}}
+		a.Link, a.LinkText, a.Footer = "", "", f.Hint
+	case f.RunID == "":
 		a.Summary = fmt.Sprintf("webhookd: %s %s event %s failed: its run could not be started", f.Provider, f.EventType, f.EventID)
 	}
 	return a

@@ -51,7 +51,10 @@ type discordFooter struct {
 // Payload is the JSON body posted for a.
 func (d *Discord) Payload(a Alert) []byte {
 	e := discordEmbed{Title: truncate(a.Title, discordTitle), URL: a.Link, Color: 0xD93F0B,
-		Description: "```" + truncate(a.Error, discordDescription-200) + "```\n[" + a.LinkText + "](" + a.Link + ")"}
+		Description: "```" + truncate(a.Error, discordDescription-200) + "```"}
+	if a.Link != "" {
+		e.Description += "\n[" + a.LinkText + "](" + a.Link + ")"
+	}
 	for _, f := range a.Fields {
 		e.Fields = append(e.Fields, discordField{Name: f.Name, Value: truncate(f.Value, discordFieldValue), Inline: true})
 	}

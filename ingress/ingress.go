@@ -61,12 +61,21 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Now is the clock (tests).
 	Now func() time.Time
+	// OnSignatureFailures, when set, is told once when a provider's
+	// signature rejections reach SignatureFailures within
+	// SignatureWindow (default 5 minutes; no threshold: never): after a
+	// secret rotation every delivery is rejected, and the provider soon
+	// gives up.
+	OnSignatureFailures func(provider string, count int, reasons map[string]int)
+	SignatureFailures   int
+	SignatureWindow     time.Duration
 }
 
 type server struct {
 	Options
 	metrics *metrics
 	budget  *semaphore.Weighted
+	watch   *signatureWatch
 }
 
 // New returns the ingress router.
@@ -90,7 +99,12 @@ func New(opts Options) (*gin.Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes)}
+	if opts.SignatureWindow <= 0 {
+		opts.SignatureWindow = 5 * time.Minute
+	}
+	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes),
+		watch: &signatureWatch{threshold: opts.SignatureFailures, window: opts.SignatureWindow, report: opts.OnSignatureFailures,
+			seen: map[string][]rejection{}, fired: map[string]bool{}}}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Only X-Forwarded-For, and only from TrustedProxies (gin would also
@@ -196,6 +210,7 @@ func (s *server) receive(c *gin.Context) {
 	meta, err := p.Verifier().Verify(c.Request.Header, body, s.Now())
 	if err != nil {
 		s.metrics.verifyFailures.WithLabelValues(p.Name, signature.ReasonOf(err)).Inc()
+		s.watch.add(p.Name, signature.ReasonOf(err), s.Now())
 		s.fail(c, err, "invalid_signature")
 		return
 	}

@@ -16,6 +16,10 @@ const (
 	// IncidentRecovered carries the event ID of a failed event that has
 	// succeeded since.
 	IncidentRecovered = "recovered"
+	// SignatureIncident is the event type of the incident of a provider's
+	// rejected deliveries: it resolves once any event of the provider
+	// succeeds after the quiet period.
+	SignatureIncident = "signature"
 )
 
 // IncidentInput starts (or continues) an incident: one per provider, event
@@ -144,7 +148,11 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 		sel.Select(ctx)
 		if quietFired && in.State.Opened {
 			var ok bool
-			_ = workflow.ExecuteActivity(actx, a.SucceededSince, in.Provider, in.EventType, in.State.LastFailure).Get(ctx, &ok)
+			eventType := in.EventType
+			if eventType == SignatureIncident {
+				eventType = "" // any event of the provider
+			}
+			_ = workflow.ExecuteActivity(actx, a.SucceededSince, in.Provider, eventType, in.State.LastFailure).Get(ctx, &ok)
 			if ok {
 				post("resolved", true)
 				return nil

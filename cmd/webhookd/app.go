@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -234,14 +235,37 @@ func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) err
 // ingressHandler is the ingress router over the app's event life.
 func (a *app) ingressHandler(providers map[string]*provider.Provider) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
+	inc := &events.Incidents{Client: a.c, SummaryInterval: a.s.AlertSummaryInterval, Quiet: a.s.IncidentQuiet}
 	h, err := ingress.New(ingress.Options{
 		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,
 		TrustedProxies: a.s.trustedProxies(), Logger: a.logger, Registry: a.reg,
+		SignatureFailures: a.s.AlertSignatureFailures, SignatureWindow: 5 * time.Minute,
+		OnSignatureFailures: func(name string, count int, reasons map[string]int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f := alerts.Failure{Provider: name, EventType: workflows.SignatureIncident,
+				Error: fmt.Sprintf("%d deliveries rejected within 5m: invalid signature (%s)", count, reasonList(reasons)),
+				Hint:  provider.SecretEnv(name) + ": the provider's signing secret (rotated at the provider but not here?)"}
+			if err := inc.Failed(ctx, f); err != nil {
+				a.logger.Error("signature incident not opened", slog.String("provider", name), slog.String("error", err.Error()))
+			}
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies / WEBHOOKD_TRUSTED_PROXIES: %w", err)
 	}
 	return h, nil
+}
+
+// reasonList is "mismatch 12, stale 3", in a stable order.
+func reasonList(reasons map[string]int) string {
+	var parts []string
+	for _, r := range []string{"mismatch", "stale", "missing", "malformed"} {
+		if n := reasons[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", r, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // opsHandler is the worker's HTTP port: /healthz, /readyz (PostgreSQL and

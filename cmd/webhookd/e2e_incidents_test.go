@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -62,5 +65,48 @@ func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not within %s", limit)
 		}
+	}
+}
+
+// After a secret rotation at the provider every delivery is rejected: 20
+// of them open one incident naming the provider and its variable.
+func TestSignatureRejectionsOpenAnIncident(t *testing.T) {
+	slack := newSlack(t)
+	d := startDev(t, map[string]string{"SLACK_WEBHOOK_URL": slack.URL})
+	wrong, err := provider.LoadProviders("", true, func(k string) string {
+		return map[string]string{"WEBHOOKD_SECRET_DODO": "whsec_cm90YXRlZC1hdC10aGUtcHJvdmlkZXI="}[k]
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := wrong["dodo"]
+	signer, _ := p.Signer()
+	for i := 0; i < 20; i++ {
+		id := fmt.Sprintf("evt_rot_%d", i)
+		h, body, _ := p.BuildEnvelope(id, "payment.succeeded", time.Now(), []byte(`{"userId":"usr_demo"}`))
+		for k, v := range signer.Sign(id, time.Now(), body) {
+			h[k] = v
+		}
+		req, _ := http.NewRequest(http.MethodPost, d.url+"/webhooks/dodo", bytes.NewReader(body))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("delivery with the old secret: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	waitFor(t, 20*time.Second, func() bool { return anyContains(slack.posts(), "Deliveries rejected: dodo") })
+	time.Sleep(time.Second)
+	n := 0
+	for _, p := range slack.posts() {
+		if strings.Contains(p, "Deliveries rejected: dodo") {
+			n++
+			if !strings.Contains(p, "WEBHOOKD_SECRET_DODO") || !strings.Contains(p, "mismatch") {
+				t.Errorf("incident lacks the variable or the reason:\n%s", p)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("signature incident posts = %d, want 1", n)
 	}
 }

@@ -28,32 +28,33 @@ type settings struct {
 	TemporalUIURL     string
 	// TemporalCompression is the gRPC compression of requests to Temporal:
 	// gzip (the SDK's default) or none.
-	TemporalCompression  string
-	ConfigFile           string
-	HTTPAddr             string
-	BodyLimit            int64
-	InFlightBytes        int64
-	MaxConnections       int
-	TrustedProxies       string
-	SMTPURL              string
-	ResendAPIKey         string
-	resendBaseURL        string // tests: a stand-in for Resend's API
-	EmailFrom            string
-	SlackWebhookURL      string
-	SlackBotToken        string
-	SlackChannel         string
-	DiscordWebhookURL    string
-	AlertSummaryInterval time.Duration
-	IncidentQuiet        time.Duration
-	RetryAttempts        int
-	RetryInitial         time.Duration
-	DispatchAfter        time.Duration
-	LogLevel             string
-	TemporalPort         int
-	UIPort               int
-	TemporalStore        string
-	PProfPort            int
-	IngressURL           string
+	TemporalCompression    string
+	ConfigFile             string
+	HTTPAddr               string
+	BodyLimit              int64
+	InFlightBytes          int64
+	MaxConnections         int
+	TrustedProxies         string
+	SMTPURL                string
+	ResendAPIKey           string
+	resendBaseURL          string // tests: a stand-in for Resend's API
+	EmailFrom              string
+	SlackWebhookURL        string
+	SlackBotToken          string
+	SlackChannel           string
+	DiscordWebhookURL      string
+	AlertSummaryInterval   time.Duration
+	AlertSignatureFailures int
+	IncidentQuiet          time.Duration
+	RetryAttempts          int
+	RetryInitial           time.Duration
+	DispatchAfter          time.Duration
+	LogLevel               string
+	TemporalPort           int
+	UIPort                 int
+	TemporalStore          string
+	PProfPort              int
+	IngressURL             string
 }
 
 // setting declares one setting. Help, the variable fallback, validation
@@ -170,6 +171,14 @@ var settingsTable = []setting{
 	{flag: "alert-summary-interval", env: "WEBHOOKD_ALERT_SUMMARY_INTERVAL", def: "5m", cmds: []string{cmdDev, cmdWorker},
 		help:  "an incident posts its first failure at once and at most one follow-up per this interval",
 		field: func(s *settings) any { return &s.AlertSummaryInterval }, check: func(s *settings) error { return positiveDuration(s.AlertSummaryInterval) }},
+	{flag: "alert-signature-failures", env: "WEBHOOKD_ALERT_SIGNATURE_FAILURES", def: "10", cmds: []string{cmdDev, cmdIngress},
+		help:  "open an incident when a provider's deliveries are rejected for their signature this many times within 5 minutes (0: never)",
+		field: func(s *settings) any { return &s.AlertSignatureFailures }, check: func(s *settings) error {
+			if s.AlertSignatureFailures < 0 {
+				return fmt.Errorf("must not be negative, got %d", s.AlertSignatureFailures)
+			}
+			return nil
+		}},
 	{flag: "incident-quiet", env: "WEBHOOKD_INCIDENT_QUIET", def: "30m", cmds: []string{cmdDev, cmdWorker},
 		help:  "an incident with no failure for this long resolves once an event of its provider and type succeeds",
 		field: func(s *settings) any { return &s.IncidentQuiet }, check: func(s *settings) error { return positiveDuration(s.IncidentQuiet) }},

@@ -7,13 +7,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/store"
 )
 
 // Attacks and clumsy providers, through the real router and PostgreSQL:
@@ -142,5 +146,37 @@ func TestRedeliveryWithAnotherBodyIsCounted(t *testing.T) {
 	ev, _ := f.st.GetEventByKey(context.Background(), "dodo", "evt_c")
 	if !strings.Contains(string(ev.Data), `"evt_c"`) {
 		t.Errorf("recorded data = %s, want the first body's", ev.Data)
+	}
+}
+
+// Five deliveries answered 503 within a minute (the database unreachable)
+// tell the owner once: the worker's incident workflow posts it.
+func TestUnavailableAnswersAreReportedOnce(t *testing.T) {
+	port, _ := postgres.FreePort()
+	st, err := store.Open(context.Background(), "postgres://postgres@127.0.0.1:"+strconv.Itoa(port)+"/none?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := make(chan int, 4)
+	f := newFixtureWith(t, st, func(o *ingress.Options) {
+		o.UnavailableAnswers, o.OnUnavailable = 5, func(n int) { reported <- n }
+	})
+	for i := 0; i < 8; i++ {
+		if w, _ := f.do(f.signed("evt_503", body("evt_503", "t"))); w.Code != 503 {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	select {
+	case n := <-reported:
+		if n != 5 {
+			t.Errorf("reported %d, want 5", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("not reported")
+	}
+	select {
+	case n := <-reported:
+		t.Errorf("reported twice (%d)", n)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

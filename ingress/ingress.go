@@ -69,13 +69,19 @@ type Options struct {
 	OnSignatureFailures func(provider string, count int, reasons map[string]int)
 	SignatureFailures   int
 	SignatureWindow     time.Duration
+	// OnUnavailable, when set, is told once when UnavailableAnswers
+	// deliveries within a minute were answered 503 because the database
+	// could not record them.
+	OnUnavailable      func(count int)
+	UnavailableAnswers int
 }
 
 type server struct {
 	Options
 	metrics *metrics
 	budget  *semaphore.Weighted
-	watch   *signatureWatch
+	watch   *burstWatch // signature rejections, per provider
+	down    *burstWatch // 503s: the database unreachable
 }
 
 // New returns the ingress router.
@@ -103,8 +109,12 @@ func New(opts Options) (*gin.Engine, error) {
 		opts.SignatureWindow = 5 * time.Minute
 	}
 	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes),
-		watch: &signatureWatch{threshold: opts.SignatureFailures, window: opts.SignatureWindow, report: opts.OnSignatureFailures,
+		watch: &burstWatch{threshold: opts.SignatureFailures, window: opts.SignatureWindow, report: opts.OnSignatureFailures,
 			seen: map[string][]rejection{}, fired: map[string]bool{}}}
+	if opts.OnUnavailable != nil {
+		s.down = &burstWatch{threshold: opts.UnavailableAnswers, window: time.Minute, seen: map[string][]rejection{}, fired: map[string]bool{},
+			report: func(_ string, n int, _ map[string]int) { opts.OnUnavailable(n) }}
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Only X-Forwarded-For, and only from TrustedProxies (gin would also
@@ -236,6 +246,8 @@ func (s *server) receive(c *gin.Context) {
 			outcome = "bad_request"
 		case errors.Is(err, events.ErrTooLarge):
 			outcome = "too_large"
+		default:
+			s.down.add("postgres", "unavailable", s.Now())
 		}
 		s.fail(c, err, outcome)
 		return

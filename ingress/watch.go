@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// signatureWatch counts a provider's signature rejections over a sliding
-// window and reports once when they reach the threshold; it reports again
-// only after the count has fallen back below it.
-type signatureWatch struct {
+// burstWatch counts failures per key (a provider's signature rejections,
+// the database's 503s) over a sliding window and reports once when they
+// reach the threshold; it reports again only after the count has fallen
+// back below it.
+type burstWatch struct {
 	threshold int
 	window    time.Duration
 	report    func(provider string, count int, reasons map[string]int)
@@ -23,7 +24,7 @@ type rejection struct {
 	reason string
 }
 
-func (w *signatureWatch) add(provider, reason string, now time.Time) {
+func (w *burstWatch) add(provider, reason string, now time.Time) {
 	if w == nil || w.report == nil || w.threshold <= 0 {
 		return
 	}

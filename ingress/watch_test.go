@@ -12,7 +12,7 @@ func TestSignatureWatch(t *testing.T) {
 	var mu sync.Mutex
 	var reports []int
 	done := make(chan struct{}, 10)
-	w := &signatureWatch{threshold: 3, window: time.Minute, seen: map[string][]rejection{}, fired: map[string]bool{},
+	w := &burstWatch{threshold: 3, window: time.Minute, seen: map[string][]rejection{}, fired: map[string]bool{},
 		report: func(_ string, n int, reasons map[string]int) {
 			mu.Lock()
 			reports = append(reports, n)

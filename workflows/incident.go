@@ -20,6 +20,10 @@ const (
 	// rejected deliveries: it resolves once any event of the provider
 	// succeeds after the quiet period.
 	SignatureIncident = "signature"
+	// DatabaseIncident is the event type of the incident of the ingress
+	// answering 503 (PostgreSQL unreachable), provider "ingress": it
+	// resolves once any event succeeds after the quiet period.
+	DatabaseIncident = "database"
 )
 
 // IncidentInput starts (or continues) an incident: one per provider, event
@@ -148,11 +152,14 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 		sel.Select(ctx)
 		if quietFired && in.State.Opened {
 			var ok bool
-			eventType := in.EventType
-			if eventType == SignatureIncident {
+			providerName, eventType := in.Provider, in.EventType
+			switch eventType {
+			case SignatureIncident:
 				eventType = "" // any event of the provider
+			case DatabaseIncident:
+				providerName, eventType = "", "" // any event at all
 			}
-			_ = workflow.ExecuteActivity(actx, a.SucceededSince, in.Provider, eventType, in.State.LastFailure).Get(ctx, &ok)
+			_ = workflow.ExecuteActivity(actx, a.SucceededSince, providerName, eventType, in.State.LastFailure).Get(ctx, &ok)
 			if ok {
 				post("resolved", true)
 				return nil

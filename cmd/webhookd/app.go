@@ -240,6 +240,17 @@ func (a *app) ingressHandler(providers map[string]*provider.Provider) (http.Hand
 		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,
 		TrustedProxies: a.s.trustedProxies(), Logger: a.logger, Registry: a.reg,
 		SignatureFailures: a.s.AlertSignatureFailures, SignatureWindow: 5 * time.Minute,
+		UnavailableAnswers: 5,
+		OnUnavailable: func(count int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f := alerts.Failure{Provider: "ingress", EventType: workflows.DatabaseIncident,
+				Error: fmt.Sprintf("%d deliveries answered 503 within 1m: PostgreSQL unreachable; providers are retrying", count),
+				Hint:  "DATABASE_URL / --database-url: is PostgreSQL up and reachable from the ingress?"}
+			if err := inc.Failed(ctx, f); err != nil {
+				a.logger.Error("database incident not opened", slog.String("error", err.Error()))
+			}
+		},
 		OnSignatureFailures: func(name string, count int, reasons map[string]int) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -329,13 +329,12 @@ func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, e
 	return prev.String, nil
 }
 
-// SucceededSince reports whether an event of the provider and type (any
-// type when eventType is empty) succeeded after t (an incident's quiet
-// check).
+// SucceededSince reports whether an event of the provider and type (any,
+// when empty) succeeded after t (an incident's quiet check).
 func (s *Store) SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error) {
 	var ok bool
 	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM webhook_events
-		WHERE provider = $1 AND ($2 = '' OR event_type = $2) AND status = $3 AND processed_at > $4)`, provider, eventType, StatusSucceeded, t)
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND status = $3 AND processed_at > $4)`, provider, eventType, StatusSucceeded, t)
 	if err != nil {
 		return false, fmt.Errorf("store: succeeded since: %w", err)
 	}

@@ -49,7 +49,7 @@ type Mailer interface {
 // not in done, and returns the sinks that have it (alerts.Alerter).
 type Alerter interface {
 	Send(ctx context.Context, f alerts.Failure, done []string) ([]string, error)
-	SendIncident(ctx context.Context, in alerts.Incident, done []string) ([]string, error)
+	SendIncident(ctx context.Context, in alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error)
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -390,15 +390,29 @@ type Incidents interface {
 	Recovered(ctx context.Context, provider, eventType, eventID, prevError string) error
 }
 
-// PostIncident posts an incident's message to every sink, like SendAlert.
-func (a *Activities) PostIncident(ctx context.Context, in alerts.Incident) error {
-	var done []string
+// PostIncidentInput is an incident's message and the references of its
+// first message on threaded sinks.
+type PostIncidentInput struct {
+	Incident alerts.Incident
+	Refs     map[string]string `json:",omitempty"`
+}
+
+// incidentProgress is what a PostIncident attempt leaves for the next.
+type incidentProgress struct {
+	Done []string
+	Refs map[string]string
+}
+
+// PostIncident posts an incident's message to every sink, like SendAlert,
+// and returns the references of the first message on threaded sinks.
+func (a *Activities) PostIncident(ctx context.Context, in PostIncidentInput) (map[string]string, error) {
+	p := incidentProgress{Refs: in.Refs}
 	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &done)
+		_ = activity.GetHeartbeatDetails(ctx, &p)
 	}
-	done, err := a.Alerter.SendIncident(ctx, in, done)
-	activity.RecordHeartbeat(ctx, done)
-	return alerts.Retryable(err)
+	done, refs, err := a.Alerter.SendIncident(ctx, in.Incident, p.Done, p.Refs)
+	activity.RecordHeartbeat(ctx, incidentProgress{Done: done, Refs: refs})
+	return refs, alerts.Retryable(err)
 }
 
 // SucceededSince reports whether an event of the provider and type has

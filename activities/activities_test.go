@@ -34,8 +34,8 @@ func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]stri
 	return done, nil
 }
 
-func (noAlerts) SendIncident(_ context.Context, _ alerts.Incident, done []string) ([]string, error) {
-	return done, nil
+func (noAlerts) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
+	return done, refs, nil
 }
 
 func setup(t *testing.T, mailer activities.Mailer) (*testsuite.TestActivityEnvironment, *store.Store) {
@@ -250,8 +250,8 @@ func (r *recordingAlerter) Send(_ context.Context, _ alerts.Failure, done []stri
 	return append(done, "discord"), nil
 }
 
-func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string) ([]string, error) {
-	return done, nil
+func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
+	return done, refs, nil
 }
 
 // A retry of SendAlert passes on the sinks the last attempt reached (the

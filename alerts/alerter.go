@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -58,13 +59,77 @@ func (a *Alerter) Send(ctx context.Context, f Failure, done []string) ([]string,
 	return a.Post(ctx, FailureAlert(f, a.UI), done)
 }
 
-// SendIncident posts an incident's message like Send.
-func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string) ([]string, error) {
-	done, err := a.Post(ctx, IncidentAlert(in, a.UI), done)
+// SendIncident posts an incident's message like Send. On a threaded sink
+// (Slack with a bot token) the first message's reference is kept in refs;
+// later messages update that first message with the current counts and go
+// in its thread.
+func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
+	if refs == nil {
+		refs = map[string]string{}
+	}
+	msg := IncidentAlert(in, a.UI)
+	var errs []error
+	for _, s := range a.Sinks {
+		if slices.Contains(done, s.Name()) {
+			continue
+		}
+		err := a.postIncident(ctx, s, in, msg, refs)
+		a.count(s.Name(), err)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, s.Name())
+	}
+	err := errors.Join(errs...)
 	if err == nil && a.incidents != nil {
 		a.incidents.WithLabelValues(in.Kind).Inc()
 	}
-	return done, err
+	return done, refs, err
+}
+
+func (a *Alerter) postIncident(ctx context.Context, s Sink, in Incident, msg Alert, refs map[string]string) error {
+	th, ok := threaded(s)
+	if !ok {
+		return s.Post(ctx, msg)
+	}
+	ref := refs[s.Name()]
+	if ref == "" {
+		r, err := th.PostRef(ctx, msg)
+		if err == nil {
+			refs[s.Name()] = r
+		}
+		return err
+	}
+	head := in
+	head.Kind = "opened"
+	first := IncidentAlert(head, a.UI)
+	first.Title = fmt.Sprintf("%s — %d failed, %d recovered", first.Title, in.Failed, in.Recovered)
+	if in.Kind == "resolved" {
+		first.Title = "Resolved — " + first.Title
+	}
+	if err := th.Update(ctx, ref, first); err != nil {
+		return err
+	}
+	return th.Reply(ctx, ref, msg)
+}
+
+func threaded(s Sink) (Threaded, bool) {
+	if t, ok := s.(interface{ Threaded() (Threaded, bool) }); ok {
+		return t.Threaded()
+	}
+	return nil, false
+}
+
+func (a *Alerter) count(sink string, err error) {
+	if a.sent == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	a.sent.WithLabelValues(sink, outcome).Inc()
 }
 
 // Post posts msg to every sink not in done, as Send.
@@ -75,13 +140,7 @@ func (a *Alerter) Post(ctx context.Context, msg Alert, done []string) ([]string,
 			continue
 		}
 		err := s.Post(ctx, msg)
-		if a.sent != nil {
-			outcome := "ok"
-			if err != nil {
-				outcome = "error"
-			}
-			a.sent.WithLabelValues(s.Name(), outcome).Inc()
-		}
+		a.count(s.Name(), err)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -214,5 +215,34 @@ func TestRunLinks(t *testing.T) {
 	}
 	if got, want := u.Runs(`dodo:evt "1"`), `http://ui/namespaces/default/workflows?query=WorkflowId+%3D+%22dodo%3Aevt+%5C%221%5C%22%22`; got != want {
 		t.Errorf("Runs = %s, want %s", got, want)
+	}
+}
+
+// With a bot token, an incident's first message is updated in place with
+// the counts and its follow-ups go in its thread.
+func TestIncidentThreadsWithABotToken(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		calls = append(calls, r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]+" thread="+r.PostForm.Get("thread_ts")+" ts="+r.PostForm.Get("ts"))
+		mu.Unlock()
+		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1700000000.000100"}`)
+	}))
+	defer srv.Close()
+	a := alerter(nil, alerts.NewSlackBot("xoxb-test", "#oncall", srv.URL+"/", http.DefaultClient))
+	in := alerts.Incident{Provider: "dodo", EventType: "payment.succeeded", Kind: "opened", Failed: 1, Examples: []alerts.Failure{failure}}
+	_, refs, err := a.SendIncident(context.Background(), in, nil, nil)
+	if err != nil || refs["slack"] != "C1/1700000000.000100" {
+		t.Fatalf("opened: refs %v, %v", refs, err)
+	}
+	in.Kind, in.Failed = "summary", 30
+	if _, _, err := a.SendIncident(context.Background(), in, nil, refs); err != nil {
+		t.Fatal(err)
+	}
+	want := "[chat.postMessage thread= ts= chat.update thread= ts=1700000000.000100 chat.postMessage thread=1700000000.000100 ts=]"
+	if fmt.Sprint(calls) != want {
+		t.Errorf("calls = %v\nwant    %s", calls, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/slack-go/slack"
 )
@@ -69,6 +70,11 @@ func (s *Slack) Post(ctx context.Context, a Alert) error {
 	} else {
 		_, _, err = s.bot.PostMessageContext(ctx, s.channel, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(blocks...))
 	}
+	return slackError(err)
+}
+
+// slackError maps slack-go's errors to RateLimited and Refused.
+func slackError(err error) error {
 	var rl *slack.RateLimitedError
 	var status slack.StatusCodeError
 	switch {
@@ -80,4 +86,46 @@ func (s *Slack) Post(ctx context.Context, a Alert) error {
 		return fmt.Errorf("alerts: slack: %w", err)
 	}
 	return nil
+}
+
+// Threaded is a sink whose messages can be updated in place and replied
+// to in a thread (Slack with a bot token): an incident's first message then
+// carries its current counts, and its follow-ups go in the thread.
+type Threaded interface {
+	Sink
+	// PostRef posts a and returns a reference to the message.
+	PostRef(ctx context.Context, a Alert) (string, error)
+	Update(ctx context.Context, ref string, a Alert) error
+	Reply(ctx context.Context, ref string, a Alert) error
+}
+
+// Threaded returns the sink as Threaded when it has a bot token.
+func (s *Slack) Threaded() (Threaded, bool) {
+	if s.bot == nil {
+		return nil, false
+	}
+	return slackThreads{s}, true
+}
+
+type slackThreads struct{ *Slack }
+
+func (t slackThreads) PostRef(ctx context.Context, a Alert) (string, error) {
+	channel, ts, err := t.bot.PostMessageContext(ctx, t.channel, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(t.Blocks(a)...))
+	if err != nil {
+		return "", slackError(err)
+	}
+	return channel + "/" + ts, nil
+}
+
+func (t slackThreads) Update(ctx context.Context, ref string, a Alert) error {
+	channel, ts, _ := strings.Cut(ref, "/")
+	_, _, _, err := t.bot.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(t.Blocks(a)...))
+	return slackError(err)
+}
+
+func (t slackThreads) Reply(ctx context.Context, ref string, a Alert) error {
+	channel, ts, _ := strings.Cut(ref, "/")
+	_, _, err := t.bot.PostMessageContext(ctx, channel, slack.MsgOptionText(a.Summary, false),
+		slack.MsgOptionBlocks(t.Blocks(a)...), slack.MsgOptionTS(ts))
+	return slackError(err)
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 )
 
@@ -49,6 +50,8 @@ type IncidentState struct {
 	// LastFailure is when the newest failure was signalled.
 	LastFailure time.Time
 	Signals     int
+	// Refs are the first message's references on threaded sinks.
+	Refs map[string]string `json:",omitempty"`
 }
 
 const (
@@ -99,8 +102,13 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 	}
 	actx := workflow.WithActivityOptions(ctx, bookkeeping)
 	post := func(kind string, quiet bool) {
-		if err := workflow.ExecuteActivity(actx, a.PostIncident, in.message(kind, quiet)).Get(ctx, nil); err != nil {
+		var refs map[string]string
+		err := workflow.ExecuteActivity(actx, a.PostIncident, activities.PostIncidentInput{
+			Incident: in.message(kind, quiet), Refs: in.State.Refs}).Get(ctx, &refs)
+		if err != nil {
 			workflow.GetLogger(ctx).Error("incident message not posted", "kind", kind, "error", err)
+		} else if len(refs) > 0 {
+			in.State.Refs = refs
 		}
 		in.State.Pending = 0
 	}

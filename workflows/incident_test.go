@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -22,9 +23,9 @@ func incidentEnv(t *testing.T, succeeded bool) (*testsuite.TestWorkflowEnvironme
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	var posts []alerts.Incident
-	env.OnActivity(a.PostIncident, mock.Anything, mock.Anything).Return(func(_ context.Context, in alerts.Incident) error {
-		posts = append(posts, in)
-		return nil
+	env.OnActivity(a.PostIncident, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PostIncidentInput) (map[string]string, error) {
+		posts = append(posts, in.Incident)
+		return map[string]string{"slack": "C1/1.2"}, nil
 	}).Maybe()
 	env.OnActivity(a.SucceededSince, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(succeeded, nil).Maybe()
 	return env, &posts

@@ -184,7 +184,30 @@ func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	go a.events.RunSweeps(sctx, 2*time.Second, events.DefaultAges(a.s.DispatchAfter))
+	go a.watchBacklog(sctx, 10*time.Second)
 	return func() { cancel(); w.Stop() }, dests, nil
+}
+
+// watchBacklog checks the backlog of events waiting for Temporal every
+// interval, posting its incident straight to the sinks.
+func (a *app) watchBacklog(ctx context.Context, interval time.Duration) {
+	al := a.s.alerter(a.logger, nil)
+	post := func(ctx context.Context, msg alerts.Alert) error {
+		_, err := al.Post(ctx, msg, nil)
+		return err
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := events.CheckBacklog(ctx, a.st, a.s.AlertBacklogAfter, time.Now(), post); err != nil && ctx.Err() == nil {
+			a.logger.Warn("backlog check failed", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // newWorker registers the workflow and the activities on the task queue,

@@ -45,6 +45,7 @@ type settings struct {
 	DiscordWebhookURL      string
 	AlertSummaryInterval   time.Duration
 	AlertSignatureFailures int
+	AlertBacklogAfter      time.Duration
 	IncidentQuiet          time.Duration
 	RetryAttempts          int
 	RetryInitial           time.Duration
@@ -179,6 +180,9 @@ var settingsTable = []setting{
 			}
 			return nil
 		}},
+	{flag: "alert-backlog-after", env: "WEBHOOKD_ALERT_BACKLOG_AFTER", def: "2m", cmds: []string{cmdDev, cmdWorker},
+		help:  "post an incident when events have waited this long for Temporal (recorded, not started), and its resolution when none wait",
+		field: func(s *settings) any { return &s.AlertBacklogAfter }, check: func(s *settings) error { return positiveDuration(s.AlertBacklogAfter) }},
 	{flag: "incident-quiet", env: "WEBHOOKD_INCIDENT_QUIET", def: "30m", cmds: []string{cmdDev, cmdWorker},
 		help:  "an incident with no failure for this long resolves once an event of its provider and type succeeds",
 		field: func(s *settings) any { return &s.IncidentQuiet }, check: func(s *settings) error { return positiveDuration(s.IncidentQuiet) }},

@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
@@ -167,5 +168,35 @@ func TestRedeliveryDoesNotRerunAFailureItDidNotSee(t *testing.T) {
 	acc, err := (&events.Service{Store: racingStore{st, t}, Runs: r}).Accept(ctx, e)
 	if err != nil || acc.Rerun || len(r.started) != 1 {
 		t.Fatalf("accept = %+v, %v, starts %v; want a duplicate and no second start", acc, err, r.started)
+	}
+}
+
+// Events waiting for Temporal past the threshold post one incident
+// straight to the sinks, and its resolution once none wait; a second
+// worker checking at the same time posts neither again.
+func TestBacklogIncident(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(pgtest.New(t))
+	record(t, st, "evt_w1", "evt_w2")
+	var posts []string
+	post := func(_ context.Context, a alerts.Alert) error { posts = append(posts, a.Title); return nil }
+	later := time.Now().Add(3 * time.Minute)
+	for worker := 0; worker < 2; worker++ {
+		if err := events.CheckBacklog(ctx, st, 2*time.Minute, later, post); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"evt_w1", "evt_w2"} {
+		if err := st.MarkDispatched(ctx, "dodo", id, "run-"+id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for worker := 0; worker < 2; worker++ {
+		if err := events.CheckBacklog(ctx, st, 2*time.Minute, later, post); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "[Backlog: events waiting for Temporal Resolved: backlog]"; fmt.Sprint(posts) != want {
+		t.Errorf("posts = %v, want %s", posts, want)
 	}
 }

@@ -252,3 +252,29 @@ func TestEventLifecycle(t *testing.T) {
 		t.Errorf("list received = %d, want 1", len(evs))
 	}
 }
+
+func TestAlertMarksAndBacklog(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	if changed, err := st.SetAlertMark(ctx, "backlog", false); err != nil || changed {
+		t.Errorf("closing a mark never opened: %v, %v", changed, err)
+	}
+	for i, want := range []bool{true, false} {
+		if changed, err := st.SetAlertMark(ctx, "backlog", true); err != nil || changed != want {
+			t.Errorf("open #%d = %v, %v; want %v", i+1, changed, err, want)
+		}
+	}
+	if changed, _ := st.SetAlertMark(ctx, "backlog", false); !changed {
+		t.Error("close of an open mark changed nothing")
+	}
+	if n, _, err := st.Backlog(ctx); err != nil || n != 0 {
+		t.Errorf("empty backlog = %d, %v", n, err)
+	}
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_b", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Requeue(ctx, "dodo", "evt_b")
+	if n, oldest, err := st.Backlog(ctx); err != nil || n != 1 || time.Since(oldest) > time.Minute {
+		t.Errorf("backlog = %d since %v, %v", n, oldest, err)
+	}
+}

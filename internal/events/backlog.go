@@ -1,0 +1,53 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/webhookd/webhookd/alerts"
+)
+
+// Backlog is what the backlog check needs of the database.
+type Backlog interface {
+	Backlog(ctx context.Context) (int, time.Time, error)
+	SetAlertMark(ctx context.Context, key string, open bool) (bool, error)
+}
+
+// CheckBacklog opens an incident when events have waited in received
+// longer than after (Temporal unreachable: the ingress answered 202 and
+// the sweep cannot start them), and posts its resolution once none wait.
+// It posts directly, without Temporal, which is what is down; the mark in
+// PostgreSQL makes one worker of several post each.
+func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time.Time, post func(context.Context, alerts.Alert) error) error {
+	n, oldest, err := st.Backlog(ctx)
+	if err != nil {
+		return err
+	}
+	var msg alerts.Alert
+	switch {
+	case n > 0 && now.Sub(oldest) > after:
+		opened, err := st.SetAlertMark(ctx, "backlog", true)
+		if err != nil || !opened {
+			return err
+		}
+		age := now.Sub(oldest).Round(time.Second)
+		msg = alerts.Alert{
+			Summary: fmt.Sprintf("webhookd: %d events recorded but not started, the oldest for %s: is Temporal reachable?", n, age),
+			Title:   "Backlog: events waiting for Temporal",
+			Fields:  []alerts.Field{{Name: "Waiting", Value: fmt.Sprint(n)}, {Name: "Oldest", Value: age.String()}},
+			Error:   "events stay received while Temporal is unreachable; the ingress answers 202 and the sweep starts them when it is back",
+			Footer:  "Check TEMPORAL_ADDRESS and the Temporal cluster; `webhookd events list --status received` lists them.",
+		}
+	case n == 0:
+		closed, err := st.SetAlertMark(ctx, "backlog", false)
+		if err != nil || !closed {
+			return err
+		}
+		msg = alerts.Alert{Summary: "webhookd: resolved: the backlog is worked off", Title: "Resolved: backlog",
+			Error: "every recorded event has been started", Footer: "Temporal is reachable again."}
+	default:
+		return nil
+	}
+	return post(ctx, msg)
+}

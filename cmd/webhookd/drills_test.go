@@ -637,3 +637,51 @@ func vmHWM(t *testing.T, pid int) int64 {
 	t.Fatal("no VmHWM")
 	return 0
 }
+
+// Two `webhookd ingress` and two `webhookd worker` processes, SMTP down:
+// the failures of both workers are one incident (its workflow ID is the
+// cause's), so on-call gets one opening message and a summary, not one
+// message per event or per process.
+func TestDrillIncidentAcrossProcesses(t *testing.T) {
+	h := newHarness(t, 2)
+	h.stopDisp()
+	h.smtp.SetDown(true)
+	env := []string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(),
+		"WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA==", "SMTP_URL=" + h.smtp.URL(), "SLACK_WEBHOOK_URL=" + h.slack.URL,
+		"WEBHOOKD_RETRY_ATTEMPTS=2", "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms", "WEBHOOKD_ALERT_SUMMARY_INTERVAL=2s"}
+	var ingresses []string
+	for i := 0; i < 2; i++ {
+		port := freePort(t)
+		cmd := h.binary([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"}, env)
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+		ingresses = append(ingresses, "http://127.0.0.1:"+strconv.Itoa(port))
+		w := h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"}, env)
+		t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
+	}
+	for _, u := range ingresses {
+		waitReady(t, u)
+	}
+	const n = 20
+	for i := 0; i < n; i++ {
+		if err := h.deliverTo(ingresses[i%2], fmt.Sprintf("inc_%d", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := h.waitAll("inc", n, 2*time.Minute)
+	deadline := time.Now().Add(30 * time.Second)
+	summed := false
+	for !summed && time.Now().Before(deadline) {
+		for _, p := range h.slack.posts() {
+			summed = summed || strings.Contains(p, fmt.Sprintf("(%d events)", n))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	posts := len(h.slack.posts())
+	figure("incident_across_processes", "processes", "2 ingress + 2 worker")
+	figure("incident_across_processes", "failed", counts[string(store.StatusFailed)])
+	figure("incident_across_processes", "alert_posts", posts)
+	figure("incident_across_processes", "summary_with_all", summed)
+	if counts[string(store.StatusFailed)] != n || posts < 2 || posts > 4 || !summed {
+		t.Errorf("failed %d (want %d), posts %d (want 2 to 4, one incident), summary of all %v", counts[string(store.StatusFailed)], n, posts, summed)
+	}
+}

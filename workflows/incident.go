@@ -94,12 +94,7 @@ func (in IncidentInput) message(kind string, quiet bool) alerts.Incident {
 // no failure, it posts a resolved message with the counts and ends. Its
 // posts retry for hours and never hold up the events themselves.
 func Incident(ctx workflow.Context, in IncidentInput) error {
-	if in.SummaryInterval <= 0 {
-		in.SummaryInterval = 5 * time.Minute
-	}
-	if in.Quiet <= 0 {
-		in.Quiet = 30 * time.Minute
-	}
+	in = in.withDefaults()
 	actx := workflow.WithActivityOptions(ctx, bookkeeping)
 	post := func(kind string, quiet bool) {
 		var refs map[string]string
@@ -159,16 +154,7 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 		sel.AddFuture(quiet, func(f workflow.Future) { quietFired = f.Get(ctx, nil) == nil })
 		sel.Select(ctx)
 		if quietFired && in.State.Opened {
-			var ok bool
-			providerName, eventType := in.Provider, in.EventType
-			switch eventType {
-			case SignatureIncident:
-				eventType = "" // any event of the provider
-			case DatabaseIncident:
-				providerName, eventType = "", "" // any event at all
-			}
-			_ = workflow.ExecuteActivity(actx, a.SucceededSince, providerName, eventType, in.State.LastFailure).Get(ctx, &ok)
-			if ok {
+			if in.typeSucceededSince(ctx, actx) {
 				post("resolved", true)
 				return nil
 			}
@@ -176,6 +162,32 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 			quiet = workflow.NewTimer(quietCtx, in.Quiet)
 		}
 	}
+}
+
+func (in IncidentInput) withDefaults() IncidentInput {
+	if in.SummaryInterval <= 0 {
+		in.SummaryInterval = 5 * time.Minute
+	}
+	if in.Quiet <= 0 {
+		in.Quiet = 30 * time.Minute
+	}
+	return in
+}
+
+// typeSucceededSince asks whether what failed works again: an event of the
+// incident's provider and type (of the provider, for rejected deliveries;
+// any, for the database) succeeded since the newest failure.
+func (in IncidentInput) typeSucceededSince(ctx, actx workflow.Context) bool {
+	providerName, eventType := in.Provider, in.EventType
+	switch eventType {
+	case SignatureIncident:
+		eventType = ""
+	case DatabaseIncident:
+		providerName, eventType = "", ""
+	}
+	var ok bool
+	_ = workflow.ExecuteActivity(actx, a.SucceededSince, providerName, eventType, in.State.LastFailure).Get(ctx, &ok)
+	return ok
 }
 
 // drain takes the signals already delivered, so that none is lost across

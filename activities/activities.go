@@ -50,6 +50,33 @@ type Mailer interface {
 type Alerter interface {
 	Send(ctx context.Context, f alerts.Failure, done []string) ([]string, error)
 	SendIncident(ctx context.Context, in alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error)
+	Post(ctx context.Context, msg alerts.Alert, done []string) ([]string, error)
+}
+
+// Notify posts a message to every sink (a dispute: on-call has a deadline).
+func (a *Activities) Notify(ctx context.Context, msg alerts.Alert) error {
+	var done []string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &done)
+	}
+	done, err := a.Alerter.Post(ctx, msg, done)
+	activity.RecordHeartbeat(ctx, done)
+	return alerts.Retryable(err)
+}
+
+// LinkInput links a provider's customer to the app's user.
+type LinkInput struct {
+	Event    EventRef
+	Customer provider.Customer
+}
+
+// LinkCustomer resolves the customer's user, which links the customer id
+// to it for later events. No such user is bad data.
+func (a *Activities) LinkCustomer(ctx context.Context, in LinkInput) error {
+	c := in.Customer
+	c.WaitForLink = false
+	_, err := a.resolve(ctx, in.Event, c, "")
+	return err
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -98,7 +125,7 @@ func (a *Activities) resolveID(ctx context.Context, ev EventRef, c provider.Cust
 	if c == (provider.Customer{}) {
 		c.UserID = userID
 	}
-	if c.UserID != "" && c.CustomerID == "" {
+	if c.UserID != "" && c.CustomerID == "" && !c.WaitForLink {
 		return c.UserID, nil
 	}
 	u, err := a.resolve(ctx, ev, c, "")
@@ -110,7 +137,13 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Custom
 	if c == (provider.Customer{}) {
 		c.UserID = userID
 	}
-	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer(c))
+	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer{UserID: c.UserID, CustomerID: c.CustomerID, Email: c.Email})
+	if errors.Is(err, store.ErrUnknownUser) && c.WaitForLink {
+		// The event that links the customer may still come (the provider
+		// does not keep order): retried until the attempts run out.
+		return store.User{}, temporal.NewApplicationErrorWithOptions("user not known yet: "+err.Error(), "UserNotKnownYet",
+			temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Second})
+	}
 	if err != nil {
 		return store.User{}, classify("resolve user", err)
 	}

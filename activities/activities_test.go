@@ -34,6 +34,10 @@ func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]stri
 	return done, nil
 }
 
+func (noAlerts) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
+	return done, nil
+}
+
 func (noAlerts) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
 	return done, refs, nil
 }
@@ -248,6 +252,10 @@ type recordingAlerter struct{ asked [][]string }
 func (r *recordingAlerter) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
 	r.asked = append(r.asked, done)
 	return append(done, "discord"), nil
+}
+
+func (r *recordingAlerter) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
+	return done, nil
 }
 
 func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {

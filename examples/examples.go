@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed *.json dodo/*.json resend/*.json
+//go:embed *.json dodo/*.json resend/*.json stripe/*.json
 var files embed.FS
 
 // Data returns the sample data of an event type in a provider format's

@@ -44,6 +44,10 @@ func handle(ctx workflow.Context, ev event, dom provider.Event) error {
 		return subscriptionChanged(ctx, ev, *dom.Subscription)
 	case dom.Email != nil:
 		return emailEvent(ctx, ev, dom.Kind, *dom.Email)
+	case dom.Customer != nil:
+		return ev.write(ctx, a.LinkCustomer, activities.LinkInput{Event: ev.ref, Customer: *dom.Customer}, nil)
+	case dom.Dispute != nil:
+		return disputeOpened(ctx, ev, *dom.Dispute)
 	}
 	return badData("%s: domain event %q has no payload", ev.ref.EventType, dom.Kind)
 }

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/provider"
 )
@@ -19,9 +20,29 @@ func paymentSucceeded(ctx workflow.Context, ev event, p provider.Payment) error 
 	}, nil); err != nil {
 		return err
 	}
-	return sendEmail(ctx, ev, activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentConfirmation, Data: map[string]string{
+	in := activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentConfirmation, Data: map[string]string{
 		"amount": displayAmount(p.Amount, p.Currency), "currency": p.Currency, "payment_id": p.ID,
-	}})
+	}}
+	if p.OncePerPayment {
+		in.Key = "payment:" + ev.ref.Provider + ":" + p.ID + ":" + email.PaymentConfirmation
+	}
+	return sendEmail(ctx, ev, in)
+}
+
+// disputeOpened tells on-call at once: a dispute has a deadline.
+func disputeOpened(ctx workflow.Context, ev event, d provider.Dispute) error {
+	due := "see the provider's dashboard"
+	if d.DueBy != nil {
+		due = d.DueBy.Format("2006-01-02 15:04 MST")
+	}
+	return workflow.ExecuteActivity(ctx, a.Notify, alerts.Alert{
+		Summary: "webhookd: payment disputed: " + displayAmount(d.Amount, d.Currency) + " " + d.Currency + " (" + d.Reason + "), evidence due " + due,
+		Title:   "Payment disputed: " + ev.ref.Provider,
+		Fields: []alerts.Field{{Name: "Amount", Value: displayAmount(d.Amount, d.Currency) + " " + d.Currency},
+			{Name: "Reason", Value: d.Reason}, {Name: "Charge", Value: "`" + d.ChargeID + "`"}, {Name: "Evidence due", Value: due}},
+		Error:  "dispute " + d.ID + " opened on charge " + d.ChargeID,
+		Footer: "Answer it in the provider's dashboard before the deadline.",
+	}).Get(ctx, nil)
 }
 
 // paymentFailed tells the customer, with the provider's reason.

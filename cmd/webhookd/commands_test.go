@@ -26,7 +26,7 @@ func TestProdProvidersBuiltInWithEnvironmentSecrets(t *testing.T) {
 		t.Fatalf("providers = %v, %v; want dodo alone", provider.Names(ps), err)
 	}
 	if _, err := prodProviders(&settings{}, func(string) string { return "" }, logger); err == nil ||
-		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO or WEBHOOKD_SECRET_RESEND") {
+		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO or WEBHOOKD_SECRET_RESEND or WEBHOOKD_SECRET_STRIPE") {
 		t.Errorf("no secrets: %v, want an error naming the variables", err)
 	}
 	file := filepath.Join(t.TempDir(), "providers.yaml")
@@ -89,7 +89,7 @@ func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
 
 // The banner shows the secrets dev generated, never one from the environment.
 func TestBannerMasksEnvironmentSecrets(t *testing.T) {
-	dev := map[string]string{"dodo": "whsec_ZGV2LWRvZG8tc2VjcmV0", "resend": "whsec_ZGV2LXJlc2VuZC1zZWNyZXQ="}
+	dev := map[string]string{"dodo": "whsec_ZGV2LWRvZG8tc2VjcmV0", "resend": "whsec_ZGV2LXJlc2VuZC1zZWNyZXQ=", "stripe": "whsec_c3RyaXBlLWRldg=="}
 	env := map[string]string{"WEBHOOKD_SECRET_RESEND": testSecret}
 	providers, err := provider.LoadProviders("", true, func(k string) string { return env[k] }, dev)
 	if err != nil {

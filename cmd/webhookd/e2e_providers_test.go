@@ -177,7 +177,7 @@ func TestRealProviders(t *testing.T) {
 	})
 
 	t.Run("every built-in example of a real type succeeds", func(t *testing.T) {
-		for _, format := range []string{"dodo", "resend"} {
+		for _, format := range []string{"dodo", "resend", "stripe"} { // stripe's checkout links before the subscription events
 			for i, eventType := range examples.Types(format) {
 				id := fmt.Sprintf("evt_ex_%s_%d", format, i)
 				if out, err := d.cli("send", "--provider", format, "--type", eventType, "--id", id); err != nil {
@@ -189,4 +189,14 @@ func TestRealProviders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// jsonField is one field of a JSON object, decoded.
+func jsonField(t *testing.T, raw, field string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m[field]
 }

@@ -40,6 +40,10 @@ func (p Provider) BuildEnvelope(id, eventType string, now time.Time, data json.R
 			return nil, nil, err
 		}
 	}
+	if p.Scheme == "stripe" { // the rest of Stripe's event envelope
+		doc["object"], doc["api_version"], doc["livemode"] = "event", StripeAPIVersion, false
+		doc["pending_webhooks"], doc["request"] = 1, map[string]any{"id": nil, "idempotency_key": nil}
+	}
 	body, err := json.Marshal(doc)
 	return h, body, err
 }

@@ -23,6 +23,11 @@ const (
 	EmailBounced        Kind = "email.bounced"
 	EmailComplained     Kind = "email.complained"
 	EmailSuppressed     Kind = "email.suppressed"
+	// CustomerLinked: the provider's customer is the app's user (Stripe
+	// Checkout); later events that name only the customer resolve to it.
+	CustomerLinked Kind = "customer.linked"
+	// DisputeOpened: a payment is disputed; on-call has a deadline.
+	DisputeOpened Kind = "dispute.opened"
 )
 
 // Event is a provider's event as webhookd understands it: exactly one of
@@ -33,6 +38,19 @@ type Event struct {
 	Refund       *Refund       `json:",omitempty"`
 	Subscription *Subscription `json:",omitempty"`
 	Email        *Email        `json:",omitempty"`
+	Customer     *Customer     `json:",omitempty"`
+	Dispute      *Dispute      `json:",omitempty"`
+}
+
+// Dispute is a payment the customer's bank disputes.
+type Dispute struct {
+	ID       string
+	ChargeID string
+	Amount   int64
+	Currency string
+	Reason   string
+	// DueBy is when the evidence is due, if the provider says.
+	DueBy *time.Time `json:",omitempty"`
 }
 
 // Customer says who an event is about, as the provider knows them. The
@@ -43,6 +61,10 @@ type Customer struct {
 	UserID     string `json:",omitempty"`
 	CustomerID string `json:",omitempty"`
 	Email      string `json:",omitempty"`
+	// WaitForLink: an unknown user may become known when the event that
+	// links the customer arrives (Stripe does not keep order), so it is
+	// retried for the activity's attempts instead of failing at once.
+	WaitForLink bool `json:",omitempty"`
 }
 
 // Payment is money taken, or an attempt that failed.
@@ -55,9 +77,13 @@ type Payment struct {
 	Reason string `json:",omitempty"`
 	// NoAmount: a failed payment whose event carries no amount.
 	NoAmount bool `json:",omitempty"`
-	// NoCharge: a zero-amount charge that only updated the payment method;
+	// NoCharge: a zero-amount charge that only updated the payment method,
+	// or a charge another event books (Stripe's invoice payment intents);
 	// nothing is recorded and nothing is sent.
 	NoCharge bool `json:",omitempty"`
+	// OncePerPayment: the confirmation is keyed by the payment, not the
+	// event, as several events may report the same money.
+	OncePerPayment bool `json:",omitempty"`
 }
 
 // Refund is money given back on a payment.
@@ -128,7 +154,7 @@ type Spec struct {
 }
 
 // Formats lists the formats a provider can have.
-func Formats() []string { return []string{"dodo", "resend", "generic"} }
+func Formats() []string { return []string{"dodo", "resend", "stripe", "generic"} }
 
 // Normalize turns a provider event into a domain event. handled is false
 // for a type the format has no domain event for (the event is ignored); err
@@ -146,6 +172,8 @@ func (s Spec) Normalize(eventType string, data json.RawMessage) (ev Event, handl
 		if ev, handled, err = resend(eventType, data); handled || err != nil {
 			return ev, handled, err
 		}
+	case "stripe":
+		return stripe(s, eventType, data)
 	}
 	// Every format also takes the generic shapes.
 	return generic(eventType, data)

@@ -22,6 +22,14 @@ func pbool(b bool) *bool { return &b }
 // Every handled type of each format, from the examples built from the
 // providers' published types (the same `webhookd send` posts), to the
 // domain event webhookd applies.
+var stripeCus = provider.Customer{CustomerID: "cus_T5demoQ1x", Email: "demo@example.com", WaitForLink: true}
+
+func stripeSub(status provider.SubscriptionStatus) provider.Event {
+	return provider.Event{Kind: provider.SubscriptionChanged, Subscription: &provider.Subscription{ID: "sub_1SdemoAbcD",
+		Customer: provider.Customer{CustomerID: "cus_T5demoQ1x", WaitForLink: true}, Plan: "pro", Status: status,
+		PeriodEnd: ptime("2025-12-31T08:06:41Z"), CancelAtPeriodEnd: pbool(false)}}
+}
+
 func TestFormats(t *testing.T) {
 	demo := provider.Customer{UserID: "usr_demo", CustomerID: "cus_demo_8sQ2ZyqkGx", Email: "demo@example.com"}
 	sub := func(status provider.SubscriptionStatus, plan, end string, cancel bool) provider.Event {
@@ -58,6 +66,23 @@ func TestFormats(t *testing.T) {
 		{"resend", "email.bounced", mail(provider.EmailBounced, "Permanent/General", true)},
 		{"resend", "email.complained", mail(provider.EmailComplained, "", false)},
 		{"resend", "email.suppressed", mail(provider.EmailSuppressed, "", false)},
+		{"stripe", "checkout.session.completed", provider.Event{Kind: provider.CustomerLinked, Customer: &provider.Customer{
+			UserID: "usr_demo", CustomerID: "cus_T5demoQ1x", Email: "demo@example.com"}}},
+		{"stripe", "invoice.paid", provider.Event{Kind: provider.PaymentSucceeded, Payment: &provider.Payment{ID: "in_1SdemoInv01",
+			Customer: stripeCus, Amount: 1999, Currency: "USD", OncePerPayment: true}}},
+		{"stripe", "invoice.payment_failed", provider.Event{Kind: provider.PaymentFailed, Payment: &provider.Payment{ID: "in_1SdemoInv02",
+			Customer: stripeCus, Amount: 1999, Currency: "USD", OncePerPayment: true, Reason: "the payment for your invoice could not be completed"}}},
+		{"stripe", "payment_intent.succeeded", provider.Event{Kind: provider.PaymentSucceeded, Payment: &provider.Payment{ID: "pi_3SdemoOneOff",
+			Customer: stripeCus, Amount: 4900, Currency: "USD", OncePerPayment: true}}},
+		{"stripe", "payment_intent.payment_failed", provider.Event{Kind: provider.PaymentFailed, Payment: &provider.Payment{ID: "pi_3SdemoFailed",
+			Customer: stripeCus, Amount: 4900, Currency: "USD", OncePerPayment: true, Reason: "Your card has insufficient funds."}}},
+		{"stripe", "customer.subscription.created", stripeSub(provider.SubscriptionActive)},
+		{"stripe", "customer.subscription.updated", stripeSub(provider.SubscriptionPastDue)},
+		{"stripe", "customer.subscription.deleted", stripeSub(provider.SubscriptionEnded)},
+		{"stripe", "charge.refunded", provider.Event{Kind: provider.PaymentRefunded, Refund: &provider.Refund{
+			PaymentID: "pi_3SdemoOneOff", RefundID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD"}}},
+		{"stripe", "charge.dispute.created", provider.Event{Kind: provider.DisputeOpened, Dispute: &provider.Dispute{
+			ID: "du_1SdemoDisp", ChargeID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD", Reason: "fraudulent", DueBy: ptime("2025-12-09T23:59:59Z")}}},
 		{"generic", "payment.succeeded", provider.Event{Kind: provider.PaymentSucceeded, Payment: &provider.Payment{
 			ID: "pay_demo_001", Customer: provider.Customer{UserID: "usr_demo"}, Amount: 1999, Currency: "USD"}}},
 	} {
@@ -78,8 +103,8 @@ func TestFormats(t *testing.T) {
 		})
 	}
 	// Every example of a format is in the table above.
-	for _, format := range []string{"dodo", "resend"} {
-		if n := len(examples.Types(format)); n != map[string]int{"dodo": 12, "resend": 6}[format] {
+	for _, format := range []string{"dodo", "resend", "stripe"} {
+		if n := len(examples.Types(format)); n != map[string]int{"dodo": 12, "resend": 6, "stripe": 10}[format] {
 			t.Errorf("%s has %d examples; add the new ones to the table", format, n)
 		}
 	}
@@ -149,8 +174,14 @@ func TestFormatEdges(t *testing.T) {
 			tc.check(t, ev, handled, err)
 		})
 	}
+	// Stripe: a payment intent an invoice made is booked by the invoice.
+	ev, _, err := provider.Spec{Format: "stripe"}.Normalize("payment_intent.succeeded",
+		json.RawMessage(`{"id":"pi_1","amount_received":1999,"currency":"usd","customer":"cus_1","payment_details":{"order_reference":"in_1"}}`))
+	if err != nil || !ev.Payment.NoCharge {
+		t.Errorf("invoice payment intent = %+v, %v; want NoCharge", ev.Payment, err)
+	}
 	// Resend: a transient bounce is recorded without invalidating.
-	ev, _, err := provider.Spec{Format: "resend"}.Normalize("email.bounced",
+	ev, _, err = provider.Spec{Format: "resend"}.Normalize("email.bounced",
 		json.RawMessage(`{"email_id":"e1","to":["a@b.c","d@e.f"],"bounce":{"type":"Transient","subType":"MailboxFull"}}`))
 	if err != nil || ev.Email.Permanent || ev.Email.BounceType != "Transient/MailboxFull" || len(ev.Email.To) != 2 {
 		t.Errorf("transient bounce = %+v, %v", ev.Email, err)

@@ -82,6 +82,7 @@ func DevProviders() []Provider {
 	return []Provider{
 		{Name: "dodo", Scheme: signature.StandardWebhooks, Format: "dodo", BuiltIn: true},
 		{Name: "resend", Scheme: signature.StandardWebhooks, SvixHeaders: true, Format: "resend", BuiltIn: true},
+		{Name: "stripe", Scheme: signature.Stripe, Format: "stripe", BuiltIn: true},
 	}
 }
 
@@ -92,6 +93,9 @@ func (p Provider) withDefaults() Provider {
 	}
 	if p.Format == "" {
 		p.Format = "generic"
+		if p.Scheme == signature.Stripe {
+			p.Format = "stripe"
+		}
 	}
 	if p.Format == "resend" && p.OccurredAt == "" {
 		p.OccurredAt = "json:created_at" // Resend's event time

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/store"
+)
+
+// Stripe, signed as Stripe signs: Checkout links the customer, then the
+// subscription's life; the same money reported by invoice.paid and its
+// payment intent is one payment and one email; events that arrive before
+// the Checkout wait for it.
+func TestStripe(t *testing.T) {
+	smtpSrv := smtptest.Start(t)
+	slack := newSlack(t)
+	d := startDev(t, map[string]string{"SMTP_URL": smtpSrv.URL(), "SLACK_WEBHOOK_URL": slack.URL,
+		"WEBHOOKD_RETRY_ATTEMPTS": "6", "WEBHOOKD_RETRY_INITIAL_INTERVAL": "50ms"})
+	ctx := context.Background()
+	for id, addr := range map[string]string{"usr_stripe": "stripe@example.com", "usr_late": "late@example.com"} {
+		if err := d.st.UpsertUser(ctx, id, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().Add(-time.Hour)
+	at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
+	send := func(eventType, id string, change map[string]any, when time.Time) store.Event {
+		d.sendAs("stripe", eventType, id, example(t, "stripe", eventType, change), when)
+		return d.waitStatusOf("stripe", id, store.StatusSucceeded, store.StatusFailed)
+	}
+	checkout := func(user, customer string) map[string]any {
+		return map[string]any{"client_reference_id": user, "customer": customer,
+			"customer_details": map[string]any{"email": user + "@other.example", "name": "Customer"}}
+	}
+	sub := func(customer, status string) map[string]any {
+		raw := example(t, "stripe", "customer.subscription.created", nil)
+		raw = strings.ReplaceAll(raw, "cus_T5demoQ1x", customer)
+		raw = strings.ReplaceAll(raw, `"status":"active"`, `"status":"`+status+`"`)
+		return map[string]any{"customer": customer, "status": status, "id": "sub_" + customer, "items": jsonField(t, raw, "items")}
+	}
+
+	if ev := send("checkout.session.completed", "evt_cs", checkout("usr_stripe", "cus_flow"), at(0)); ev.Status != store.StatusSucceeded {
+		t.Fatalf("checkout: %s %q", ev.Status, ev.LastError.String)
+	}
+	send("customer.subscription.created", "evt_sub1", sub("cus_flow", "active"), at(1))
+	if u, _ := d.st.GetUser(ctx, "usr_stripe"); u.Plan != "pro" {
+		t.Errorf("plan after created = %q, want pro", u.Plan)
+	}
+	invoice := map[string]any{"id": "in_flow1", "customer": "cus_flow", "customer_email": "stripe@example.com"}
+	send("invoice.paid", "evt_inv1", invoice, at(2))
+	send("payment_intent.succeeded", "evt_pi1", map[string]any{"id": "pi_flow1", "customer": "cus_flow", "amount_received": 1999,
+		"description": "Subscription creation", "payment_details": map[string]any{"order_reference": "in_flow1"}}, at(2))
+	send("invoice.paid", "evt_inv1_again", invoice, at(2)) // the same money, another event
+	if ps, _ := d.st.Payments(ctx, "usr_stripe"); len(ps) != 1 || ps[0].ID != "in_flow1" || ps[0].Amount != 1999 {
+		t.Errorf("payments = %+v, want one of 1999 for in_flow1", ps)
+	}
+	if n := countMessages(smtpSrv, "Payment received"); n != 1 {
+		t.Errorf("confirmations = %d, want 1", n)
+	}
+	send("invoice.payment_failed", "evt_inv2", map[string]any{"id": "in_flow2", "customer": "cus_flow"}, at(3))
+	send("customer.subscription.updated", "evt_sub2", sub("cus_flow", "past_due"), at(4))
+	send("customer.subscription.deleted", "evt_sub3", sub("cus_flow", "canceled"), at(5))
+	if u, _ := d.st.GetUser(ctx, "usr_stripe"); u.Plan != "free" {
+		t.Errorf("plan after deleted = %q, want free", u.Plan)
+	}
+	for subject, want := range map[string]int{"did not go through": 1, "past due": 1, "was canceled": 1} {
+		if n := countMessages(smtpSrv, subject); n != want {
+			t.Errorf("emails %q = %d, want %d", subject, n, want)
+		}
+	}
+
+	// Out of order: the subscription arrives before its Checkout.
+	d.sendAs("stripe", "customer.subscription.created", "evt_late_sub", example(t, "stripe", "customer.subscription.created", sub("cus_late", "active")), at(11))
+	time.Sleep(time.Second)
+	send("checkout.session.completed", "evt_late_cs", checkout("usr_late", "cus_late"), at(10))
+	if ev := d.waitStatusOf("stripe", "evt_late_sub", store.StatusSucceeded, store.StatusFailed); ev.Status != store.StatusSucceeded {
+		t.Errorf("subscription before checkout: %s %q", ev.Status, ev.LastError.String)
+	}
+	if u, _ := d.st.GetUser(ctx, "usr_late"); u.Plan != "pro" {
+		t.Errorf("late user plan = %q, want pro", u.Plan)
+	}
+
+	// A dispute tells on-call at once.
+	send("charge.dispute.created", "evt_dispute", nil, at(12))
+	waitFor(t, 10*time.Second, func() bool { return anyContains(slack.posts(), "Payment disputed: stripe") })
+}

@@ -108,7 +108,7 @@ var settingsTable = []setting{
 		help:  "compression of gRPC requests to Temporal and of its answers: gzip or none (cheaper where the network is fast; dev always uses none)",
 		field: func(s *settings) any { return &s.TemporalCompression }, check: oneOf(func(s *settings) string { return s.TemporalCompression }, "gzip", "none")},
 	{flag: "config", env: "WEBHOOKD_CONFIG", cmds: []string{cmdDev, cmdIngress, cmdSend},
-		help:  "providers file (YAML) adding to or replacing the built-in providers dodo and resend; see deploy/providers.yaml",
+		help:  "providers file (YAML) adding to or replacing the built-in providers dodo, resend and stripe; see deploy/providers.yaml",
 		field: func(s *settings) any { return &s.ConfigFile }, check: checkConfigFile},
 	{flag: "http", env: "WEBHOOKD_HTTP", def: ":8080", defs: map[string]string{cmdWorker: ":9090"}, readmeDefault: ":8080 (worker :9090)", cmds: []string{cmdDev, cmdIngress, cmdWorker},
 		help:  "listen address: the ingress (dev, ingress), or health and metrics (worker)",

@@ -55,11 +55,19 @@ type Alerter interface {
 
 // Notify posts a message to every sink (a dispute: on-call has a deadline).
 func (a *Activities) Notify(ctx context.Context, msg alerts.Alert) error {
+	return toEverySink(ctx, func(done []string) ([]string, error) { return a.Alerter.Post(ctx, msg, done) })
+}
+
+// toEverySink posts through post, passing the sinks an earlier attempt
+// reached (kept in the heartbeat details) so that a retry posts only to
+// those that failed. A rate limit retries after the service's delay; a
+// post every sink refused is not retried.
+func toEverySink(ctx context.Context, post func(done []string) ([]string, error)) error {
 	var done []string
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &done)
 	}
-	done, err := a.Alerter.Post(ctx, msg, done)
+	done, err := post(done)
 	activity.RecordHeartbeat(ctx, done)
 	return alerts.Retryable(err)
 }
@@ -466,13 +474,7 @@ func (a *Activities) SendAlert(ctx context.Context, f alerts.Failure) error {
 	if a.Incidents != nil {
 		return a.Incidents.Failed(ctx, f)
 	}
-	var done []string
-	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &done)
-	}
-	done, err := a.Alerter.Send(ctx, f, done)
-	activity.RecordHeartbeat(ctx, done)
-	return alerts.Retryable(err)
+	return toEverySink(ctx, func(done []string) ([]string, error) { return a.Alerter.Send(ctx, f, done) })
 }
 
 // classify turns the store's bad-data errors into non-retryable errors; any

@@ -196,18 +196,11 @@ func (a *app) watchBacklog(ctx context.Context, interval time.Duration) {
 		_, err := al.Post(ctx, msg, nil)
 		return err
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	events.Every(ctx, interval, func() {
 		if err := events.CheckBacklog(ctx, a.st, a.s.AlertBacklogAfter, time.Now(), post); err != nil && ctx.Err() == nil {
 			a.logger.Warn("backlog check failed", slog.String("error", err.Error()))
 		}
-	}
+	})
 }
 
 // newWorker registers the workflow and the activities on the task queue,

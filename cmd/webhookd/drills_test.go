@@ -486,18 +486,7 @@ func TestDrillScaleOut(t *testing.T) {
 	}
 	env := []string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(), "WEBHOOKD_CONFIG=" + cfg,
 		"WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA==", "SMTP_URL=" + h.smtp.URL(), "SLACK_WEBHOOK_URL=" + h.slack.URL}
-	var ingresses []string
-	for i := 0; i < 2; i++ {
-		port := freePort(t)
-		cmd := h.binary(append([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port)}, "--log-level", "error"), env)
-		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-		ingresses = append(ingresses, "http://127.0.0.1:"+strconv.Itoa(port))
-		cmd2 := h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"}, env)
-		t.Cleanup(func() { _ = cmd2.Process.Signal(syscall.SIGTERM); _ = cmd2.Wait() })
-	}
-	for _, u := range ingresses {
-		waitReady(t, u)
-	}
+	ingresses := h.processes(2, env)
 	const n = 200
 	var codes sync.Map
 	start := time.Now()
@@ -527,6 +516,24 @@ func TestDrillScaleOut(t *testing.T) {
 	if counts[string(store.StatusSucceeded)] != n || total != n || distinct != n {
 		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[string(store.StatusSucceeded)], total, distinct, n)
 	}
+}
+
+// processes starts n `webhookd ingress` and n `webhookd worker` processes
+// with env, and returns the ingresses' URLs once they are ready.
+func (h *harness) processes(n int, env []string) []string {
+	var ingresses []string
+	for i := 0; i < n; i++ {
+		port := freePort(h.t)
+		cmd := h.binary([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"}, env)
+		h.t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+		ingresses = append(ingresses, "http://127.0.0.1:"+strconv.Itoa(port))
+		w := h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"}, env)
+		h.t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
+	}
+	for _, u := range ingresses {
+		waitReady(h.t, u)
+	}
+	return ingresses
 }
 
 func waitReady(t *testing.T, base string) {
@@ -649,18 +656,7 @@ func TestDrillIncidentAcrossProcesses(t *testing.T) {
 	env := []string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(),
 		"WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA==", "SMTP_URL=" + h.smtp.URL(), "SLACK_WEBHOOK_URL=" + h.slack.URL,
 		"WEBHOOKD_RETRY_ATTEMPTS=2", "WEBHOOKD_RETRY_INITIAL_INTERVAL=100ms", "WEBHOOKD_ALERT_SUMMARY_INTERVAL=2s"}
-	var ingresses []string
-	for i := 0; i < 2; i++ {
-		port := freePort(t)
-		cmd := h.binary([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"}, env)
-		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-		ingresses = append(ingresses, "http://127.0.0.1:"+strconv.Itoa(port))
-		w := h.binary([]string{"worker", "--http", "127.0.0.1:0", "--log-level", "error"}, env)
-		t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
-	}
-	for _, u := range ingresses {
-		waitReady(t, u)
-	}
+	ingresses := h.processes(2, env)
 	const n = 20
 	for i := 0; i < n; i++ {
 		if err := h.deliverTo(ingresses[i%2], fmt.Sprintf("inc_%d", i), nil); err != nil {

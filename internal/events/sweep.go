@@ -171,6 +171,19 @@ func (s *Service) startFailed(ctx context.Context, ev store.Event, err error) er
 
 // RunSweeps sweeps every interval until ctx ends.
 func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, ages Ages) {
+	Every(ctx, interval, func() {
+		n, err := s.Sweep(ctx, ages)
+		if n > 0 {
+			s.logger().Info("sweep settled recorded events (started their runs or recorded their run IDs)", slog.Int("count", n))
+		}
+		if err != nil && ctx.Err() == nil {
+			s.logger().Warn("sweep stopped: Temporal or PostgreSQL unreachable; next tick retries", slog.String("error", err.Error()))
+		}
+	})
+}
+
+// Every calls fn every interval until ctx ends.
+func Every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -179,12 +192,6 @@ func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, ages Ag
 			return
 		case <-t.C:
 		}
-		n, err := s.Sweep(ctx, ages)
-		if n > 0 {
-			s.logger().Info("sweep settled recorded events (started their runs or recorded their run IDs)", slog.Int("count", n))
-		}
-		if err != nil && ctx.Err() == nil {
-			s.logger().Warn("sweep stopped: Temporal or PostgreSQL unreachable; next tick retries", slog.String("error", err.Error()))
-		}
+		fn()
 	}
 }

@@ -135,14 +135,21 @@ func dodoSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (Even
 // genericShape reports whether data is one of the generic shapes (userId,
 // paymentId, subscriptionId), which every format also takes.
 func genericShape(data json.RawMessage) bool {
-	var keys map[string]json.RawMessage
-	if json.Unmarshal(data, &keys) != nil {
+	return hasAnyKey(data, "userId", "paymentId", "subscriptionId")
+}
+
+// hasAnyKey reports whether the JSON object data has one of the keys.
+func hasAnyKey(data json.RawMessage, keys ...string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
 		return false
 	}
-	_, user := keys["userId"]
-	_, pay := keys["paymentId"]
-	_, sub := keys["subscriptionId"]
-	return user || pay || sub
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func firstNonEmpty(vs ...string) string {

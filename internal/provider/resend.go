@@ -57,11 +57,5 @@ func resend(eventType string, data json.RawMessage) (Event, bool, error) {
 
 // genericEmailShape: webhookd's own example shape (email, bounce_type).
 func genericEmailShape(data json.RawMessage) bool {
-	var keys map[string]json.RawMessage
-	if json.Unmarshal(data, &keys) != nil {
-		return false
-	}
-	_, email := keys["email"]
-	_, bt := keys["bounce_type"]
-	return email || bt
+	return hasAnyKey(data, "email", "bounce_type")
 }

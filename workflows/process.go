@@ -54,6 +54,16 @@ func (in *ProcessWebhookInput) Normalize(spec provider.Spec) {
 	}
 }
 
+// StatusQuery is the query an in-flight run answers with its RunStatus
+// (the UI's Queries tab, `temporal workflow query --type status`).
+const StatusQuery = "status"
+
+// RunStatus is where a run is.
+type RunStatus struct {
+	Step      string
+	LastError string `json:",omitempty"`
+}
+
 // ProcessWebhookResult is the run's outcome.
 type ProcessWebhookResult struct {
 	Status store.Status
@@ -110,6 +120,11 @@ var bookkeeping = workflow.ActivityOptions{
 // or bad data) it posts one alert, marks the event failed and fails, so the
 // run is red in the Temporal UI and can be replayed.
 func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
+	status := &RunStatus{Step: "starting"}
+	// Queries are not commands: registering one changes no history.
+	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (RunStatus, error) { return *status, nil }); err != nil {
+		return ProcessWebhookResult{}, err
+	}
 	// Starts by webhookd set these; a start by hand (tctl, the UI) may not.
 	if _, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(ProviderKey); !ok {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)); err != nil {
@@ -150,12 +165,14 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	}
 	err := bad
 	if err == nil {
+		status.Step = "applying " + string(dom.Kind)
 		err = handle(actx, ev, *dom)
 	}
 	if err == nil {
 		return finish(ctx, in, store.StatusSucceeded, "")
 	}
 	msg, attempts := describe(err, policy.MaximumAttempts)
+	status.Step, status.LastError = "failed: alerting on-call", msg
 	workflow.GetLogger(ctx).Error("event failed for good", "event_type", in.EventType, "error", msg)
 	alertErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, bookkeeping), a.SendAlert, alerts.Failure{
 		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,

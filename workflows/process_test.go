@@ -276,3 +276,19 @@ func TestStatusWriteOutlastsAnOutage(t *testing.T) {
 		t.Errorf("calls = %v", r.calls)
 	}
 }
+
+// An in-flight or failed run answers the status query: its step and the
+// last error.
+func TestStatusQuery(t *testing.T) {
+	r := &recorder{in: map[string]any{}}
+	env := newEnv(t, r)
+	env.ExecuteWorkflow(workflows.ProcessWebhook, input("payment.succeeded", `{"userId":"usr_1"}`))
+	v, err := env.QueryWorkflow(workflows.StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st workflows.RunStatus
+	if err := v.Get(&st); err != nil || st.Step != "failed: alerting on-call" || !strings.Contains(st.LastError, "missing") {
+		t.Errorf("status = %+v, %v", st, err)
+	}
+}

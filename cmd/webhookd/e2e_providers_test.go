@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/webhookd/webhookd/examples"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/store"
@@ -69,6 +71,15 @@ func TestRealProviders(t *testing.T) {
 	t.Run("payments resolved by metadata, by the learned customer link, and by email", func(t *testing.T) {
 		d.sendAs("dodo", "payment.succeeded", "evt_meta", payment("pay_meta", "cus_meta", "other@example.com", map[string]any{"user_id": "usr_meta"}), now)
 		d.waitStatus("evt_meta", store.StatusSucceeded)
+		// The run explains itself in the UI's list: its static summary.
+		desc, err := d.temporal.DescribeWorkflowExecution(ctx, "dodo:evt_meta", "")
+		var summary string
+		if err == nil {
+			err = converter.GetDefaultDataConverter().FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary)
+		}
+		if err != nil || summary != "dodo payment.succeeded · usr_meta · 19.99 USD · pay_meta" {
+			t.Errorf("run summary = %q, %v", summary, err)
+		}
 		d.sendAs("dodo", "payment.succeeded", "evt_link", payment("pay_link", "cus_meta", "", map[string]any{}), now)
 		d.waitStatus("evt_link", store.StatusSucceeded)
 		d.sendAs("dodo", "payment.succeeded", "evt_mail", payment("pay_mail", "cus_mail", "MAIL@example.com", map[string]any{}), now)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/workflows"
 )
 
 // eventFilter is the flags that select events (list, replay).
@@ -113,7 +114,34 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	if err != nil {
 		return err
 	}
-	return printEvent(c.stdout, s, ev, asJSON)
+	if err := printEvent(c.stdout, s, ev, asJSON); err != nil || asJSON || ev.Status != store.StatusDispatched {
+		return err
+	}
+	// A run in flight says where it is (its status query).
+	if step := c.runStep(ctx, s, ev.WorkflowID); step != "" {
+		fmt.Fprintf(c.stdout, "  in flight    %s\n", step)
+	}
+	return nil
+}
+
+// runStep asks a run in flight for its status; "" when it cannot be asked.
+func (c *cli) runStep(ctx context.Context, s *settings, workflowID string) string {
+	tc, err := dialTemporal(s, newLogger(io.Discard, "error"), nil)
+	if err != nil {
+		return ""
+	}
+	defer tc.Close()
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	v, err := tc.QueryWorkflow(qctx, workflowID, "", workflows.StatusQuery)
+	var st workflows.RunStatus
+	if err != nil || v.Get(&st) != nil {
+		return ""
+	}
+	if st.LastError != "" {
+		return st.Step + ": " + st.LastError
+	}
+	return st.Step
 }
 
 // replayOptions are replay's own flags.

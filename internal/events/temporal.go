@@ -95,7 +95,9 @@ func (t *Temporal) start(ctx context.Context, ev store.Event) (string, error) {
 }
 
 func (t *Temporal) startWith(ctx context.Context, ev store.Event, opts client.StartWorkflowOptions) (string, error) {
-	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.ProcessWebhook, t.Input(ev))
+	in := t.Input(ev)
+	opts.StaticSummary, opts.StaticDetails = workflows.Summary(in)
+	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.ProcessWebhook, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return "", ErrAlreadyStarted

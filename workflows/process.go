@@ -196,7 +196,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 // short UPDATE: a local activity runs it inside the workflow task, saving
 // the schedule/start/complete round trips. ScheduleToClose must be set: it
 // defaults to StartToClose, which would give up on the status after 10 s of
-// a database outage (a drill found it).
+// a database outage (the PostgreSQL drill covers it).
 func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, lastErr string) (ProcessWebhookResult, error) {
 	info := workflow.GetInfo(ctx)
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{

@@ -200,7 +200,7 @@ func TestPermanentFailureAlertsOnceThenFails(t *testing.T) {
 		}
 	}
 	if sends != 5 {
-		t.Errorf("SendEmail attempts = %d, want 5 (the seed's policy)", sends)
+		t.Errorf("SendEmail attempts = %d, want 5 (the default policy)", sends)
 	}
 	tail := r.calls[len(r.calls)-2:]
 	if tail[0] != "SendAlert" || tail[1] != "SetEventStatus:failed" {

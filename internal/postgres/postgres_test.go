@@ -115,7 +115,7 @@ func TestClusterRequiresPassword(t *testing.T) {
 			t.Errorf("round %d: without a password: %v, want refused", round, err)
 		}
 		c.Close()
-		// As a cluster from before: trust, and no password file.
+		// As a cluster initialised with trust and no password file.
 		os.Remove(filepath.Join(c.Dir(), "webhookd-superuser.password"))
 		os.WriteFile(filepath.Join(c.Dir(), "pg_hba.conf"), []byte("host all all 127.0.0.1/32 trust\n"), 0o600)
 	}

@@ -22,7 +22,7 @@ func providers(t testing.TB) map[string]*provider.Provider {
     scheme: stripe
   - name: github
     scheme: github
-  - name: seed
+  - name: acme
     scheme: hmac-hex
     signature_header: dodo-signature
 `), 0o644)
@@ -50,7 +50,7 @@ func TestParseEnvelope(t *testing.T) {
 		{"dodo", `{"type":"payment.succeeded","data":{"a":1}}`, nil, "msg_1", "payment.succeeded", `{"a":1}`, signedAt},
 		{"stripe", `{"id":"evt_1","type":"invoice.paid","created":1700000001,"data":{"object":{"b":2}}}`, nil, "evt_1", "invoice.paid", `{"b":2}`, time.Unix(1_700_000_001, 0).UTC()},
 		{"github", `{"ref":"main"}`, h, "a934b65d9e929e7a924f901e05035152e791f1d2575f4b2adcb3721ec55d5e93", "push", `{"ref":"main"}`, signedAt},
-		{"seed", `{"id":123,"type":"payment.failed","data":{"userId":"u"}}`, nil, "123", "payment.failed", `{"userId":"u"}`, signedAt},
+		{"acme", `{"id":123,"type":"payment.failed","data":{"userId":"u"}}`, nil, "123", "payment.failed", `{"userId":"u"}`, signedAt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
@@ -152,7 +152,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	}
 	ps := providers(f)
 	f.Fuzz(func(t *testing.T, body []byte, id string) {
-		for _, name := range []string{"dodo", "stripe", "github", "seed"} {
+		for _, name := range []string{"dodo", "stripe", "github", "acme"} {
 			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Time{}, time.Now())
 			if err != nil {
 				if !errors.Is(err, provider.ErrBadEnvelope) {
@@ -171,7 +171,7 @@ func FuzzParseEnvelope(f *testing.F) {
 func TestBuildEnvelopeRoundTrip(t *testing.T) {
 	ps := providers(t)
 	now := time.Unix(1_700_000_000, 0).UTC()
-	for _, name := range []string{"dodo", "resend", "stripe", "github", "seed"} {
+	for _, name := range []string{"dodo", "resend", "stripe", "github", "acme"} {
 		t.Run(name, func(t *testing.T) {
 			p := ps[name]
 			h, body, err := p.BuildEnvelope("evt_rt", "payment.succeeded", now, []byte(`{"userId":"u"}`))

@@ -116,8 +116,8 @@ func TestSubscriptionOutOfOrder(t *testing.T) {
 	if _, err := st.ApplySubscription(ctx, store.SubscriptionChange{ID: "sub_2", UserID: "usr_nobody", Plan: "pro", Status: "active", OccurredAt: t0}); !errors.Is(err, store.ErrUnknownUser) {
 		t.Errorf("unknown user: err = %v, want ErrUnknownUser", err)
 	}
-	// Every status a provider format produces is stored (a paused
-	// subscription failed here once).
+	// Every status a provider format produces is stored, paused and
+	// pending included.
 	for _, status := range []string{"paused", "pending", "past_due", "active"} {
 		if _, err := st.ApplySubscription(ctx, store.SubscriptionChange{ID: "sub_" + status, UserID: "usr_1", Status: status, OccurredAt: t0}); err != nil {
 			t.Errorf("status %s: %v", status, err)

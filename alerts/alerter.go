@@ -68,20 +68,7 @@ func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string, 
 		refs = map[string]string{}
 	}
 	msg := IncidentAlert(in, a.UI)
-	var errs []error
-	for _, s := range a.Sinks {
-		if slices.Contains(done, s.Name()) {
-			continue
-		}
-		err := a.postIncident(ctx, s, in, msg, refs)
-		a.count(s.Name(), err)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done = append(done, s.Name())
-	}
-	err := errors.Join(errs...)
+	done, err := a.toSinks(done, func(s Sink) error { return a.postIncident(ctx, s, in, msg, refs) })
 	if err == nil && a.incidents != nil {
 		a.incidents.WithLabelValues(in.Kind).Inc()
 	}
@@ -134,12 +121,18 @@ func (a *Alerter) count(sink string, err error) {
 
 // Post posts msg to every sink not in done, as Send.
 func (a *Alerter) Post(ctx context.Context, msg Alert, done []string) ([]string, error) {
+	return a.toSinks(done, func(s Sink) error { return s.Post(ctx, msg) })
+}
+
+// toSinks calls post for every sink not in done, counts each outcome, and
+// returns the sinks done now with the errors of the others.
+func (a *Alerter) toSinks(done []string, post func(Sink) error) ([]string, error) {
 	var errs []error
 	for _, s := range a.Sinks {
 		if slices.Contains(done, s.Name()) {
 			continue
 		}
-		err := s.Post(ctx, msg)
+		err := post(s)
 		a.count(s.Name(), err)
 		if err != nil {
 			errs = append(errs, err)

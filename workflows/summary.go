@@ -32,7 +32,7 @@ func Summary(in ProcessWebhookInput) (summary, details string) {
 }
 
 func who(c provider.Customer) string {
-	return firstOf(c.UserID, c.CustomerID, c.Email)
+	return provider.FirstNonEmpty(c.UserID, c.CustomerID, c.Email)
 }
 
 func domainSummary(d provider.Event) []string {
@@ -48,28 +48,19 @@ func domainSummary(d provider.Event) []string {
 		return []string{"refund of " + d.Refund.PaymentID, displayAmount(d.Refund.Amount, d.Refund.Currency) + " " + d.Refund.Currency}
 	case d.Subscription != nil:
 		s := d.Subscription
-		return []string{who(s.Customer), firstOf(s.Plan, "?") + " " + string(s.Status), s.ID}
+		return []string{who(s.Customer), provider.FirstNonEmpty(s.Plan, "?") + " " + string(s.Status), s.ID}
 	case d.Email != nil:
 		out := []string{strings.Join(d.Email.To, ", ")}
 		if d.Email.BounceType != "" {
 			out = append(out, d.Email.BounceType)
 		}
-		return append(out, firstOf(d.Email.EmailID, d.Email.MessageID))
+		return append(out, provider.FirstNonEmpty(d.Email.EmailID, d.Email.MessageID))
 	case d.Customer != nil:
-		return []string{d.Customer.CustomerID + " → " + firstOf(d.Customer.UserID, d.Customer.Email)}
+		return []string{d.Customer.CustomerID + " → " + provider.FirstNonEmpty(d.Customer.UserID, d.Customer.Email)}
 	case d.Dispute != nil:
 		return []string{"dispute " + d.Dispute.ID, displayAmount(d.Dispute.Amount, d.Dispute.Currency) + " " + d.Dispute.Currency, d.Dispute.Reason}
 	}
 	return nil
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // MarshalJSON writes the retry policy in readable units ("1s", "1m0s").

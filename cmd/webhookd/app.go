@@ -47,6 +47,9 @@ type app struct {
 	reg    *prometheus.Registry
 	c      client.Client
 	events *events.Service
+	// incidents groups failures into Incident workflows (ingress and
+	// worker alike).
+	incidents *events.Incidents
 }
 
 // openApp connects to the database and (lazily) to Temporal.
@@ -70,7 +73,8 @@ func openApp(ctx context.Context, s *settings, logger *slog.Logger) (*app, error
 // newApp assembles an app over open connections.
 func newApp(s *settings, logger *slog.Logger, st *store.Store, c client.Client, reg *prometheus.Registry) *app {
 	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: c, Retry: s.retry()}, Logger: logger}
-	return &app{s: s, logger: logger, st: st, reg: reg, c: c, events: svc}
+	inc := &events.Incidents{Client: c, SummaryInterval: s.AlertSummaryInterval, Quiet: s.IncidentQuiet}
+	return &app{s: s, logger: logger, st: st, reg: reg, c: c, events: svc, incidents: inc}
 }
 
 func (a *app) Close() {
@@ -129,7 +133,7 @@ func newRegistry() *prometheus.Registry {
 // data dir.
 func mailer(s *settings) (activities.Mailer, string, error) {
 	if s.ResendAPIKey != "" {
-		m, err := email.NewResend(s.ResendAPIKey, s.resendBaseURL)
+		m, err := email.NewResend(s.ResendAPIKey, "")
 		return m, "resend api", err
 	}
 	if s.SMTPURL != "" {
@@ -211,17 +215,13 @@ func (a *app) newWorker() (worker.Worker, []string, error) {
 		return nil, nil, err
 	}
 	al := a.s.alerter(a.logger, a.reg)
-	inc := &events.Incidents{Client: a.c, SummaryInterval: a.s.AlertSummaryInterval, Quiet: a.s.IncidentQuiet}
-	a.events.OnStartFailed = func(ctx context.Context, ev store.Event, reason string) {
-		f := alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason}
-		if err := inc.Failed(ctx, f); err != nil {
-			a.logger.Error("alert not sent", slog.String("event_id", ev.EventID), slog.String("error", err.Error()))
-		}
+	a.events.OnStartFailed = func(_ context.Context, ev store.Event, reason string) {
+		a.openIncident(alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason})
 	}
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
-	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: inc, From: a.s.EmailFrom})
+	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, From: a.s.EmailFrom})
 	return w, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil
 }
 
@@ -251,37 +251,37 @@ func waitTemporal(ctx context.Context, c client.Client, logger *slog.Logger) err
 // ingressHandler is the ingress router over the app's event life.
 func (a *app) ingressHandler(providers map[string]*provider.Provider) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
-	inc := &events.Incidents{Client: a.c, SummaryInterval: a.s.AlertSummaryInterval, Quiet: a.s.IncidentQuiet}
 	h, err := ingress.New(ingress.Options{
 		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,
 		TrustedProxies: a.s.trustedProxies(), Logger: a.logger, Registry: a.reg,
 		SignatureFailures: a.s.AlertSignatureFailures, SignatureWindow: 5 * time.Minute,
 		UnavailableAnswers: 5,
 		OnUnavailable: func(count int) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			f := alerts.Failure{Provider: "ingress", EventType: workflows.DatabaseIncident,
+			a.openIncident(alerts.Failure{Provider: "ingress", EventType: workflows.DatabaseIncident,
 				Error: fmt.Sprintf("%d deliveries answered 503 within 1m: PostgreSQL unreachable; providers are retrying", count),
-				Hint:  "DATABASE_URL / --database-url: is PostgreSQL up and reachable from the ingress?"}
-			if err := inc.Failed(ctx, f); err != nil {
-				a.logger.Error("database incident not opened", slog.String("error", err.Error()))
-			}
+				Hint:  "DATABASE_URL / --database-url: is PostgreSQL up and reachable from the ingress?"})
 		},
 		OnSignatureFailures: func(name string, count int, reasons map[string]int) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			f := alerts.Failure{Provider: name, EventType: workflows.SignatureIncident,
+			a.openIncident(alerts.Failure{Provider: name, EventType: workflows.SignatureIncident,
 				Error: fmt.Sprintf("%d deliveries rejected within 5m: invalid signature (%s)", count, reasonList(reasons)),
-				Hint:  provider.SecretEnv(name) + ": the provider's signing secret (rotated at the provider but not here?)"}
-			if err := inc.Failed(ctx, f); err != nil {
-				a.logger.Error("signature incident not opened", slog.String("provider", name), slog.String("error", err.Error()))
-			}
+				Hint:  provider.SecretEnv(name) + ": the provider's signing secret (rotated at the provider but not here?)"})
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies / WEBHOOKD_TRUSTED_PROXIES: %w", err)
 	}
 	return h, nil
+}
+
+// openIncident adds f to the incident of its cause; a failure to reach
+// Temporal is logged.
+func (a *app) openIncident(f alerts.Failure) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.incidents.Failed(ctx, f); err != nil {
+		a.logger.Error("incident not told", slog.String("provider", f.Provider), slog.String("event_type", f.EventType),
+			slog.String("event_id", f.EventID), slog.String("error", err.Error()))
+	}
 }
 
 // reasonList is "mismatch 12, stale 3", in a stable order.

@@ -37,7 +37,6 @@ type settings struct {
 	TrustedProxies         string
 	SMTPURL                string
 	ResendAPIKey           string
-	resendBaseURL          string // tests: a stand-in for Resend's API
 	EmailFrom              string
 	SlackWebhookURL        string
 	SlackBotToken          string

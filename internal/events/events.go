@@ -44,7 +44,6 @@ type Store interface {
 	Requeue(ctx context.Context, provider, eventID string) error
 	ClaimRerun(ctx context.Context, provider, eventID string, from store.Status, attempts int) (bool, error)
 	Unclaim(ctx context.Context, provider, eventID string, to store.Status) error
-	SamePayload(ctx context.Context, provider, eventID string, payload []byte) (bool, error)
 	RecordRun(ctx context.Context, provider, eventID, runID string) error
 	Undispatched(ctx context.Context, receivedFor, runlessFor time.Duration, limit int) ([]store.Event, error)
 	DeferDispatch(ctx context.Context, provider, eventID string, until time.Time) error
@@ -148,10 +147,7 @@ func (s *Service) Accept(ctx context.Context, e store.NewEvent) (Accepted, error
 		a.Outcome, a.StartQueued = s.startAccepted(ctx, ev)
 		return a, nil
 	}
-	a := Accepted{Event: ev, Outcome: Duplicate}
-	if same, err := s.Store.SamePayload(ctx, e.Provider, e.EventID, e.Payload); err == nil && !same {
-		a.BodyChanged = true
-	}
+	a := Accepted{Event: ev, Outcome: Duplicate, BodyChanged: ev.BodyChanged}
 	if ev.Status != store.StatusFailed {
 		return a, nil
 	}

@@ -101,7 +101,7 @@ func dodoPaymentEvent(s Spec, eventType string, data json.RawMessage) (Event, bo
 		Customer: Customer{UserID: metadataString(p.Metadata, s.UserIDKey), CustomerID: p.Customer.CustomerID, Email: p.Customer.Email},
 		NoCharge: p.IsUpdatePaymentMethod && *p.TotalAmount == 0}
 	if eventType == "payment.failed" {
-		pay.Reason = firstNonEmpty(p.ErrorMessage, p.ErrorCode, "the payment was declined")
+		pay.Reason = FirstNonEmpty(p.ErrorMessage, p.ErrorCode, "the payment was declined")
 		return Event{Kind: PaymentFailed, Payment: pay}, true, nil
 	}
 	return Event{Kind: PaymentSucceeded, Payment: pay}, true, nil
@@ -124,7 +124,7 @@ func dodoSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (Even
 	}
 	plan := metadataString(d.Metadata, "plan")
 	if plan == "" {
-		plan = firstNonEmpty(s.Plans[d.ProductID], d.ProductID)
+		plan = FirstNonEmpty(s.Plans[d.ProductID], d.ProductID)
 	}
 	return Event{Kind: SubscriptionChanged, Subscription: &Subscription{
 		ID: d.SubscriptionID, Plan: plan, Status: status, PeriodEnd: d.NextBillingDate, CancelAtPeriodEnd: d.CancelAtNextBillingDate,
@@ -150,13 +150,4 @@ func hasAnyKey(data json.RawMessage, keys ...string) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
 }

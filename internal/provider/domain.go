@@ -220,3 +220,13 @@ func metadataString(m map[string]json.RawMessage, key string) string {
 	}
 	return ""
 }
+
+// FirstNonEmpty is the first of vs that is not blank, trimmed.
+func FirstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}

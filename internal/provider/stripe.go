@@ -138,7 +138,7 @@ func stripeCheckoutEvent(s Spec, eventType string, data json.RawMessage) (Event,
 	if c.CustomerDetails != nil && c.CustomerDetails.Email != "" {
 		email = c.CustomerDetails.Email
 	}
-	cust := &Customer{UserID: firstNonEmpty(c.ClientReferenceID, c.Metadata[s.UserIDKey]), CustomerID: c.Customer, Email: email}
+	cust := &Customer{UserID: FirstNonEmpty(c.ClientReferenceID, c.Metadata[s.UserIDKey]), CustomerID: c.Customer, Email: email}
 	if err := required(eventType, [2]string{"customer", c.Customer}); err != nil {
 		return Event{}, true, err
 	}
@@ -210,7 +210,7 @@ func stripeSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (Ev
 		Customer: Customer{UserID: sub.Metadata[s.UserIDKey], CustomerID: sub.Customer, WaitForLink: true}}
 	if len(sub.Items.Data) > 0 {
 		item := sub.Items.Data[0]
-		out.Plan = firstNonEmpty(item.Price.LookupKey, sub.Metadata["plan"], s.Plans[item.Price.ID], item.Price.ID)
+		out.Plan = FirstNonEmpty(item.Price.LookupKey, sub.Metadata["plan"], s.Plans[item.Price.ID], item.Price.ID)
 		if item.CurrentPeriodEnd > 0 {
 			end := time.Unix(item.CurrentPeriodEnd, 0).UTC()
 			out.PeriodEnd = &end

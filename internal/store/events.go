@@ -60,6 +60,9 @@ type Event struct {
 	// Data is the envelope's data object, as the provider's format
 	// locates it: the workflow input. JSON null when the envelope has none.
 	Data json.RawMessage `db:"data" json:"data,omitempty"`
+	// BodyChanged, set by RecordEvent on a redelivery, says the delivered
+	// body differs from the recorded one (which stays).
+	BodyChanged bool `db:"-" json:"-"`
 	// Format is the provider's format settings at receipt (provider.Spec);
 	// JSON null for events recorded before they were kept.
 	Format       json.RawMessage `db:"format" json:"-"`
@@ -136,11 +139,19 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		}
 		return Event{}, false, fmt.Errorf("store: record event %s/%s: %w", e.Provider, e.EventID, err)
 	}
-	ev, err = s.GetEventByKey(ctx, e.Provider, e.EventID)
-	if err != nil {
-		return Event{}, false, err
+	// A redelivery: the recorded row, and whether its body is the same
+	// (as JSON: whitespace and key order aside), in one read.
+	var rec struct {
+		Event
+		Same bool `db:"same_payload"`
 	}
-	return ev, false, nil
+	err = s.db.GetContext(ctx, &rec, `SELECT `+eventColumns+`, payload = $3::jsonb AS same_payload
+		FROM webhook_events WHERE provider = $1 AND event_id = $2`, e.Provider, e.EventID, string(e.Payload))
+	if err != nil {
+		return Event{}, false, fmt.Errorf("store: get event %s/%s: %w", e.Provider, e.EventID, err)
+	}
+	rec.Event.BodyChanged = !rec.Same
+	return rec.Event, false, nil
 }
 
 // GetEventByKey returns the event of a provider by its event id.
@@ -196,18 +207,6 @@ func (s *Store) Unclaim(ctx context.Context, provider, eventID string, to Status
 		return fmt.Errorf("store: unclaim %s/%s: %w", provider, eventID, err)
 	}
 	return nil
-}
-
-// SamePayload reports whether the recorded envelope of the event equals
-// payload as JSON (whitespace and key order aside).
-func (s *Store) SamePayload(ctx context.Context, provider, eventID string, payload []byte) (bool, error) {
-	var same bool
-	err := s.db.GetContext(ctx, &same, `SELECT payload = $3::jsonb FROM webhook_events WHERE provider = $1 AND event_id = $2`,
-		provider, eventID, string(payload))
-	if err != nil {
-		return false, fmt.Errorf("store: compare payload %s/%s: %w", provider, eventID, err)
-	}
-	return same, nil
 }
 
 // Requeue puts a newly recorded event whose start failed back to received,

@@ -19,9 +19,12 @@ import (
 	"github.com/webhookd/webhookd/internal/store"
 )
 
-// Error types of non-retryable application errors.
+// Error types of application errors the workflow tells apart.
 const (
 	ErrTypeBadData = "BadData"
+	// ErrTypeUserNotKnownYet: the event's customer is not linked to a user
+	// yet; the event that links it may still come.
+	ErrTypeUserNotKnownYet = "UserNotKnownYet"
 )
 
 // Store is the database the activities write to.
@@ -78,13 +81,18 @@ type LinkInput struct {
 	Customer provider.Customer
 }
 
+// UserResult is whose event it was: the user the activity resolved.
+type UserResult struct {
+	UserID string `json:",omitempty"`
+}
+
 // LinkCustomer resolves the customer's user, which links the customer id
 // to it for later events. No such user is bad data.
-func (a *Activities) LinkCustomer(ctx context.Context, in LinkInput) error {
+func (a *Activities) LinkCustomer(ctx context.Context, in LinkInput) (UserResult, error) {
 	c := in.Customer
 	c.WaitForLink = false
-	_, err := a.resolve(ctx, in.Event, c, "")
-	return err
+	u, err := a.resolve(ctx, in.Event, c, "")
+	return UserResult{UserID: u.ID}, err
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -149,7 +157,7 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Custom
 	if errors.Is(err, store.ErrUnknownUser) && c.WaitForLink {
 		// The event that links the customer may still come (the provider
 		// does not keep order): retried until the attempts run out.
-		return store.User{}, temporal.NewApplicationErrorWithOptions("user not known yet: "+err.Error(), "UserNotKnownYet",
+		return store.User{}, temporal.NewApplicationErrorWithOptions("user not known yet: "+err.Error(), ErrTypeUserNotKnownYet,
 			temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Second})
 	}
 	if err != nil {
@@ -158,8 +166,11 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Custom
 	return u, nil
 }
 
-// RecordPaymentResult tells whether the row is new.
-type RecordPaymentResult struct{ Inserted bool }
+// RecordPaymentResult tells whether the row is new, and whose payment it is.
+type RecordPaymentResult struct {
+	Inserted bool
+	UserID   string `json:",omitempty"`
+}
 
 // RecordPayment inserts the payment once; a second call changes nothing.
 func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (RecordPaymentResult, error) {
@@ -173,7 +184,7 @@ func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (
 	if err != nil {
 		return RecordPaymentResult{}, classify("record payment", err)
 	}
-	return RecordPaymentResult{Inserted: ins}, nil
+	return RecordPaymentResult{Inserted: ins, UserID: userID}, nil
 }
 
 // RefundInput is money given back on a payment.
@@ -316,6 +327,8 @@ type SendEmailResult struct {
 	Sent        bool
 	AlreadySent bool
 	MessageID   string
+	// UserID is the user the email was for.
+	UserID string `json:",omitempty"`
 }
 
 // EmailKey is the idempotency key of one template sent for one run's event.
@@ -335,7 +348,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	}
 	if !u.EmailValid {
 		activity.GetLogger(ctx).Warn("email not sent: address marked invalid", "user_id", u.ID, "template", in.Template)
-		return SendEmailResult{}, nil
+		return SendEmailResult{UserID: u.ID}, nil
 	}
 	key := EmailKey(in.Event.WorkflowID, in.Template)
 	if in.Key != "" {
@@ -352,7 +365,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, classify("send email", err)
 	}
 	if row.Status == store.EmailSent {
-		return SendEmailResult{AlreadySent: true, MessageID: row.ProviderMessageID.String}, nil
+		return SendEmailResult{AlreadySent: true, MessageID: row.ProviderMessageID.String, UserID: u.ID}, nil
 	}
 	id, err := a.Mailer.Send(ctx, msg)
 	if err != nil {
@@ -361,7 +374,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err := a.markSent(ctx, key, id); err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
-	return SendEmailResult{Sent: true, MessageID: id}, nil
+	return SendEmailResult{Sent: true, MessageID: id, UserID: u.ID}, nil
 }
 
 // markSent records a message the mail server has accepted. Failing here

@@ -2,9 +2,11 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -19,15 +21,84 @@ type event struct {
 	data json.RawMessage
 	// writeCtx, when set, runs database writes as local activities.
 	writeCtx workflow.Context
+	// version is the run's version of the workflow's shape.
+	version workflow.Version
+	// status is what the run's status query answers.
+	status *RunStatus
+	// attempts bounds the waits for a customer's link.
+	attempts int32
 }
 
 // write runs one of the short database activities: a local activity on
 // writeCtx when the run's version has them, a regular one on ctx otherwise.
-func (ev event) write(ctx workflow.Context, activity, in, out any) error {
-	if ev.writeCtx != nil {
-		return workflow.ExecuteLocalActivity(ev.writeCtx, activity, in).Get(ev.writeCtx, out)
+// The summary is the line the UI's timeline shows for it; ids only.
+//
+// From userAttrVersion a write whose customer is not linked to a user yet
+// waits for the link on a workflow timer, not in a local activity's
+// retries: the retries of a local activity keep the workflow task open,
+// and a run inside an open task answers no query. The run says what it
+// waits for (its status query, the timer's summary).
+func (ev event) write(ctx workflow.Context, summary string, activity, in, out any) error {
+	for attempt := int32(1); ; attempt++ {
+		err := ev.writeOnce(ctx, summary, activity, in, out)
+		var appErr *temporal.ApplicationError
+		if ev.version < userAttrVersion || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeUserNotKnownYet || attempt >= ev.attempts {
+			return err
+		}
+		wait := appErr.NextRetryDelay()
+		if wait <= 0 {
+			wait = 5 * time.Second
+		}
+		ev.status.Step = fmt.Sprintf("waiting for the customer's link (attempt %d of %d, next in %s)", attempt, ev.attempts, wait)
+		ev.status.LastError = appErr.Message()
+		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "wait for the customer's link"}).Get(ctx, nil); err != nil {
+			return err
+		}
+		ev.status.LastError = ""
 	}
-	return workflow.ExecuteActivity(ctx, activity, in).Get(ctx, out)
+}
+
+func (ev event) writeOnce(ctx workflow.Context, summary string, activity, in, out any) error {
+	if ev.writeCtx != nil {
+		o := workflow.GetLocalActivityOptions(ev.writeCtx)
+		o.Summary = summary
+		lctx := workflow.WithLocalActivityOptions(ev.writeCtx, o)
+		return workflow.ExecuteLocalActivity(lctx, activity, in).Get(lctx, out)
+	}
+	return workflow.ExecuteActivity(summarized(ctx, summary), activity, in).Get(ctx, out)
+}
+
+// summarized is ctx with the summary the UI's timeline shows for the next
+// activity.
+func summarized(ctx workflow.Context, summary string) workflow.Context {
+	o := workflow.GetActivityOptions(ctx)
+	o.Summary = summary
+	return workflow.WithActivityOptions(ctx, o)
+}
+
+// knowUser sets the run's WebhookUserID once an activity has resolved the
+// user (runs from userAttrVersion; a run whose start named the user has it
+// already).
+func (ev event) knowUser(ctx workflow.Context, userID string) error {
+	if ev.version < userAttrVersion || userID == "" {
+		return nil
+	}
+	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(UserIDKey); ok && cur == userID {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, UserIDKey.ValueSet(userID))
+}
+
+// whom names the customer in an activity's summary by id; an address is
+// not named.
+func whom(c provider.Customer) string {
+	switch {
+	case c.UserID != "":
+		return c.UserID
+	case c.CustomerID != "":
+		return "customer " + c.CustomerID
+	}
+	return "the customer"
 }
 
 // handle applies a domain event; one file per family holds its handlers
@@ -45,7 +116,12 @@ func handle(ctx workflow.Context, ev event, dom provider.Event) error {
 	case dom.Email != nil:
 		return emailEvent(ctx, ev, dom.Kind, *dom.Email)
 	case dom.Customer != nil:
-		return ev.write(ctx, a.LinkCustomer, activities.LinkInput{Event: ev.ref, Customer: *dom.Customer}, nil)
+		var res activities.UserResult
+		if err := ev.write(ctx, "link customer "+dom.Customer.CustomerID, a.LinkCustomer,
+			activities.LinkInput{Event: ev.ref, Customer: *dom.Customer}, &res); err != nil {
+			return err
+		}
+		return ev.knowUser(ctx, res.UserID)
 	case dom.Dispute != nil:
 		return disputeOpened(ctx, ev, *dom.Dispute)
 	}
@@ -72,5 +148,9 @@ func displayAmount(minor int64, currency string) string {
 
 func sendEmail(ctx workflow.Context, ev event, in activities.SendEmailInput) error {
 	in.Event = ev.ref
-	return workflow.ExecuteActivity(ctx, a.SendEmail, in).Get(ctx, nil)
+	var res activities.SendEmailResult
+	if err := workflow.ExecuteActivity(summarized(ctx, "send "+in.Template+" to "+whom(in.Customer)), a.SendEmail, in).Get(ctx, &res); err != nil {
+		return err
+	}
+	return ev.knowUser(ctx, res.UserID)
 }

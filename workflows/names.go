@@ -7,21 +7,32 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/webhookd/webhookd/internal/provider"
 )
 
 // TaskQueue is the task queue webhook workflows and activities run on.
 const TaskQueue = "webhooks"
 
-// Search attributes set on every run so engineers can filter runs in the UI:
-// WebhookProvider = "dodo" AND ExecutionStatus = "Failed".
+// Search attributes of every run, so engineers can filter runs in the UI:
+// WebhookProvider = "dodo" AND ExecutionStatus = "Failed", or every run of
+// one user: WebhookUserID = "usr_123". The provider and type are set at the
+// start; the customer id and the user id too when the event names them,
+// else the user id is set by the run once it has resolved the user.
+// They hold ids and types only, never personal data: they are stored in
+// Temporal's visibility store unencrypted.
 var (
-	ProviderKey  = temporal.NewSearchAttributeKeyKeyword("WebhookProvider")
-	EventTypeKey = temporal.NewSearchAttributeKeyKeyword("WebhookEventType")
+	ProviderKey   = temporal.NewSearchAttributeKeyKeyword("WebhookProvider")
+	EventTypeKey  = temporal.NewSearchAttributeKeyKeyword("WebhookEventType")
+	UserIDKey     = temporal.NewSearchAttributeKeyKeyword("WebhookUserID")
+	CustomerIDKey = temporal.NewSearchAttributeKeyKeyword("WebhookCustomerID")
 )
 
-// SearchAttributeNames lists the keyword attributes to register on a namespace.
+// SearchAttributeNames lists the keyword attributes to register on a
+// namespace, in the order a new namespace takes them (the SQL visibility
+// store indexes the first four keyword columns).
 func SearchAttributeNames() []string {
-	return []string{ProviderKey.GetName(), EventTypeKey.GetName()}
+	return []string{ProviderKey.GetName(), EventTypeKey.GetName(), UserIDKey.GetName(), CustomerIDKey.GetName()}
 }
 
 // WorkflowID is the ID of the run for one provider event. It is the
@@ -32,20 +43,41 @@ func WorkflowID(provider, eventID string) string {
 }
 
 // StartOptions are the options every start of ProcessWebhook uses, from the
-// ingress, the sweep and `events replay` alike. A start for an ID that
+// ingress, the sweep and `events replay` alike: the ID, the search
+// attributes and the summary the UI lists. A start for an ID that
 // already ran fails with *serviceerror.WorkflowExecutionAlreadyStarted unless
 // the earlier run failed: a failed event may run again (replay, redelivery),
 // a succeeded one never.
-func StartOptions(provider, eventID, eventType string) client.StartWorkflowOptions {
-	return client.StartWorkflowOptions{
-		ID:                                       WorkflowID(provider, eventID),
+func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
+	attrs := []temporal.SearchAttributeUpdate{ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)}
+	if c := customerOf(in.Domain); c.UserID != "" {
+		attrs = append(attrs, UserIDKey.ValueSet(c.UserID))
+	}
+	if c := customerOf(in.Domain); c.CustomerID != "" {
+		attrs = append(attrs, CustomerIDKey.ValueSet(c.CustomerID))
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                                       WorkflowID(in.Provider, in.EventID),
 		TaskQueue:                                TaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			ProviderKey.ValueSet(provider),
-			EventTypeKey.ValueSet(eventType),
-		),
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(attrs...),
 	}
+	opts.StaticSummary, opts.StaticDetails = Summary(in)
+	return opts
+}
+
+// customerOf is the customer a domain event is about; zero when none.
+func customerOf(d *provider.Event) provider.Customer {
+	switch {
+	case d == nil:
+	case d.Payment != nil:
+		return d.Payment.Customer
+	case d.Subscription != nil:
+		return d.Subscription.Customer
+	case d.Customer != nil:
+		return *d.Customer
+	}
+	return provider.Customer{}
 }

@@ -15,9 +15,13 @@ func paymentSucceeded(ctx workflow.Context, ev event, p provider.Payment) error 
 	if p.NoCharge {
 		return nil
 	}
-	if err := ev.write(ctx, a.RecordPayment, activities.RecordPaymentInput{
+	var res activities.RecordPaymentResult
+	if err := ev.write(ctx, "record payment "+p.ID, a.RecordPayment, activities.RecordPaymentInput{
 		Event: ev.ref, PaymentID: p.ID, Customer: p.Customer, Amount: p.Amount, Currency: p.Currency, Status: "succeeded",
-	}, nil); err != nil {
+	}, &res); err != nil {
+		return err
+	}
+	if err := ev.knowUser(ctx, res.UserID); err != nil {
 		return err
 	}
 	in := activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentConfirmation, Data: map[string]string{
@@ -35,7 +39,7 @@ func disputeOpened(ctx workflow.Context, ev event, d provider.Dispute) error {
 	if d.DueBy != nil {
 		due = d.DueBy.Format("2006-01-02 15:04 MST")
 	}
-	return workflow.ExecuteActivity(ctx, a.Notify, alerts.Alert{
+	return workflow.ExecuteActivity(summarized(ctx, "tell on-call of dispute "+d.ID), a.Notify, alerts.Alert{
 		Summary: "webhookd: payment disputed: " + displayAmount(d.Amount, d.Currency) + " " + d.Currency + " (" + d.Reason + "), evidence due " + due,
 		Title:   "Payment disputed: " + ev.ref.Provider,
 		Fields: []alerts.Field{{Name: "Amount", Value: displayAmount(d.Amount, d.Currency) + " " + d.Currency},
@@ -56,5 +60,5 @@ func paymentFailed(ctx workflow.Context, ev event, p provider.Payment) error {
 
 // paymentRefunded marks the payment refunded.
 func paymentRefunded(ctx workflow.Context, ev event, r provider.Refund) error {
-	return ev.write(ctx, a.RefundPayment, activities.RefundInput{Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount}, nil)
+	return ev.write(ctx, "refund payment "+r.PaymentID, a.RefundPayment, activities.RefundInput{Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount}, nil)
 }

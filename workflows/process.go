@@ -72,10 +72,12 @@ type ProcessWebhookResult struct {
 // localWritesChange is the GetVersion change ID of the workflow's shape:
 // version 1 runs the short database writes as local activities; version 2
 // also routes on the domain event of the input (Domain, BadData) where
-// earlier runs read the generic shapes from Data.
+// earlier runs read the generic shapes from Data; version 3 also sets the
+// WebhookUserID search attribute once an activity has resolved the user.
 const (
 	localWritesChange = "local-db-writes"
 	domainVersion     = 2
+	userAttrVersion   = 3
 )
 
 // a is only used to name activities; Temporal calls the worker's instance.
@@ -139,7 +141,8 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		},
 		data: in.Data,
 	}
-	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, domainVersion)
+	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, userAttrVersion)
+	ev.version, ev.status = version, status
 	dom, bad := domainEvent(in, version)
 	if dom == nil && bad == nil {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
@@ -154,13 +157,21 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	// activities, inside the workflow task: one activity, one workflow task
 	// and their matching trips fewer per event (docs/performance.md). Runs
 	// started before keep replaying their regular activities.
+	ev.attempts = policy.MaximumAttempts
 	if version >= 1 {
+		writePolicy := policy
+		if version >= userAttrVersion {
+			// write waits for a customer's link on a timer (event.write).
+			p := *policy
+			p.NonRetryableErrorTypes = []string{activities.ErrTypeUserNotKnownYet}
+			writePolicy = &p
+		}
 		ev.writeCtx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 30 * time.Second,
 			// The retry policy bounds the attempts; without this the
 			// attempts would stop at StartToCloseTimeout.
 			ScheduleToCloseTimeout: 24 * time.Hour,
-			RetryPolicy:            policy,
+			RetryPolicy:            writePolicy,
 		})
 	}
 	err := bad
@@ -174,7 +185,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	msg, attempts := describe(err, policy.MaximumAttempts)
 	status.Step, status.LastError = "failed: alerting on-call", msg
 	workflow.GetLogger(ctx).Error("event failed for good", "event_type", in.EventType, "error", msg)
-	alertErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, bookkeeping), a.SendAlert, alerts.Failure{
+	alertErr := workflow.ExecuteActivity(summarized(workflow.WithActivityOptions(ctx, bookkeeping), "alert on-call"), a.SendAlert, alerts.Failure{
 		Provider: in.Provider, EventType: in.EventType, EventID: in.EventID,
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Attempts: attempts, Error: msg,
@@ -203,6 +214,7 @@ func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, l
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            bookkeeping.RetryPolicy,
+		Summary:                "mark event " + string(status),
 	})
 	err := workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
 		Provider: in.Provider, EventID: in.EventID, EventType: in.EventType, Status: status,

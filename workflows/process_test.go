@@ -292,3 +292,93 @@ func TestStatusQuery(t *testing.T) {
 		t.Errorf("status = %+v, %v", st, err)
 	}
 }
+
+// A run whose event names only the provider's customer sets WebhookUserID
+// once an activity has resolved the user, once per run; one whose start
+// named the user does not set it again.
+func TestResolvedUserIsSearchable(t *testing.T) {
+	for _, tc := range []struct {
+		name, eventType, data string
+		upserts               int
+	}{
+		{"payment by customer", "payment.succeeded", `{"payment_id":"pay_1","total_amount":1999,"currency":"USD","customer":{"customer_id":"cus_1"}}`, 1},
+		{"subscription by customer", "subscription.active", `{"subscription_id":"sub_1","status":"active","customer":{"customer_id":"cus_1"}}`, 1},
+		{"payment naming the user", "payment.succeeded", `{"payment_id":"pay_1","total_amount":1999,"currency":"USD","metadata":{"user_id":"usr_9"}}`, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			env := s.NewTestWorkflowEnvironment()
+			env.RegisterWorkflow(workflows.ProcessWebhook)
+			env.RegisterActivity(&activities.Activities{})
+			env.OnActivity(a.RecordPayment, mock.Anything, mock.Anything).Return(activities.RecordPaymentResult{Inserted: true, UserID: "usr_9"}, nil).Maybe()
+			env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(activities.SendEmailResult{Sent: true, UserID: "usr_9"}, nil).Maybe()
+			env.OnActivity(a.ApplySubscription, mock.Anything, mock.Anything).Return(activities.ApplySubscriptionResult{Applied: true, UserID: "usr_9"}, nil).Maybe()
+			env.OnActivity(a.SetEventStatus, mock.Anything, mock.Anything).Return(nil)
+			upserts := 0
+			env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				sa := args.Get(0).(temporal.SearchAttributes)
+				if v, _ := sa.GetKeyword(workflows.UserIDKey); v != "usr_9" {
+					t.Errorf("upserted %v", sa)
+				}
+				upserts++
+			}).Return(nil).Maybe()
+			in := input(tc.eventType, tc.data)
+			if err := env.SetTypedSearchAttributesOnStart(workflows.StartOptions(in).TypedSearchAttributes); err != nil {
+				t.Fatal(err)
+			}
+			env.ExecuteWorkflow(workflows.ProcessWebhook, in)
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			if upserts != tc.upserts {
+				t.Errorf("WebhookUserID upserts = %d, want %d", upserts, tc.upserts)
+			}
+		})
+	}
+}
+
+// A customer not linked yet is waited for on a workflow timer, so that the
+// run answers its status query meanwhile, for the policy's attempts.
+func TestWaitForLinkOnATimer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		failures int
+		wantErr  bool
+	}{{"linked on the third try", 2, false}, {"never linked", 99, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			env := s.NewTestWorkflowEnvironment()
+			env.RegisterWorkflow(workflows.ProcessWebhook)
+			env.RegisterActivity(&activities.Activities{})
+			calls := 0
+			env.OnActivity(a.ApplySubscription, mock.Anything, mock.Anything).Return(func(context.Context, activities.ApplySubscriptionInput) (activities.ApplySubscriptionResult, error) {
+				if calls++; calls <= tc.failures {
+					return activities.ApplySubscriptionResult{}, temporal.NewApplicationErrorWithOptions("user not known yet: cus_1", activities.ErrTypeUserNotKnownYet,
+						temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Second})
+				}
+				return activities.ApplySubscriptionResult{Applied: true, UserID: "usr_1"}, nil
+			})
+			env.OnActivity(a.SetEventStatus, mock.Anything, mock.Anything).Return(nil)
+			env.OnActivity(a.SendAlert, mock.Anything, mock.Anything).Return(nil).Maybe()
+			var during workflows.RunStatus
+			env.RegisterDelayedCallback(func() {
+				v, err := env.QueryWorkflow(workflows.StatusQuery)
+				if err != nil || v.Get(&during) != nil {
+					t.Errorf("query during the wait: %v", err)
+				}
+			}, 7*time.Second)
+			in := input("subscription.active", `{"subscription_id":"sub_1","status":"active","customer":{"customer_id":"cus_1"}}`)
+			in.Retry.MaximumAttempts = 5
+			env.ExecuteWorkflow(workflows.ProcessWebhook, in)
+			if err := env.GetWorkflowError(); (err != nil) != tc.wantErr {
+				t.Fatalf("workflow error = %v, want error %v", err, tc.wantErr)
+			}
+			if want := min(tc.failures+1, 5); calls != want {
+				t.Errorf("ApplySubscription calls = %d, want %d", calls, want)
+			}
+			if during.Step != "waiting for the customer's link (attempt 2 of 5, next in 5s)" || during.LastError != "user not known yet: cus_1" {
+				t.Errorf("status during the wait = %+v", during)
+			}
+		})
+	}
+}

@@ -11,11 +11,13 @@ import (
 
 // TestReplay replays histories recorded from real runs: the current code's
 // (record them with WEBHOOKD_RECORD_HISTORY=$PWD/workflows/testdata go test
-// -run 'TestEndToEnd|TestRealProviders' ./cmd/webhookd) and those of runs
-// of earlier versions of the workflow, which a deploy may find in flight:
-// *_v0.json (before local database writes) and *_v1.json (before domain
-// events). A
-// change that alters the commands an existing history expects fails here
+// -run 'TestEndToEnd|TestRealProviders|TestStripe' ./cmd/webhookd) and
+// those of runs of earlier versions of the workflow, which a deploy may
+// find in flight: *_v0.json (before local database writes), *_v1.json
+// (before domain events) and *_v2.json (before the user's search attribute
+// and the timer that waits for a customer's link). Before recording, keep
+// the current files as *_vN.json of the version they are. A change that
+// alters the commands an existing history expects fails here
 // with a non-determinism error: version it with workflow.GetVersion instead.
 func TestReplay(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

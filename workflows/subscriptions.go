@@ -25,7 +25,10 @@ func subscriptionChanged(ctx workflow.Context, ev event, s provider.Subscription
 		in.UserPlan = s.Plan
 	}
 	var res activities.ApplySubscriptionResult
-	if err := ev.write(ctx, a.ApplySubscription, in, &res); err != nil {
+	if err := ev.write(ctx, "apply subscription "+s.ID+" ("+string(s.Status)+")", a.ApplySubscription, in, &res); err != nil {
+		return err
+	}
+	if err := ev.knowUser(ctx, res.UserID); err != nil {
 		return err
 	}
 	if !res.Applied || s.NoEmail {

@@ -48,3 +48,38 @@ func TestRetryConfigJSON(t *testing.T) {
 		t.Errorf("old encoding = %+v, %v", old, err)
 	}
 }
+
+// The start names the user and the provider's customer when the event
+// does: the runs of one user are listed by WebhookUserID from the start.
+func TestStartOptionsSearchAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		format, eventType, data string
+		user, customer          string
+	}{
+		{"dodo", "payment.succeeded", `{"payment_id":"pay_abc","total_amount":1999,"currency":"USD","customer":{"customer_id":"cus_1","email":"a@b.c"},"metadata":{"user_id":"usr_123"}}`,
+			"usr_123", "cus_1"},
+		{"dodo", "subscription.active", `{"subscription_id":"sub_1","status":"active","customer":{"customer_id":"cus_2"}}`, "", "cus_2"},
+		{"resend", "email.bounced", `{"email_id":"e1","to":["gone@example.com"],"bounce":{"type":"Permanent"}}`, "", ""},
+		{"dodo", "payout.success", `{}`, "", ""},
+	} {
+		in := workflows.ProcessWebhookInput{Provider: "dodo", EventID: "evt_1", EventType: tc.eventType, Data: json.RawMessage(tc.data)}
+		in.Normalize(provider.Spec{Format: tc.format})
+		opts := workflows.StartOptions(in)
+		attrs := opts.TypedSearchAttributes
+		if v, _ := attrs.GetKeyword(workflows.ProviderKey); v != "dodo" {
+			t.Errorf("%s: provider = %q", tc.eventType, v)
+		}
+		if v, _ := attrs.GetKeyword(workflows.EventTypeKey); v != tc.eventType {
+			t.Errorf("%s: event type = %q", tc.eventType, v)
+		}
+		if v, ok := attrs.GetKeyword(workflows.UserIDKey); v != tc.user || ok != (tc.user != "") {
+			t.Errorf("%s: user = %q (set %v), want %q", tc.eventType, v, ok, tc.user)
+		}
+		if v, ok := attrs.GetKeyword(workflows.CustomerIDKey); v != tc.customer || ok != (tc.customer != "") {
+			t.Errorf("%s: customer = %q (set %v), want %q", tc.eventType, v, ok, tc.customer)
+		}
+		if opts.StaticSummary == "" || opts.StaticDetails == "" || strings.Contains(opts.StaticSummary, "\n") {
+			t.Errorf("%s: summary %q, details %q", tc.eventType, opts.StaticSummary, opts.StaticDetails)
+		}
+	}
+}

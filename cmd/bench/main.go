@@ -266,7 +266,7 @@ func (b *bench) starts() (*result, *result, error) {
 	raw, ing := alternate(b.o, slice{"raw", func(i int) error {
 		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
 			OccurredAt: time.Now().UTC(), Data: data}
-		_, err := b.c.ExecuteWorkflow(b.ctx, workflows.StartOptions(in.Provider, in.EventID, in.EventType), workflows.ProcessWebhook, in)
+		_, err := b.c.ExecuteWorkflow(b.ctx, workflows.StartOptions(in), workflows.ProcessWebhook, in)
 		return err
 	}, func(i int) string { return workflows.WorkflowID("bench", rawID(i)) }},
 		slice{"ingress", func(i int) error { return b.post(fmt.Sprintf("ing_%d", i), "bench.ignored") },

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,12 +76,23 @@ func TestStripe(t *testing.T) {
 	// Out of order: the subscription arrives before its Checkout.
 	d.sendAs("stripe", "customer.subscription.created", "evt_late_sub", example(t, "stripe", "customer.subscription.created", sub("cus_late", "active")), at(11))
 	time.Sleep(time.Second)
+	// Meanwhile `events show` tells where the run is and why it waits.
+	out, err := d.cli("events", "show", "stripe:evt_late_sub")
+	if err != nil || !regexp.MustCompile(`in flight    waiting for the customer's link \(attempt \d of 6, next in 5s\): user not known yet`).MatchString(out) {
+		t.Errorf("events show of a waiting run: %v\n%s", err, out)
+	}
 	send("checkout.session.completed", "evt_late_cs", checkout("usr_late", "cus_late"), at(10))
 	if ev := d.waitStatusOf("stripe", "evt_late_sub", store.StatusSucceeded, store.StatusFailed); ev.Status != store.StatusSucceeded {
 		t.Errorf("subscription before checkout: %s %q", ev.Status, ev.LastError.String)
+	} else {
+		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "stripe_subscription_waits_for_link.json")
 	}
 	if u, _ := d.st.GetUser(ctx, "usr_late"); u.Plan != "pro" {
 		t.Errorf("late user plan = %q, want pro", u.Plan)
+	}
+	// The run found its user by the link and made itself searchable by it.
+	if n := listRuns(t, d.temporal, `WebhookUserID = "usr_late" AND WebhookCustomerID = "cus_late" AND WebhookEventType = "customer.subscription.created"`, 1); n != 1 {
+		t.Errorf("runs of usr_late = %d, want 1", n)
 	}
 
 	// A dispute tells on-call at once.

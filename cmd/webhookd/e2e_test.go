@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -58,6 +59,7 @@ type dev struct {
 	done     chan error
 	st       *store.Store
 	temporal client.Client
+	uiURL    string
 }
 
 func freePort(t *testing.T) int {
@@ -90,7 +92,7 @@ func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {
 	var state devState
 	for {
 		if st, ok := readDevState(d.dataDir); ok && st.IngressURL != "" {
-			state, d.url = st, st.IngressURL
+			state, d.url, d.uiURL = st, st.IngressURL, st.TemporalUIURL
 			resp, err := http.Get(d.url + "/readyz")
 			if err == nil {
 				resp.Body.Close()
@@ -173,6 +175,66 @@ func (d *dev) send(eventType, id, data string) map[string]any {
 	last := lines[len(lines)-1]
 	_ = json.Unmarshal([]byte(last[strings.Index(last, "{"):]), &resp)
 	return resp
+}
+
+// uiRun is a run as the Temporal UI server's HTTP API lists it.
+type uiRun struct {
+	Execution struct {
+		WorkflowID string `json:"workflowId"`
+		RunID      string `json:"runId"`
+	} `json:"execution"`
+}
+
+// uiRuns lists the runs of a visibility query the way the UI's runs list
+// asks its server for them, waiting up to 20 s for want of them.
+func (d *dev) uiRuns(query string, want int) []uiRun {
+	d.t.Helper()
+	var list struct {
+		Executions []uiRun `json:"executions"`
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		list.Executions = nil
+		d.uiGet("/api/v1/namespaces/default/workflows?query="+url.QueryEscape(query), &list)
+		if len(list.Executions) == want || time.Now().After(deadline) {
+			return list.Executions
+		}
+	}
+}
+
+// uiSummary is the run's static summary as the UI's run page reads it.
+func (d *dev) uiSummary(workflowID, runID string) string {
+	d.t.Helper()
+	var desc struct {
+		ExecutionConfig struct {
+			UserMetadata struct {
+				Summary struct {
+					Data []byte `json:"data"`
+				} `json:"summary"`
+			} `json:"userMetadata"`
+		} `json:"executionConfig"`
+	}
+	d.uiGet("/api/v1/namespaces/default/workflows/"+url.PathEscape(workflowID)+"?execution.runId="+runID, &desc)
+	var summary string
+	if err := json.Unmarshal(desc.ExecutionConfig.UserMetadata.Summary.Data, &summary); err != nil {
+		d.t.Errorf("%s: summary payload %q: %v", workflowID, desc.ExecutionConfig.UserMetadata.Summary.Data, err)
+	}
+	return summary
+}
+
+func (d *dev) uiGet(path string, out any) {
+	d.t.Helper()
+	resp, err := http.Get(d.uiURL + path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		d.t.Fatalf("UI server GET %s: %s\n%s", path, resp.Status, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		d.t.Fatalf("UI server GET %s: %v", path, err)
+	}
 }
 
 // get returns the body of a GET on the dev ingress.
@@ -404,6 +466,35 @@ func TestEndToEnd(t *testing.T) {
 		out, err = d.cli("events", "replay", "dodo:evt_down")
 		if err == nil || !strings.Contains(err.Error(), "only failed events") {
 			t.Errorf("replaying a succeeded event: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("the UI lists a user's runs, each with its summary", func(t *testing.T) {
+		// An event that names only the customer: the run finds the user by
+		// the address and then sets WebhookUserID itself.
+		d.send("payment.succeeded", "evt_by_customer", `{"payment_id":"pay_by_customer","total_amount":1234,"currency":"USD","customer":{"customer_id":"cus_e2e","email":"demo@example.com"}}`)
+		d.waitStatus("evt_by_customer", store.StatusSucceeded)
+		// evt_pay_1, evt_pay_2, evt_storm, evt_down (failed, then its
+		// replay) and evt_by_customer.
+		runs := d.uiRuns(`WebhookUserID = "usr_demo"`, 6)
+		if len(runs) != 6 {
+			t.Fatalf("runs of usr_demo in the UI = %d, want 6", len(runs))
+		}
+		for _, r := range runs {
+			summary := d.uiSummary(r.Execution.WorkflowID, r.Execution.RunID)
+			want := "dodo payment.succeeded · usr_demo · "
+			if r.Execution.WorkflowID == "dodo:evt_by_customer" {
+				want = "dodo payment.succeeded · cus_e2e · 12.34 USD · pay_by_customer"
+			}
+			if !strings.HasPrefix(summary, want) {
+				t.Errorf("%s: summary %q, want %q…", r.Execution.WorkflowID, summary, want)
+			}
+		}
+		if failed := d.uiRuns(`WebhookUserID = "usr_demo" AND ExecutionStatus = "Failed"`, 1); len(failed) != 1 || failed[0].Execution.WorkflowID != "dodo:evt_down" {
+			t.Errorf("failed runs of usr_demo = %+v, want dodo:evt_down", failed)
+		}
+		if byCustomer := d.uiRuns(`WebhookCustomerID = "cus_e2e"`, 1); len(byCustomer) != 1 {
+			t.Errorf("runs of cus_e2e = %d, want 1", len(byCustomer))
 		}
 	})
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -117,31 +118,57 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	if err := printEvent(c.stdout, s, ev, asJSON); err != nil || asJSON || ev.Status != store.StatusDispatched {
 		return err
 	}
-	// A run in flight says where it is (its status query).
-	if step := c.runStep(ctx, s, ev.WorkflowID); step != "" {
-		fmt.Fprintf(c.stdout, "  in flight    %s\n", step)
+	// A run in flight says where it is: its status query, and the
+	// activity it is retrying with its attempts and last error.
+	for _, line := range c.inFlight(ctx, s, ev.WorkflowID) {
+		fmt.Fprintf(c.stdout, "  in flight    %s\n", line)
 	}
 	return nil
 }
 
-// runStep asks a run in flight for its status; "" when it cannot be asked.
-func (c *cli) runStep(ctx context.Context, s *settings, workflowID string) string {
+// inFlight asks a run in flight where it is; nothing when it cannot be
+// asked (Temporal unreachable, the run closed meanwhile).
+func (c *cli) inFlight(ctx context.Context, s *settings, workflowID string) []string {
 	tc, err := dialTemporal(s, newLogger(io.Discard, "error"), nil)
 	if err != nil {
-		return ""
+		return nil
 	}
 	defer tc.Close()
 	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	v, err := tc.QueryWorkflow(qctx, workflowID, "", workflows.StatusQuery)
+	var lines []string
 	var st workflows.RunStatus
-	if err != nil || v.Get(&st) != nil {
-		return ""
+	v, err := tc.QueryWorkflow(qctx, workflowID, "", workflows.StatusQuery)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		// A run answers between workflow tasks: a task kept open (a local
+		// activity retrying within it) or no worker polling delays it.
+		lines = append(lines, "(no answer to the status query within 3s: the run is inside a workflow task, or no worker is polling)")
+	case err == nil && v.Get(&st) == nil:
+		line := st.Step
+		if st.LastError != "" {
+			line += ": " + st.LastError
+		}
+		lines = append(lines, line)
 	}
-	if st.LastError != "" {
-		return st.Step + ": " + st.LastError
+	desc, err := tc.DescribeWorkflowExecution(qctx, workflowID, "")
+	if err != nil {
+		return lines
 	}
-	return st.Step
+	for _, pa := range desc.GetPendingActivities() {
+		line := fmt.Sprintf("%s: attempt %d", pa.GetActivityType().GetName(), pa.GetAttempt())
+		if max := pa.GetMaximumAttempts(); max > 0 {
+			line += fmt.Sprintf(" of %d", max)
+		}
+		if f := pa.GetLastFailure(); f != nil {
+			line += ", last error: " + f.GetMessage()
+		}
+		if next := pa.GetNextAttemptScheduleTime(); next != nil {
+			line += ", next attempt in " + time.Until(next.AsTime()).Round(time.Second).String()
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // replayOptions are replay's own flags.

@@ -85,18 +85,20 @@ func (t *Temporal) Start(ctx context.Context, ev store.Event) (string, error) {
 // Restart starts a new run of an event whose last run closed without
 // failing: the workflow ID's reuse policy allows it this once.
 func (t *Temporal) Restart(ctx context.Context, ev store.Event) (string, error) {
-	opts := workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType)
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
-	return t.startWith(ctx, ev, opts)
+	return t.startWith(ctx, ev, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 }
 
 func (t *Temporal) start(ctx context.Context, ev store.Event) (string, error) {
-	return t.startWith(ctx, ev, workflows.StartOptions(ev.Provider, ev.EventID, ev.EventType))
+	return t.startWith(ctx, ev, enumspb.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED)
 }
 
-func (t *Temporal) startWith(ctx context.Context, ev store.Event, opts client.StartWorkflowOptions) (string, error) {
+// startWith starts the run; reuse, when set, overrides the ID reuse policy.
+func (t *Temporal) startWith(ctx context.Context, ev store.Event, reuse enumspb.WorkflowIdReusePolicy) (string, error) {
 	in := t.Input(ev)
-	opts.StaticSummary, opts.StaticDetails = workflows.Summary(in)
+	opts := workflows.StartOptions(in)
+	if reuse != enumspb.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED {
+		opts.WorkflowIDReusePolicy = reuse
+	}
 	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.ProcessWebhook, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

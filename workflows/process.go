@@ -153,27 +153,8 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         policy,
 	})
-	// Version 1 and later run the short database writes as local
-	// activities, inside the workflow task: one activity, one workflow task
-	// and their matching trips fewer per event (docs/performance.md). Runs
-	// started before keep replaying their regular activities.
 	ev.attempts = policy.MaximumAttempts
-	if version >= 1 {
-		writePolicy := policy
-		if version >= userAttrVersion {
-			// write waits for a customer's link on a timer (event.write).
-			p := *policy
-			p.NonRetryableErrorTypes = []string{activities.ErrTypeUserNotKnownYet}
-			writePolicy = &p
-		}
-		ev.writeCtx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: 30 * time.Second,
-			// The retry policy bounds the attempts; without this the
-			// attempts would stop at StartToCloseTimeout.
-			ScheduleToCloseTimeout: 24 * time.Hour,
-			RetryPolicy:            writePolicy,
-		})
-	}
+	ev.writeCtx = writeContext(ctx, version, policy)
 	err := bad
 	if err == nil {
 		status.Step = "applying " + string(dom.Kind)
@@ -201,6 +182,29 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	// The message is the root cause's; the activity error chain is in the
 	// history already.
 	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", nil)
+}
+
+// writeContext runs the short database writes as local activities, inside
+// the workflow task, from version 1: one activity, one workflow task and
+// their matching trips fewer per event (docs/performance.md). Runs started
+// before keep replaying their regular activities (nil).
+func writeContext(ctx workflow.Context, version workflow.Version, policy *temporal.RetryPolicy) workflow.Context {
+	if version < 1 {
+		return nil
+	}
+	if version >= userAttrVersion {
+		// write waits for a customer's link on a timer (event.write).
+		p := *policy
+		p.NonRetryableErrorTypes = []string{activities.ErrTypeUserNotKnownYet}
+		policy = &p
+	}
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		// The retry policy bounds the attempts; without this the attempts
+		// would stop at StartToCloseTimeout.
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            policy,
+	})
 }
 
 // finish writes the run's outcome to the event's row. The write is one

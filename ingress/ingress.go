@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -325,22 +326,28 @@ func allowed(p *provider.Provider, ip string) bool {
 	return false
 }
 
+// ready needs PostgreSQL only: without Temporal the ingress still records
+// every event and answers 202 (the sweep starts it later), so a load
+// balancer must keep sending it traffic. Temporal's state is reported.
 func (s *server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	status, checks := Readiness(ctx, s.Events.Ready, s.Logger)
+	status, checks := Readiness(ctx, s.Events.Ready, s.Logger, "postgres")
 	c.JSON(status, checks)
 }
 
 // Readiness runs the checks and returns 200 with "ok" for each, or 503
-// naming the unavailable ones (the errors go to the log).
-func Readiness(ctx context.Context, check func(context.Context) map[string]error, logger *slog.Logger) (int, map[string]string) {
+// when one of needs (all of them when none are named) is unavailable. The
+// errors go to the log.
+func Readiness(ctx context.Context, check func(context.Context) map[string]error, logger *slog.Logger, needs ...string) (int, map[string]string) {
 	status, out := http.StatusOK, map[string]string{}
 	for name, err := range check(ctx) {
 		out[name] = "ok"
 		if err != nil {
 			out[name] = "unavailable"
-			status = http.StatusServiceUnavailable
+			if len(needs) == 0 || slices.Contains(needs, name) {
+				status = http.StatusServiceUnavailable
+			}
 			logger.Warn("readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
 		}
 	}

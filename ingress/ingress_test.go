@@ -419,3 +419,18 @@ func (c collectorNamed) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// While Temporal is down the ingress still records events and answers 202,
+// so it stays ready (a load balancer keeps sending it traffic) and says
+// Temporal is unavailable.
+func TestReadyWithoutTemporal(t *testing.T) {
+	f := newFixture(t, nil)
+	f.starter.down = true
+	w, got := f.do(httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != 200 || got["postgres"] != "ok" || got["temporal"] != "unavailable" {
+		t.Errorf("/readyz = %d %v, want 200 with temporal unavailable", w.Code, got)
+	}
+	if w, _ := f.do(f.signed("evt_q", body("evt_q", "payment.succeeded"))); w.Code != http.StatusAccepted {
+		t.Errorf("delivery while Temporal is down = %d, want 202", w.Code)
+	}
+}

@@ -55,6 +55,8 @@ type settings struct {
 	TemporalStore          string
 	PProfPort              int
 	IngressURL             string
+	NamespaceRetention     time.Duration
+	SetupTimeout           time.Duration
 }
 
 // setting declares one setting. Help, the variable fallback, validation
@@ -83,9 +85,10 @@ const (
 	cmdMigrate = "migrate"
 	cmdSend    = "send"
 	cmdEvents  = "events"
+	cmdSetup   = "setup"
 )
 
-var allServing = []string{cmdDev, cmdIngress, cmdWorker, cmdMigrate, cmdSend, cmdEvents}
+var allServing = []string{cmdDev, cmdIngress, cmdWorker, cmdMigrate, cmdSend, cmdEvents, cmdSetup}
 
 var settingsTable = []setting{
 	{flag: "data-dir", env: "WEBHOOKD_DATA_DIR", def: ".data", cmds: []string{cmdDev, cmdSend, cmdEvents, cmdMigrate},
@@ -94,10 +97,10 @@ var settingsTable = []setting{
 	{flag: "database-url", env: "DATABASE_URL", readmeDefault: "dev: managed; events, migrate: dev's", cmds: []string{cmdDev, cmdIngress, cmdWorker, cmdEvents, cmdMigrate},
 		help:  "PostgreSQL URL, e.g. postgres://user:pass@host:5432/webhookd?sslmode=disable",
 		field: func(s *settings) any { return &s.DatabaseURL }, check: checkDatabaseURL},
-	{flag: "temporal-address", env: "TEMPORAL_ADDRESS", def: "127.0.0.1:7233", cmds: []string{cmdIngress, cmdWorker, cmdEvents},
+	{flag: "temporal-address", env: "TEMPORAL_ADDRESS", def: "127.0.0.1:7233", cmds: []string{cmdIngress, cmdWorker, cmdEvents, cmdSetup},
 		help:  "Temporal frontend host:port",
 		field: func(s *settings) any { return &s.TemporalAddress }, check: hostPort(func(s *settings) string { return s.TemporalAddress })},
-	{flag: "temporal-namespace", env: "TEMPORAL_NAMESPACE", def: "default", cmds: []string{cmdIngress, cmdWorker, cmdEvents},
+	{flag: "temporal-namespace", env: "TEMPORAL_NAMESPACE", def: "default", cmds: []string{cmdIngress, cmdWorker, cmdEvents, cmdSetup},
 		help:  "Temporal namespace (needs webhookd's search attributes)",
 		field: func(s *settings) any { return &s.TemporalNamespace }, check: nonEmpty(func(s *settings) string { return s.TemporalNamespace })},
 	{flag: "temporal-ui-url", env: "TEMPORAL_UI_URL", def: "http://127.0.0.1:8233", cmds: []string{cmdWorker, cmdEvents},
@@ -209,6 +212,17 @@ var settingsTable = []setting{
 	{flag: "url", env: "WEBHOOKD_URL", readmeDefault: "dev's ingress, else http://127.0.0.1:8080", cmds: []string{cmdSend},
 		help:  "ingress base URL, or the full /webhooks/{provider} URL (default: the running dev of --data-dir, else http://127.0.0.1:8080)",
 		field: func(s *settings) any { return &s.IngressURL }, check: optionalURL(func(s *settings) string { return s.IngressURL })},
+	{flag: "namespace-retention", env: "TEMPORAL_NAMESPACE_RETENTION", def: "168h", cmds: []string{cmdSetup},
+		help:  "how long Temporal keeps closed runs, for a namespace setup creates (an existing namespace keeps its own)",
+		field: func(s *settings) any { return &s.NamespaceRetention }, check: func(s *settings) error {
+			if s.NamespaceRetention < 24*time.Hour {
+				return fmt.Errorf("%s is less than Temporal's minimum of 24h", s.NamespaceRetention)
+			}
+			return nil
+		}},
+	{flag: "timeout", env: "WEBHOOKD_SETUP_TIMEOUT", def: "5m", cmds: []string{cmdSetup},
+		help:  "how long setup retries while Temporal is not up yet before it fails",
+		field: func(s *settings) any { return &s.SetupTimeout }, check: func(s *settings) error { return positiveDuration(s.SetupTimeout) }},
 	{flag: "log-level", env: "LOG_LEVEL", def: "info", cmds: allServing,
 		help:  "debug, info, warn or error (JSON lines on stderr)",
 		field: func(s *settings) any { return &s.LogLevel }, check: oneOf(func(s *settings) string { return s.LogLevel }, "debug", "info", "warn", "error")},

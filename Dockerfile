@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build of the webhookd binary (ingress and worker share it).
-FROM golang:1.26-bookworm AS build
+# Multi-stage build of the webhookd binary (ingress, worker, migrate and
+# setup share it). The builder's Go is the exact version go.mod names: the
+# image sets GOTOOLCHAIN=local, so an older cached golang:1.26 image would
+# refuse to build.
+FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -42,8 +42,11 @@ fuzz:
 
 ## compose-config: validate docker-compose.yml (no Docker engine needed)
 compose-config:
-	@test -f deploy/webhookd.env || cp deploy/webhookd.env.example deploy/webhookd.env
-	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
+	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+	sed -e 's/^WEBHOOKD_DOMAIN=$$/WEBHOOKD_DOMAIN=webhooks.example.com/' -e 's/^\([A-Z_]*PASSWORD\)=$$/\1=check/' deploy/stack.env.example > $$d/stack.env && \
+	sed -e 's/^WEBHOOKD_SECRET_DODO=$$/WEBHOOKD_SECRET_DODO=whsec_Y2hlY2stY2hlY2s=/' deploy/webhookd.env.example > $$d/webhookd.env && \
+	WEBHOOKD_ENV_FILE=$$d/webhookd.env docker-compose --env-file $$d/stack.env -f docker-compose.yml --profile dev --profile tools config -q && \
+	echo "docker-compose.yml: valid (with the deploy/*.env.example files filled in)"
 
 clean:
 	rm -rf bin

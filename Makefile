@@ -2,7 +2,7 @@
 GO ?= go
 DATA_DIR ?= .data
 
-.PHONY: dev test build lint fuzz bench drills compose-config clean
+.PHONY: dev test build lint fuzz bench drills smoke compose-config helm-lint clean
 
 ## dev: run everything on this machine (embedded Temporal + UI, managed PostgreSQL, worker, ingress)
 dev: build
@@ -39,6 +39,12 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s ./internal/signature
 	$(GO) test -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 20s ./internal/provider
+
+## smoke: docker-compose.yml's production stack run without Docker (its jobs, a Temporal server on PostgreSQL, 2 ingresses, 2 workers)
+smoke: build
+	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
+	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
+	$(GO) test -tags smoke -count=1 -v -run TestProductionStack ./deploy/smoke
 
 ## compose-config: validate docker-compose.yml (no Docker engine needed)
 compose-config:

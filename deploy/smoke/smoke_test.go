@@ -1,0 +1,455 @@
+//go:build smoke
+
+// Package smoke runs the production stack of docker-compose.yml without
+// Docker: the processes its services start, in its order, each with the
+// environment, command and mounted files the compose file gives it, against
+// a PostgreSQL with the compose file's roles and a Temporal server built
+// from the same release as its image (started the way the image starts it:
+// `temporal-server start`, configured only by the environment). Only what
+// a container would find elsewhere is mapped: a service's host name to
+// 127.0.0.1 and a free port, a mounted path to the repository's file.
+//
+//	make smoke
+package smoke
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/webhookd/webhookd/internal/email/smtptest"
+	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/store"
+)
+
+// service is the part of a compose service the smoke test runs.
+type service struct {
+	Command     []string          `yaml:"command"`
+	Entrypoint  []string          `yaml:"entrypoint"`
+	Environment map[string]string `yaml:"environment"`
+	EnvFile     string            `yaml:"env_file"`
+	Volumes     []string          `yaml:"volumes"`
+	Scale       int               `yaml:"scale"`
+}
+
+type stack struct {
+	t        *testing.T
+	repo     string
+	bin      string
+	dir      string
+	services map[string]service
+	vars     map[string]string // the stack env file: compose's interpolation
+	envFile  map[string]string // the webhookd env file: env_file
+	hosts    map[string]string // compose host:port → 127.0.0.1:port
+}
+
+func TestProductionStack(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t)
+	smtp := smtptest.Start(t)
+
+	// The operator's two env files, as deploy/*.env.example ask for them.
+	s.vars = map[string]string{"WEBHOOKD_DOMAIN": "webhooks.example.com",
+		"TEMPORAL_DB_PASSWORD": "t3mp0ralpw", "WEBHOOKD_DB_PASSWORD": "w3bh00kdpw"}
+	const secret = "whsec_c21va2UtdGVzdC1zZWNyZXQ="
+	s.envFile = map[string]string{"WEBHOOKD_SECRET_DODO": secret, "SMTP_URL": smtp.URL(),
+		"EMAIL_FROM": "webhookd <no-reply@example.com>", "TEMPORAL_UI_URL": "http://localhost:8233", "LOG_LEVEL": "warn"}
+
+	// postgres: the image's superuser, password from the stack env file.
+	pgPort := freePort(t)
+	pg, err := postgres.Start(ctx, postgres.Options{Dir: filepath.Join(s.dir, "pg"), Port: pgPort, Database: "postgres"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	u, _ := url.Parse(pg.URL("postgres"))
+	s.vars["POSTGRES_PASSWORD"], _ = u.User.Password()
+	s.hosts["postgres:5432"] = "127.0.0.1:" + strconv.Itoa(pgPort)
+	s.hosts["postgres"] = "127.0.0.1"
+	pgBin, err := postgres.FindBinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The one-shot jobs, twice each: a second `up` on the same volume.
+	for range 2 {
+		s.job("postgres-init", nil, []string{"PGPORT=" + strconv.Itoa(pgPort), "PATH=" + pgBin + ":" + os.Getenv("PATH")})
+		s.job("temporal-schema", nil, []string{"SQL_PORT=" + strconv.Itoa(pgPort), "PATH=" + s.bin + ":" + os.Getenv("PATH"),
+			"TEMPORAL_SCHEMA_DIR=" + temporalSchemaDir(t)})
+	}
+
+	temporal := s.startTemporal(pgPort)
+	s.hosts["temporal:7233"] = temporal
+
+	s.job("temporal-setup", []string{s.bin + "/webhookd"}, nil)
+	s.job("migrate", []string{s.bin + "/webhookd"}, nil)
+
+	ingresses := s.scaled("ingress", "8080")
+	s.scaled("worker", "9090")
+
+	// Events through both ingresses, each also delivered a second time to
+	// the other one: every event runs once.
+	webhookdURL := "postgres://webhookd:" + s.vars["WEBHOOKD_DB_PASSWORD"] + "@127.0.0.1:" + strconv.Itoa(pgPort) + "/webhookd?sslmode=disable"
+	st, err := store.Open(ctx, webhookdURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.UpsertUser(ctx, "usr_smoke", "smoke@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	dodo := dodoProvider(t, secret)
+	const n = 20
+	for i := range n {
+		id := fmt.Sprintf("evt_smoke_%02d", i)
+		for j := range 2 {
+			if code := deliver(t, dodo, ingresses[(i+j)%len(ingresses)], id); code != 200 {
+				t.Fatalf("delivery %d of %s: %d", j+1, id, code)
+			}
+		}
+	}
+	waitSucceeded(t, st, n)
+	if ps, _ := st.Payments(ctx, "usr_smoke"); len(ps) != n {
+		t.Errorf("payments = %d, want %d", len(ps), n)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(smtp.Messages()) >= n })
+	time.Sleep(time.Second)
+	if got := len(smtp.Messages()); got != n {
+		t.Errorf("emails = %d, want %d", got, n)
+	}
+
+	// The roles are separate: webhookd cannot read Temporal's tables.
+	other, err := store.Open(ctx, strings.Replace(webhookdURL, "/webhookd?", "/temporal?", 1))
+	if err == nil {
+		_, err = other.DB().ExecContext(ctx, "SELECT count(*) FROM executions")
+		other.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("webhookd reading Temporal's executions: %v, want permission denied", err)
+	}
+}
+
+func newStack(t *testing.T) *stack {
+	repo, _ := filepath.Abs("../..")
+	bin := os.Getenv("SMOKE_BIN")
+	if bin == "" {
+		bin = filepath.Join(repo, "bin")
+	}
+	for _, name := range []string{"webhookd", "temporal-server", "temporal-sql-tool"} {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+			t.Fatalf("%s (run `make smoke`, which builds it): %v", name, err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(repo, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Services map[string]service `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "webhookd-smoke-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The PostgreSQL server runs as the postgres user when the test is root.
+	_ = os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return &stack{t: t, repo: repo, bin: bin, dir: dir, services: file.Services, hosts: map[string]string{}}
+}
+
+var interpolation = regexp.MustCompile(`\$\{([A-Z_0-9]+)(?::([?-])([^}]*))?\}`)
+
+// interpolate fills ${VAR}, ${VAR:-default} and ${VAR:?message} from the
+// stack env file, as compose does; a missing required one fails the test
+// with compose's message.
+func (s *stack) interpolate(v string) string {
+	return interpolation.ReplaceAllStringFunc(v, func(m string) string {
+		g := interpolation.FindStringSubmatch(m)
+		if val := s.vars[g[1]]; val != "" {
+			return val
+		}
+		if g[2] == "?" {
+			s.t.Fatalf("compose would refuse to start: %s", g[3])
+		}
+		return g[3]
+	})
+}
+
+// env is the service's environment as compose gives it: the env file, then
+// `environment` over it, interpolated, with host names mapped.
+func (s *stack) env(name string, extra []string) []string {
+	svc := s.services[name]
+	vars := map[string]string{}
+	if svc.EnvFile != "" {
+		for k, v := range s.envFile {
+			vars[k] = v
+		}
+	}
+	for k, v := range svc.Environment {
+		vars[k] = s.mapMounts(name, s.mapHosts(s.interpolate(v)))
+	}
+	out := []string{"HOME=" + s.dir, "PATH=" + os.Getenv("PATH")}
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return append(out, extra...)
+}
+
+func (s *stack) mapHosts(v string) string {
+	if to, ok := s.hosts[v]; ok {
+		return to
+	}
+	for from, to := range s.hosts {
+		if strings.Contains(from, ":") {
+			v = strings.ReplaceAll(v, "@"+from+"/", "@"+to+"/")
+			if v == from {
+				v = to
+			}
+		}
+	}
+	return v
+}
+
+// argv is the service's entrypoint and command with mounted paths mapped to
+// the repository's files; image is what the image would run first.
+func (s *stack) argv(name string, image []string) []string {
+	svc := s.services[name]
+	args := append(append(append([]string{}, image...), svc.Entrypoint...), svc.Command...)
+	for i, a := range args {
+		args[i] = s.mapMounts(name, a)
+	}
+	return args
+}
+
+// mapMounts maps a path inside the service's container, under one of its
+// bind mounts, to the repository's file.
+func (s *stack) mapMounts(name, v string) string {
+	for _, vol := range s.services[name].Volumes {
+		parts := strings.Split(vol, ":")
+		if len(parts) >= 2 && strings.HasPrefix(parts[0], "./") && strings.HasPrefix(v, parts[1]) {
+			return filepath.Join(s.repo, parts[0]) + strings.TrimPrefix(v, parts[1])
+		}
+	}
+	return v
+}
+
+// mounted is mapMounts of a path that must be mounted.
+func (s *stack) mounted(name, path string) string {
+	if p := s.mapMounts(name, path); p != path {
+		return p
+	}
+	s.t.Fatalf("%s mounts nothing at %s", name, path)
+	return ""
+}
+
+// job runs a one-shot service to completion; compose's `on-failure`
+// restarts are its retries.
+func (s *stack) job(name string, image, extra []string) {
+	s.t.Helper()
+	args := s.argv(name, image)
+	var last []byte
+	for attempt := 1; attempt <= 3; attempt++ {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = s.env(name, extra)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			s.t.Logf("%s: done", name)
+			return
+		}
+		last = append(out, []byte(err.Error())...)
+		time.Sleep(time.Second)
+	}
+	s.t.Fatalf("%s failed 3 times:\n%s", name, last)
+}
+
+// startTemporal runs the server as the image does, with the service's
+// environment; only the listen addresses differ (loopback, free ports).
+func (s *stack) startTemporal(pgPort int) string {
+	s.t.Helper()
+	extra := []string{"BIND_ON_IP=127.0.0.1", "DB_PORT=" + strconv.Itoa(pgPort),
+		"DYNAMIC_CONFIG_FILE_PATH=" + s.mounted("temporal", s.services["temporal"].Environment["DYNAMIC_CONFIG_FILE_PATH"])}
+	ports := map[string]int{}
+	for _, k := range []string{"FRONTEND_GRPC_PORT", "FRONTEND_HTTP_PORT", "FRONTEND_MEMBERSHIP_PORT", "HISTORY_GRPC_PORT", "HISTORY_MEMBERSHIP_PORT",
+		"MATCHING_GRPC_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_GRPC_PORT", "WORKER_MEMBERSHIP_PORT"} {
+		ports[k] = freePort(s.t)
+		extra = append(extra, fmt.Sprintf("%s=%d", k, ports[k]))
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(ports["FRONTEND_GRPC_PORT"])
+	s.daemon("temporal", []string{filepath.Join(s.bin, "temporal-server"), "start"}, extra)
+	// The image's healthcheck: the frontend port accepts connections.
+	waitFor(s.t, 90*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+// scaled starts the service's replicas, each listening on a free port
+// where the container listens on port; it returns their URLs once ready.
+func (s *stack) scaled(name, port string) []string {
+	s.t.Helper()
+	svc := s.services[name]
+	if svc.Scale < 2 {
+		s.t.Errorf("%s: scale %d, want at least 2", name, svc.Scale)
+	}
+	var urls []string
+	for range max(svc.Scale, 1) {
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(s.t))
+		args := s.argv(name, []string{filepath.Join(s.bin, "webhookd")})
+		for i, a := range args {
+			if a == ":"+port {
+				args[i] = addr
+			}
+		}
+		s.daemon(name, args, nil)
+		urls = append(urls, "http://"+addr)
+	}
+	for _, u := range urls {
+		waitFor(s.t, 60*time.Second, func() bool { return get(u+"/readyz") == 200 })
+	}
+	return urls
+}
+
+// daemon starts a long-running service, stopped (SIGTERM) at the end.
+func (s *stack) daemon(name string, args, extra []string) {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = s.env(name, extra)
+	var out bytes.Buffer
+	w := &lockedWriter{w: &out}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if s.t.Failed() {
+			w.mu.Lock()
+			s.t.Logf("%s output:\n%s", name, tail(out.String(), 3000))
+			w.mu.Unlock()
+		}
+	})
+}
+
+func temporalSchemaDir(t *testing.T) string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "go.temporal.io/server").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "schema")
+}
+
+func dodoProvider(t *testing.T, secret string) *provider.Provider {
+	all, err := provider.LoadProviders("", true, func(k string) string {
+		if k == "WEBHOOKD_SECRET_DODO" {
+			return secret
+		}
+		return ""
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all["dodo"]
+}
+
+func deliver(t *testing.T, p *provider.Provider, base, id string) int {
+	data := fmt.Sprintf(`{"payment_id":"pay_%s","total_amount":1500,"currency":"USD","customer":{"customer_id":"cus_smoke","email":"smoke@example.com"},"metadata":{"user_id":"usr_smoke"}}`, id)
+	hdr, body, err := p.BuildEnvelope(id, "payment.succeeded", time.Now(), []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := p.Signer()
+	for k, v := range signer.Sign(id, time.Now(), body) {
+		hdr[k] = v
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/dodo", bytes.NewReader(body))
+	req.Header = hdr
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func waitSucceeded(t *testing.T, st *store.Store, n int) {
+	t.Helper()
+	var evs []store.Event
+	waitFor(t, 90*time.Second, func() bool {
+		evs, _ = st.ListEvents(context.Background(), store.EventFilter{Status: store.StatusSucceeded, Limit: 1000})
+		return len(evs) >= n
+	})
+	for _, ev := range evs {
+		if ev.Attempts != 1 {
+			t.Errorf("%s ran %d times, want once", ev.EventID, ev.Attempts)
+		}
+	}
+}
+
+func get(u string) int {
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !ok(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s", limit)
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	p, err := postgres.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

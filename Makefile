@@ -46,6 +46,15 @@ smoke: build
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) test -tags smoke -count=1 -v -run TestProductionStack ./deploy/smoke
 
+## helm-lint: lint the Helm chart and render it with its default and production values (helm from the module proxy)
+HELM ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.0
+helm-lint:
+	$(HELM) lint --strict deploy/helm/webhookd
+	$(HELM) lint --strict deploy/helm/webhookd -f deploy/helm/webhookd/values-production.yaml
+	$(HELM) template webhookd deploy/helm/webhookd --kube-version 1.30.0 > /dev/null
+	$(HELM) template webhookd deploy/helm/webhookd --kube-version 1.30.0 -f deploy/helm/webhookd/values-production.yaml > /dev/null
+	@echo "deploy/helm/webhookd: lint and template pass (default and production values)"
+
 ## compose-config: validate docker-compose.yml (no Docker engine needed)
 compose-config:
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \

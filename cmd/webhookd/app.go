@@ -29,6 +29,7 @@ import (
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/events"
 	"github.com/webhookd/webhookd/internal/provider"
@@ -103,6 +104,11 @@ func dialTemporal(s *settings, logger *slog.Logger, reg *prometheus.Registry) (c
 	}
 	if s.TemporalCompression == "none" {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	if keys, err := codec.ParseKeys(s.EncryptionKeys); err != nil {
+		return nil, fmt.Errorf("--encryption-keys / WEBHOOKD_ENCRYPTION_KEYS: %w", err)
+	} else if len(keys) > 0 {
+		opts.DataConverter, opts.FailureConverter, _ = codec.DataConverter(keys)
 	}
 	if reg != nil {
 		reporter := tallyprom.NewReporter(tallyprom.Options{
@@ -295,8 +301,42 @@ func reasonList(reasons map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// codecServer is the codec server of the app's keys under /codec/ (nil
+// without keys): the Temporal UI's origin may call it from the browser.
+func (a *app) codecServer() http.Handler {
+	keys, _ := codec.ParseKeys(a.s.EncryptionKeys)
+	if len(keys) == 0 {
+		return nil
+	}
+	codecs, _ := codec.Codecs(keys)
+	var origins []string
+	if u, err := url.Parse(a.s.TemporalUIURL); err == nil && u.Host != "" {
+		origins = append(origins, u.Scheme+"://"+u.Host)
+		if host, port, _ := net.SplitHostPort(u.Host); host == "127.0.0.1" {
+			origins = append(origins, u.Scheme+"://localhost:"+port)
+		} else if host == "localhost" {
+			origins = append(origins, u.Scheme+"://127.0.0.1:"+port)
+		}
+	}
+	return http.StripPrefix("/codec", codec.Server(codecs, codec.ServerOptions{
+		Token: a.s.CodecAuthToken, Origins: origins, Namespace: a.s.TemporalNamespace,
+	}))
+}
+
+// logPayloadPrivacy says once at start whether payloads sent to Temporal
+// are encrypted.
+func (a *app) logPayloadPrivacy() {
+	keys, _ := codec.ParseKeys(a.s.EncryptionKeys)
+	if len(keys) == 0 {
+		a.logger.Warn("payload encryption off: Temporal stores event data (names, addresses) as plain JSON; set WEBHOOKD_ENCRYPTION_KEYS")
+		return
+	}
+	a.logger.Info("payloads encrypted before they reach Temporal", slog.String("key_id", keys[0].ID), slog.Int("keys", len(keys)))
+}
+
 // opsHandler is the worker's HTTP port: /healthz, /readyz (PostgreSQL and
-// Temporal) and /metrics; nothing else.
+// Temporal), /metrics and, with encryption keys, the codec server under
+// /codec/; nothing else.
 func (a *app) opsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -309,6 +349,9 @@ func (a *app) opsHandler() http.Handler {
 		writeJSON(w, status, checks)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	if cs := a.codecServer(); cs != nil {
+		mux.Handle("/codec/", cs)
+	}
 	return mux
 }
 
@@ -316,13 +359,28 @@ func (a *app) opsHandler() http.Handler {
 // with at most maxConns connections open at once (0: no limit). ready, if
 // set, is called with the bound address.
 func serveHTTP(ctx context.Context, addr string, maxConns int, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
+	l, err := listen(addr, maxConns)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, l, h, logger, ready)
+}
+
+// listen binds the --http address, accepting at most maxConns connections
+// at once (0: no cap).
+func listen(addr string, maxConns int) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("--http / WEBHOOKD_HTTP %s: %w", addr, err)
+		return nil, fmt.Errorf("--http / WEBHOOKD_HTTP %s: %w", addr, err)
 	}
 	if maxConns > 0 {
 		l = netutil.LimitListener(l, maxConns)
 	}
+	return l, nil
+}
+
+// serve serves h on l until ctx ends, then shuts down within 5 s.
+func serve(ctx context.Context, l net.Listener, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if ready != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/provider"
 )
 
@@ -68,17 +69,23 @@ func TestSendSignsWithTheEnvironmentSecret(t *testing.T) {
 	}
 }
 
-// The worker's port serves health and metrics only.
+// The worker's port serves health and metrics only, and the codec server
+// (behind its token) when payloads are encrypted.
 func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
-	a := &app{logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	a := &app{s: &settings{}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
 	h := a.opsHandler()
+	keyed := &app{s: &settings{EncryptionKeys: codec.NewKey("k1"), CodecAuthToken: "t0ken"}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	hk := keyed.opsHandler()
 	for _, tc := range []struct {
+		h            http.Handler
 		method, path string
 		want         int
 	}{
-		{"GET", "/healthz", 200}, {"GET", "/metrics", 200},
-		{"POST", "/webhooks/dodo", 404}, {"GET", "/", 404},
+		{h, "GET", "/healthz", 200}, {h, "GET", "/metrics", 200},
+		{h, "POST", "/webhooks/dodo", 404}, {h, "GET", "/", 404}, {h, "POST", "/codec/decode", 404},
+		{hk, "POST", "/codec/decode", 401}, {hk, "GET", "/healthz", 200},
 	} {
+		h := tc.h
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
 		if w.Code != tc.want {

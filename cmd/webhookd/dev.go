@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
@@ -45,9 +47,21 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 	if err != nil {
 		return err
 	}
+	if s.EncryptionKeys == "" {
+		if s.EncryptionKeys, err = devEncryptionKey(s.DataDir); err != nil {
+			return err
+		}
+	}
+	// Bound before the stack starts: the UI is told the codec server's URL.
+	l, err := listen(s.HTTPAddr, s.MaxConnections)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	ingressURL := "http://" + localHost(l.Addr())
 	start := time.Now()
 	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: s.DataDir, TemporalPort: s.TemporalPort, UIPort: s.UIPort,
+		DataDir: s.DataDir, TemporalPort: s.TemporalPort, UIPort: s.UIPort, CodecEndpoint: ingressURL + "/codec",
 		DatabaseURL: s.DatabaseURL, TemporalStore: s.TemporalStore, SearchAttributes: workflows.SearchAttributeNames(), Logger: logger,
 		PProfPort: s.PProfPort,
 	})
@@ -81,14 +95,43 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, s.HTTPAddr, s.MaxConnections, h, logger, func(addr net.Addr) {
-		ingressURL := "http://" + localHost(addr)
-		// Written once the ingress is bound, so a reader finds it serving.
+	mux := http.NewServeMux()
+	mux.Handle("/codec/", a.codecServer())
+	mux.Handle("/", h)
+	return serve(ctx, l, mux, logger, func(net.Addr) {
+		// Written once the ingress serves, so a reader finds it serving.
 		if err := writeDevState(s, ingressURL); err != nil {
 			logger.Warn("dev state not written", slog.String("error", err.Error()))
 		}
 		printBanner(c.stdout, stack, providers, devSecrets, ingressURL, dests, time.Since(start))
+		fprintf(c.stdout, "  payloads in Temporal: encrypted (%s); the UI decodes them through %s/codec\n\n", keySource(c.getenv, s), ingressURL)
 	})
+}
+
+// devKeyFile keeps dev's payload encryption key, like its signing secrets.
+func devKeyFile(dataDir string) string { return filepath.Join(dataDir, "encryption-keys") }
+
+// devEncryptionKey returns dev's key, generating it on first use.
+func devEncryptionKey(dataDir string) (string, error) {
+	if b, err := os.ReadFile(devKeyFile(dataDir)); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	key := codec.NewKey("dev-1")
+	if err := os.WriteFile(devKeyFile(dataDir), []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("dev encryption key: %w", err)
+	}
+	return key, nil
+}
+
+func keySource(getenv func(string) string, s *settings) string {
+	keys, _ := codec.ParseKeys(s.EncryptionKeys)
+	if getenv("WEBHOOKD_ENCRYPTION_KEYS") != "" {
+		return "key " + keys[0].ID + " from WEBHOOKD_ENCRYPTION_KEYS"
+	}
+	return "key " + keys[0].ID + ", kept in " + devKeyFile(s.DataDir)
 }
 
 // localHost turns a wildcard listen address into one a local client dials.
@@ -184,6 +227,11 @@ func applyDevState(s *settings, getenv func(string) string) bool {
 		return false
 	}
 	s.DatabaseURL = st.DatabaseURL
+	if s.EncryptionKeys == "" {
+		if b, err := os.ReadFile(devKeyFile(s.DataDir)); err == nil {
+			s.EncryptionKeys = strings.TrimSpace(string(b))
+		}
+	}
 	if getenv("TEMPORAL_ADDRESS") == "" && st.TemporalAddress != "" {
 		s.TemporalAddress = st.TemporalAddress
 	}

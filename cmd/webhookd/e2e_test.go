@@ -201,24 +201,46 @@ func (d *dev) uiRuns(query string, want int) []uiRun {
 	}
 }
 
-// uiSummary is the run's static summary as the UI's run page reads it.
+// uiSummary is the run's static summary as the UI's run page reads it:
+// the payload from the UI server, decoded by dev's codec server.
 func (d *dev) uiSummary(workflowID, runID string) string {
 	d.t.Helper()
 	var desc struct {
 		ExecutionConfig struct {
 			UserMetadata struct {
-				Summary struct {
-					Data []byte `json:"data"`
-				} `json:"summary"`
+				Summary json.RawMessage `json:"summary"`
 			} `json:"userMetadata"`
 		} `json:"executionConfig"`
 	}
 	d.uiGet("/api/v1/namespaces/default/workflows/"+url.PathEscape(workflowID)+"?execution.runId="+runID, &desc)
+	p := d.decode(desc.ExecutionConfig.UserMetadata.Summary)
 	var summary string
-	if err := json.Unmarshal(desc.ExecutionConfig.UserMetadata.Summary.Data, &summary); err != nil {
-		d.t.Errorf("%s: summary payload %q: %v", workflowID, desc.ExecutionConfig.UserMetadata.Summary.Data, err)
+	if err := json.Unmarshal(p.Data, &summary); err != nil {
+		d.t.Errorf("%s: summary payload %q: %v", workflowID, p.Data, err)
 	}
 	return summary
+}
+
+// payload is a Temporal payload in the codec server's JSON.
+type payload struct {
+	Metadata map[string][]byte `json:"metadata"`
+	Data     []byte            `json:"data"`
+}
+
+// decode asks dev's codec server to decode one payload, as the UI does.
+func (d *dev) decode(raw json.RawMessage) payload {
+	d.t.Helper()
+	resp, err := http.Post(d.url+"/codec/decode", "application/json", strings.NewReader(`{"payloads":[`+string(raw)+`]}`))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Payloads []payload }
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(b, &out) != nil || len(out.Payloads) != 1 {
+		d.t.Fatalf("codec decode: %s %s", resp.Status, b)
+	}
+	return out.Payloads[0]
 }
 
 func (d *dev) uiGet(path string, out any) {

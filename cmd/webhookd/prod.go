@@ -39,6 +39,7 @@ func (c *cli) runIngress(ctx context.Context, s *settings) error {
 		return err
 	}
 	defer a.Close()
+	a.logPayloadPrivacy()
 	h, err := a.ingressHandler(providers)
 	if err != nil {
 		return err
@@ -49,7 +50,8 @@ func (c *cli) runIngress(ctx context.Context, s *settings) error {
 }
 
 // runWorker runs the Temporal worker and the sweep alone. Its HTTP port
-// serves /healthz, /readyz and /metrics.
+// serves /healthz, /readyz, /metrics and, with encryption keys, the codec
+// server.
 func (c *cli) runWorker(ctx context.Context, s *settings) error {
 	logger := newLogger(c.stderr, s.LogLevel)
 	a, err := openApp(ctx, s, logger)
@@ -57,6 +59,10 @@ func (c *cli) runWorker(ctx context.Context, s *settings) error {
 		return err
 	}
 	defer a.Close()
+	a.logPayloadPrivacy()
+	if a.codecServer() != nil && s.CodecAuthToken == "" {
+		logger.Warn("codec server on --http /codec/ without WEBHOOKD_CODEC_AUTH_TOKEN: whoever reaches the port can decrypt payloads")
+	}
 	stop, dests, err := a.startWorker(ctx)
 	if err != nil {
 		return err

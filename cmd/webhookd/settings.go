@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/email"
 )
 
@@ -57,6 +58,9 @@ type settings struct {
 	IngressURL             string
 	NamespaceRetention     time.Duration
 	SetupTimeout           time.Duration
+	EncryptionKeys         string
+	CodecAuthToken         string
+	PayloadRetention       time.Duration
 }
 
 // setting declares one setting. Help, the variable fallback, validation
@@ -212,6 +216,23 @@ var settingsTable = []setting{
 	{flag: "url", env: "WEBHOOKD_URL", readmeDefault: "dev's ingress, else http://127.0.0.1:8080", cmds: []string{cmdSend},
 		help:  "ingress base URL, or the full /webhooks/{provider} URL (default: the running dev of --data-dir, else http://127.0.0.1:8080)",
 		field: func(s *settings) any { return &s.IngressURL }, check: optionalURL(func(s *settings) string { return s.IngressURL })},
+	{flag: "encryption-keys", env: "WEBHOOKD_ENCRYPTION_KEYS", readmeDefault: "dev: a key kept in the data dir; else off", cmds: []string{cmdDev, cmdIngress, cmdWorker, cmdEvents},
+		help:  "encrypt every payload sent to Temporal (AES-256-GCM): comma-separated id:base64key (32 bytes, `openssl rand -base64 32`); the first encrypts, all decrypt; unset: plain payloads",
+		field: func(s *settings) any { return &s.EncryptionKeys }, check: func(s *settings) error {
+			_, err := codec.ParseKeys(s.EncryptionKeys)
+			return err
+		}},
+	{flag: "codec-auth-token", env: "WEBHOOKD_CODEC_AUTH_TOKEN", cmds: []string{cmdWorker},
+		help:  "bearer token the codec server (/codec/encode, /codec/decode on the worker's --http) requires; unset: no check (keep the port private)",
+		field: func(s *settings) any { return &s.CodecAuthToken }},
+	{flag: "payload-retention", env: "WEBHOOKD_PAYLOAD_RETENTION", def: "720h", cmds: []string{cmdDev, cmdWorker},
+		help:  "raw envelopes (and their data) older than this are deleted by a daily sweep, keeping each event's audit row; 0 keeps them",
+		field: func(s *settings) any { return &s.PayloadRetention }, check: func(s *settings) error {
+			if s.PayloadRetention < 0 {
+				return fmt.Errorf("%s is negative", s.PayloadRetention)
+			}
+			return nil
+		}},
 	{flag: "namespace-retention", env: "TEMPORAL_NAMESPACE_RETENTION", def: "168h", cmds: []string{cmdSetup},
 		help:  "how long Temporal keeps closed runs, for a namespace setup creates (an existing namespace keeps its own)",
 		field: func(s *settings) any { return &s.NamespaceRetention }, check: func(s *settings) error {

@@ -17,6 +17,8 @@ type Options struct {
 	// TemporalPort, UIPort: see TemporalOptions.
 	TemporalPort int
 	UIPort       int
+	// CodecEndpoint: see TemporalOptions.
+	CodecEndpoint string
 	// DatabaseURL, when set, is used as is and no PostgreSQL is started.
 	DatabaseURL string
 	// TemporalStore is "sqlite" (default: a file in DataDir, with the
@@ -63,6 +65,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		DatabaseFile:     filepath.Join(dir, "temporal.sqlite"),
 		Port:             opts.TemporalPort,
 		UIPort:           opts.UIPort,
+		CodecEndpoint:    opts.CodecEndpoint,
 		SearchAttributes: opts.SearchAttributes,
 		Logger:           opts.Logger,
 		PProfPort:        opts.PProfPort,

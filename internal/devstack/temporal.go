@@ -53,6 +53,9 @@ type TemporalOptions struct {
 	Port int
 	// UIPort serves the Web UI on 127.0.0.1; 0 picks a free one, -1 disables it.
 	UIPort int
+	// CodecEndpoint, when set, is the codec server the UI decodes payloads
+	// with (its …/decode, from the browser).
+	CodecEndpoint string
 	// Namespace is created on first start (default "default").
 	Namespace string
 	// Retention of closed runs; at least 7 days by default. It bounds how long
@@ -490,6 +493,7 @@ func (t *Temporal) startUI(ctx context.Context) error {
 		HideLogs:            true,
 		DisableNewsFetch:    true,
 		CORS:                uiconfig.CORS{CookieInsecure: true},
+		Codec:               uiconfig.Codec{Endpoint: t.opts.CodecEndpoint},
 	}))
 	t.uiURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	t.uiDone = make(chan struct{})

@@ -195,7 +195,32 @@ func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	go a.events.RunSweeps(sctx, 2*time.Second, events.DefaultAges(a.s.DispatchAfter))
 	go a.watchBacklog(sctx, 10*time.Second)
+	if a.s.PayloadRetention > 0 {
+		go a.purgePayloads(sctx, time.Minute, 24*time.Hour)
+	}
 	return func() { cancel(); w.Stop() }, dests, nil
+}
+
+// purgePayloads deletes the payloads past the retention: once shortly
+// after the start (first), then every interval. Every worker runs it; two
+// at once update disjoint batches or nothing.
+func (a *app) purgePayloads(ctx context.Context, first, interval time.Duration) {
+	purge := func() {
+		n, err := a.st.PurgePayloads(ctx, time.Now().Add(-a.s.PayloadRetention), 1000)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.logger.Warn("payload retention sweep failed; next one retries", slog.String("error", err.Error()))
+		case n > 0:
+			a.logger.Info("payloads past retention deleted", slog.Int64("events", n), slog.String("retention", a.s.PayloadRetention.String()))
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(first):
+	}
+	purge()
+	events.Every(ctx, interval, purge)
 }
 
 // watchBacklog checks the backlog of events waiting for Temporal every

@@ -64,7 +64,7 @@ func statusNames() string {
 }
 
 func (c *cli) eventsCmd() *cobra.Command {
-	cmd, s := c.group("events", cmdEvents, "the event log: list, show, replay")
+	cmd, s := c.group("events", cmdEvents, "the event log: list, show, replay, purge")
 	var listF, replayF eventFilter
 	var asJSON, showJSON, dryRun, includeIgnored bool
 	list := c.sub(cmd, cmdEvents, s, "list", "list events, newest first", cobra.NoArgs,
@@ -85,7 +85,38 @@ func (c *cli) eventsCmd() *cobra.Command {
 	replayF.bind(replay.Flags(), false)
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "list what would run, start nothing")
 	replay.Flags().BoolVar(&includeIgnored, "include-ignored", false, "also replay ignored events (their run applied nothing): after an upgrade that handles their type")
+	var olderThan time.Duration
+	var purgeDry bool
+	purge := c.sub(cmd, cmdEvents, s, "purge --older-than D", "delete the payloads (envelope and data) of settled events received more than D ago, keeping their rows; what the worker's daily retention sweep does",
+		cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+			return c.eventsPurge(ctx, s, olderThan, purgeDry)
+		})
+	purge.Flags().DurationVar(&olderThan, "older-than", 0, "age of the payloads to delete, e.g. 720h (required)")
+	purge.Flags().BoolVar(&purgeDry, "dry-run", false, "count what would be deleted, delete nothing")
 	return cmd
+}
+
+func (c *cli) eventsPurge(ctx context.Context, s *settings, olderThan time.Duration, dryRun bool) error {
+	if olderThan <= 0 {
+		return usageError{errors.New("--older-than: required, a positive duration such as 720h")}
+	}
+	st, err := openCLIStore(ctx, s, c.getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cutoff := time.Now().Add(-olderThan)
+	if dryRun {
+		n, err := st.PurgeablePayloads(ctx, cutoff)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "would delete the payloads of %d events received before %s\n", n, cutoff.UTC().Format(time.RFC3339))
+		return nil
+	}
+	n, err := st.PurgePayloads(ctx, cutoff, 1000)
+	fmt.Fprintf(c.stdout, "deleted the payloads of %d events received before %s\n", n, cutoff.UTC().Format(time.RFC3339))
+	return err
 }
 
 func (c *cli) eventsList(ctx context.Context, s *settings, f eventFilter, asJSON bool) error {
@@ -337,6 +368,11 @@ func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
 	}
 	if ev.LastError.Valid {
 		fmt.Fprintf(w, "  last error   %s\n", ev.LastError.String)
+	}
+	if ev.PayloadPurgedAt.Valid {
+		fmt.Fprintf(w, "  envelope     deleted %s (payload retention); the row is the audit record, a replay is refused\n",
+			ev.PayloadPurgedAt.Time.Format(time.RFC3339))
+		return nil
 	}
 	var pretty strings.Builder
 	var v any

@@ -148,7 +148,8 @@ func (s *Service) Accept(ctx context.Context, e store.NewEvent) (Accepted, error
 		return a, nil
 	}
 	a := Accepted{Event: ev, Outcome: Duplicate, BodyChanged: ev.BodyChanged}
-	if ev.Status != store.StatusFailed {
+	if ev.Status != store.StatusFailed || ev.PayloadPurgedAt.Valid {
+		// A purged event has nothing left to run on.
 		return a, nil
 	}
 	// The claim holds only while no rerun started since this delivery read
@@ -208,6 +209,9 @@ func (s *Service) startAccepted(ctx context.Context, ev store.Event) (Outcome, b
 	return Started, false
 }
 
+// ErrPurged: the event's payload is gone (payload retention).
+var ErrPurged = errors.New("payload purged")
+
 // Rerun starts a new run of a failed event (or of one never dispatched),
 // as `webhookd events replay` does, and returns the event as it was and
 // the new run's ID. A succeeded event is refused: running it again would
@@ -218,6 +222,10 @@ func (s *Service) Rerun(ctx context.Context, provider, eventID string, includeIg
 	ev, err := s.Store.GetEventByKey(ctx, provider, eventID)
 	if err != nil {
 		return store.Event{}, "", err
+	}
+	if ev.PayloadPurgedAt.Valid {
+		return ev, "", fmt.Errorf("%w: the payload of %s was deleted on %s (payload retention): it cannot be replayed",
+			ErrPurged, ev.WorkflowID, ev.PayloadPurgedAt.Time.UTC().Format(time.DateOnly))
 	}
 	if ev.Status == store.StatusIgnored && includeIgnored {
 		runID, err := s.rerunIgnored(ctx, ev)

@@ -75,6 +75,9 @@ type Event struct {
 	OccurredAt   sql.NullTime    `db:"occurred_at" json:"-"`
 	DispatchedAt sql.NullTime    `db:"dispatched_at" json:"-"`
 	ProcessedAt  sql.NullTime    `db:"processed_at" json:"-"`
+	// PayloadPurgedAt is when the retention deleted the payload and data
+	// (both JSON null since).
+	PayloadPurgedAt sql.NullTime `db:"payload_purged_at" json:"-"`
 }
 
 // NewEvent is an event as the ingress received it.
@@ -89,14 +92,14 @@ type NewEvent struct {
 	OccurredAt time.Time
 }
 
-const eventColumns = `id, provider, event_id, event_type, payload, COALESCE(data, 'null'::jsonb) AS data,
+const eventColumns = `id, provider, event_id, event_type, COALESCE(payload, 'null'::jsonb) AS payload, COALESCE(data, 'null'::jsonb) AS data,
 	COALESCE(format, 'null'::jsonb) AS format, status, workflow_id, run_id, attempts,
-	last_error, received_at, occurred_at, dispatched_at, processed_at`
+	last_error, received_at, occurred_at, dispatched_at, processed_at, payload_purged_at`
 
 // eventColumnsLight is eventColumns with JSON null for the two JSON
 // columns: rows listed or just written, whose bodies the caller has or
 // does not need.
-var eventColumnsLight = strings.NewReplacer("payload,", "'null'::jsonb AS payload,", "COALESCE(data, 'null'::jsonb)", "'null'::jsonb",
+var eventColumnsLight = strings.NewReplacer("COALESCE(payload, 'null'::jsonb) AS payload,", "'null'::jsonb AS payload,", "COALESCE(data, 'null'::jsonb)", "'null'::jsonb",
 	"COALESCE(format, 'null'::jsonb)", "'null'::jsonb").Replace(eventColumns)
 
 func nullJSON(b []byte) any {
@@ -145,7 +148,7 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 		Event
 		Same bool `db:"same_payload"`
 	}
-	err = s.db.GetContext(ctx, &rec, `SELECT `+eventColumns+`, payload = $3::jsonb AS same_payload
+	err = s.db.GetContext(ctx, &rec, `SELECT `+eventColumns+`, COALESCE(payload = $3::jsonb, true) AS same_payload
 		FROM webhook_events WHERE provider = $1 AND event_id = $2`, e.Provider, e.EventID, string(e.Payload))
 	if err != nil {
 		return Event{}, false, fmt.Errorf("store: get event %s/%s: %w", e.Provider, e.EventID, err)
@@ -366,4 +369,34 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 		return nil, fmt.Errorf("store: list events: %w", err)
 	}
 	return evs, nil
+}
+
+// PurgePayloads deletes the payload and data of events received before
+// cutoff that are settled (not received or dispatched: an event still to
+// run keeps what it runs on), at most batch rows a statement, oldest
+// first, until none is left or ctx ends. Rows stay as the audit record.
+func (s *Store) PurgePayloads(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET payload = NULL, data = NULL, payload_purged_at = now()
+			WHERE id IN (SELECT id FROM webhook_events
+				WHERE payload_purged_at IS NULL AND received_at < $1 AND status NOT IN ($2, $3)
+				ORDER BY received_at LIMIT $4)`, cutoff, StatusReceived, StatusDispatched, batch)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
+}
+
+// PurgeablePayloads counts what PurgePayloads(cutoff) would delete.
+func (s *Store) PurgeablePayloads(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM webhook_events
+		WHERE payload_purged_at IS NULL AND received_at < $1 AND status NOT IN ($2, $3)`, cutoff, StatusReceived, StatusDispatched)
+	return n, err
 }

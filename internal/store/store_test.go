@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -276,5 +277,45 @@ func TestAlertMarksAndBacklog(t *testing.T) {
 	st.Requeue(ctx, "dodo", "evt_b")
 	if n, oldest, err := st.Backlog(ctx); err != nil || n != 1 || time.Since(oldest) > time.Minute {
 		t.Errorf("backlog = %d since %v, %v", n, oldest, err)
+	}
+}
+
+// The retention deletes the payloads of settled events past the cutoff, in
+// batches, and keeps every row; events still to run keep theirs.
+func TestPurgePayloads(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	for i, status := range []store.Status{store.StatusSucceeded, store.StatusFailed, store.StatusIgnored, store.StatusReceived, store.StatusDispatched, store.StatusSucceeded} {
+		id := fmt.Sprintf("evt_%d", i)
+		if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "payment.succeeded",
+			Payload: []byte(`{"data":{"email":"a@b.c"}}`), Data: []byte(`{"email":"a@b.c"}`), WorkflowID: "dodo:" + id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().ExecContext(ctx, `UPDATE webhook_events SET status = $1, received_at = now() - interval '40 days' WHERE event_id = $2 AND $2 <> 'evt_5'`, status, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+	if n, err := st.PurgeablePayloads(ctx, cutoff); err != nil || n != 3 {
+		t.Fatalf("purgeable = %d, %v; want 3 (old and settled)", n, err)
+	}
+	if n, err := st.PurgePayloads(ctx, cutoff, 2); err != nil || n != 3 {
+		t.Fatalf("purged = %d, %v; want 3 in batches of 2", n, err)
+	}
+	for i, wantGone := range []bool{true, true, true, false, false, false} {
+		ev, err := st.GetEventByKey(ctx, "dodo", fmt.Sprintf("evt_%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := ev.PayloadPurgedAt.Valid && string(ev.Payload) == "null" && string(ev.Data) == "null"
+		if gone != wantGone || ev.EventType != "payment.succeeded" {
+			t.Errorf("evt_%d: purged %v (payload %s, data %s), want %v", i, ev.PayloadPurgedAt.Valid, ev.Payload, ev.Data, wantGone)
+		}
+	}
+	// A redelivery of a purged event is a duplicate, not a changed body.
+	ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_0", EventType: "payment.succeeded",
+		Payload: []byte(`{"data":{}}`), WorkflowID: "dodo:evt_0"})
+	if err != nil || inserted || ev.BodyChanged {
+		t.Errorf("redelivery of a purged event: inserted %v, changed %v, %v", inserted, ev.BodyChanged, err)
 	}
 }

@@ -27,12 +27,14 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
@@ -55,6 +57,7 @@ type options struct {
 	store       string
 	pprofPort   int
 	rounds      int
+	bigBurst    int
 	phases      map[string]bool
 }
 
@@ -68,9 +71,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.payload, "payload", 1024, "approximate size of each event body in bytes")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
-	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases, and the noop and e2e phases, alternate in")
+	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases, and the noop, one-activity and e2e phases, alternate in")
+	fs.IntVar(&o.bigBurst, "burst10k-events", 10000, "events of the burst10k phase")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
-	phases := fs.String("phases", "raw,ingress,noop,e2e,burst,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
+	phases := fs.String("phases", "raw,ingress,noop,one,one_enc,e2e,burst,burst10k,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -80,10 +84,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "raw", "ingress", "noop", "e2e", "burst", "stock":
+		case "raw", "ingress", "noop", "one", "one_enc", "e2e", "burst", "burst10k", "stock":
 			o.phases[p] = true
 		default:
-			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, e2e, burst, stock)", p)
+			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, one, one_enc, e2e, burst, burst10k, stock)", p)
 		}
 	}
 	return o, nil
@@ -92,10 +96,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 // bench is one run: the options, the dev stack under test and the clients
 // the phases use.
 type bench struct {
-	ctx   context.Context
-	o     options
-	d     *devProc
-	c     client.Client
+	ctx context.Context
+	o   options
+	d   *devProc
+	c   client.Client
+	// cEnc encrypts payloads with dev's key, as webhookd's clients do.
+	cEnc  client.Client
 	st    *store.Store
 	dodo  *provider.Provider
 	httpc *http.Client
@@ -103,10 +109,15 @@ type bench struct {
 
 // figures are the phases' results.
 type figures struct {
-	raw, ing, noop, e2e, burst, stock *result
-	burstDur                          time.Duration
-	rss                               int64
-	rssErr                            error
+	raw, ing, noop, one, oneEnc, e2e, burst, stock *result
+	burstDur                                       time.Duration
+	rss                                            int64
+	rssErr                                         error
+	// The 10k burst.
+	big      *result
+	bigDrain time.Duration
+	bigLost  int
+	bigRSS   int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -160,12 +171,30 @@ func connect(ctx context.Context, o options, d *devProc, dir string) (*bench, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, d.state.DatabaseURL)
+	key, err := os.ReadFile(filepath.Join(dir, "data", "encryption-keys"))
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("dev's encryption key: %w", err)
+	}
+	keys, err := codec.ParseKeys(strings.TrimSpace(string(key)))
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	b := &bench{ctx: ctx, o: o, d: d, c: c, st: st,
+	dc, fc, _ := codec.DataConverter(keys)
+	cEnc, err := client.NewClientFromExisting(c, client.Options{Namespace: "default", DataConverter: dc, FailureConverter: fc,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	st, err := store.Open(ctx, d.state.DatabaseURL)
+	if err != nil {
+		cEnc.Close()
+		c.Close()
+		return nil, err
+	}
+	b := &bench{ctx: ctx, o: o, d: d, c: c, cEnc: cEnc, st: st,
 		httpc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}, Timeout: 30 * time.Second}}
 	secrets, err := provider.LoadDevSecrets(filepath.Join(dir, "data"))
 	if err != nil {
@@ -182,6 +211,7 @@ func connect(ctx context.Context, o options, d *devProc, dir string) (*bench, er
 }
 
 func (b *bench) close() {
+	b.cEnc.Close()
 	b.c.Close()
 	b.st.Close()
 }
@@ -221,16 +251,22 @@ func (b *bench) phases() (figures, error) {
 	if f.raw, f.ing, err = b.starts(); err != nil {
 		return f, err
 	}
-	if f.noop, f.e2e, err = b.completions(); err != nil {
+	if f.noop, f.one, f.oneEnc, f.e2e, err = b.completions(); err != nil {
 		return f, err
 	}
 	f.burst, f.burstDur = b.burst()
+	if err := b.burst10k(&f); err != nil {
+		return f, err
+	}
 	// Every run of both phases left its event succeeded.
 	want := 0
 	for _, p := range []string{"e2e", "burst"} {
 		if b.o.phases[p] {
 			want += b.o.events
 		}
+	}
+	if b.o.phases["burst10k"] {
+		want += b.o.bigBurst
 	}
 	_, err = waitSucceeded(b.ctx, b.st, want, time.Minute)
 	return f, err
@@ -263,16 +299,15 @@ func (b *bench) starts() (*result, *result, error) {
 	measure(0, warm, b.o.concurrency, func(i int) error { return b.post(fmt.Sprintf("warm_%d", i), "bench.ignored") })
 	b.drain(0, warm, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })
 
-	raw, ing := alternate(b.o, slice{"raw", func(i int) error {
+	both := alternate(b.o, b.drain, slice{"raw", func(i int) error {
 		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
 			OccurredAt: time.Now().UTC(), Data: data}
 		_, err := b.c.ExecuteWorkflow(b.ctx, workflows.StartOptions(in), workflows.ProcessWebhook, in)
 		return err
 	}, func(i int) string { return workflows.WorkflowID("bench", rawID(i)) }},
 		slice{"ingress", func(i int) error { return b.post(fmt.Sprintf("ing_%d", i), "bench.ignored") },
-			func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }},
-		b.drain)
-	return raw, ing, nil
+			func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }})
+	return both[0], both[1], nil
 }
 
 // completions measures 3. a workflow that does nothing, start to
@@ -281,27 +316,59 @@ func (b *bench) starts() (*result, *result, error) {
 // concurrent clients starts (or posts) and waits for its run to complete
 // before the next. They alternate in slices too: their runs are complete
 // when a slice ends, so nothing needs draining.
-func (b *bench) completions() (*result, *result, error) {
+func (b *bench) completions() (noop, one, oneEnc, e2e *result, err error) {
 	w := worker.New(b.c, "bench-noop", worker.Options{})
-	w.RegisterWorkflowWithOptions(func(workflow.Context) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
+	register(w)
 	if err := w.Start(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	defer w.Stop()
-	noop, e2e := alternate(b.o, slice{"noop", func(i int) error {
-		r, err := b.c.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop_%d", i), TaskQueue: "bench-noop"}, "Noop")
-		if err != nil {
-			return err
+	// The same one-activity workflow through a client and worker that
+	// encrypt every payload as webhookd does: the codec's cost.
+	we := worker.New(b.cEnc, "bench-enc", worker.Options{})
+	register(we)
+	if err := we.Start(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	defer we.Stop()
+	closed := func(c client.Client, queue, workflow, prefix string) func(int) error {
+		return func(i int) error {
+			r, err := c.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s_%d", prefix, i), TaskQueue: queue}, workflow, paymentData(b.o.payload, fmt.Sprint(i)))
+			if err != nil {
+				return err
+			}
+			return r.Get(b.ctx, nil)
 		}
-		return r.Get(b.ctx, nil)
-	}, nil}, slice{"e2e", func(i int) error {
-		id := fmt.Sprintf("e2e_%d", i)
-		if err := b.post(id, "payment.succeeded"); err != nil {
-			return err
-		}
-		return awaitClose(b.ctx, b.c, workflows.WorkflowID("dodo", id))
-	}, nil}, nil)
-	return noop, e2e, nil
+	}
+	rs := alternate(b.o, nil,
+		slice{"noop", closed(b.c, "bench-noop", "Noop", "noop"), nil},
+		slice{"one", closed(b.c, "bench-noop", "OneActivity", "one"), nil},
+		slice{"one_enc", closed(b.cEnc, "bench-enc", "OneActivity", "one_enc"), nil},
+		slice{"e2e", func(i int) error {
+			id := fmt.Sprintf("e2e_%d", i)
+			if err := b.post(id, "payment.succeeded"); err != nil {
+				return err
+			}
+			return awaitClose(b.ctx, b.c, workflows.WorkflowID("dodo", id))
+		}, nil})
+	return rs[0], rs[1], rs[2], rs[3], nil
+}
+
+// register adds the comparison workflows: Noop does nothing; OneActivity
+// runs one activity that does nothing, the least a workflow that does
+// work can cost (the fair ceiling of a payment's two workflow tasks and
+// one activity). Both take the payment's data as their input, like
+// ProcessWebhook.
+func register(w worker.Worker) {
+	w.RegisterWorkflowWithOptions(func(workflow.Context, json.RawMessage) error { return nil }, workflow.RegisterOptions{Name: "Noop"})
+	w.RegisterActivityWithOptions(func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	},
+		activity.RegisterOptions{Name: "Nop"})
+	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in json.RawMessage) error {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+		return workflow.ExecuteActivity(ctx, "Nop", in).Get(ctx, nil)
+	}, workflow.RegisterOptions{Name: "OneActivity"})
 }
 
 // burst is 5.: every event posted as fast as the ingress takes them, then
@@ -316,9 +383,33 @@ func (b *bench) burst() (*result, time.Duration) {
 	return r, time.Since(start)
 }
 
+// burst10k posts o.bigBurst events (10,000) as fast as the ingress takes
+// them, 4× the bench's concurrency, like a provider's retry flood after an
+// outage, then waits for every run to close: how fast it accepts, how long
+// the backlog takes, whether any accepted event did not succeed, and the
+// process's peak RSS by then.
+func (b *bench) burst10k(f *figures) error {
+	f.big = &result{}
+	if !b.o.phases["burst10k"] {
+		return nil
+	}
+	n := b.o.bigBurst
+	id := func(i int) string { return fmt.Sprintf("big_%d", i) }
+	f.big = measure(0, n, 4*b.o.concurrency, func(i int) error { return b.post(id(i), "payment.succeeded") })
+	accepted := time.Now()
+	b.drain(0, n, func(i int) string { return workflows.WorkflowID("dodo", id(i)) })
+	f.bigDrain = time.Since(accepted)
+	var succeeded int
+	err := b.st.DB().QueryRowContext(b.ctx, `SELECT count(*) FROM webhook_events
+		WHERE provider = 'dodo' AND event_id LIKE 'big\_%' AND status = 'succeeded'`).Scan(&succeeded)
+	f.bigLost = n - int(f.big.errors.Load()) - succeeded
+	f.bigRSS, _ = b.d.peakRSS()
+	return err
+}
+
 // report prints one `name: value` line per figure whose phases ran.
 func report(stdout io.Writer, o options, f figures) {
-	raw, ing, noop, e2e, burst, stock := f.raw, f.ing, f.noop, f.e2e, f.burst, f.stock
+	raw, ing, noop, one, oneEnc, e2e, burst, stock := f.raw, f.ing, f.noop, f.one, f.oneEnc, f.e2e, f.burst, f.stock
 	pr := func(name string, v float64, unit string) { fmt.Fprintf(stdout, "%s: %.2f%s\n", name, v, unit) }
 	ran := func(phases ...string) bool {
 		for _, p := range phases {
@@ -344,8 +435,17 @@ func report(stdout io.Writer, o options, f figures) {
 		{"e2e_p50_ms", []string{"e2e"}, func() float64 { return e2e.pct(50) }},
 		{"burst_ingress_accept_per_s", []string{"burst"}, burst.rate},
 		{"burst_complete_per_s", []string{"burst"}, func() float64 { return burst.per(f.burstDur) }},
+		{"burst10k_accept_per_s", []string{"burst10k"}, f.big.rate},
+		{"burst10k_ack_p99_ms", []string{"burst10k"}, func() float64 { return f.big.pct(99) }},
+		{"burst10k_drain_seconds", []string{"burst10k"}, func() float64 { return f.bigDrain.Seconds() }},
+		{"burst10k_lost_events", []string{"burst10k"}, func() float64 { return float64(f.bigLost) }},
+		{"burst10k_refused", []string{"burst10k"}, func() float64 { return float64(f.big.errors.Load()) }},
+		{"burst10k_peak_rss_mib", []string{"burst10k"}, func() float64 { return float64(f.bigRSS) / 1024 }},
 		{"ingress_vs_raw", []string{"raw", "ingress"}, func() float64 { return ing.rate() / raw.rate() }},
 		{"e2e_vs_noop", []string{"e2e", "noop"}, func() float64 { return e2e.rate() / noop.rate() }},
+		{"one_activity_complete_per_s", []string{"one"}, one.rate},
+		{"e2e_vs_one_activity", []string{"e2e", "one"}, func() float64 { return e2e.rate() / one.rate() }},
+		{"one_activity_encrypted_complete_per_s", []string{"one_enc"}, oneEnc.rate},
 		{"ack_p99_vs_raw_p99", []string{"raw", "ingress"}, func() float64 { return ing.pct(99) / raw.pct(99) }},
 		// Starts (or accepts) per second until their runs closed: the
 		// start rates above count only the calls, while the runs they
@@ -355,7 +455,7 @@ func report(stdout io.Writer, o options, f figures) {
 		{"ingress_with_runs_per_s", []string{"ingress"}, func() float64 { return ing.per(ing.withRuns) }},
 		{"ingress_vs_raw_with_runs", []string{"raw", "ingress"}, func() float64 { return div(ing.per(ing.withRuns), raw.per(raw.withRuns)) }},
 		{"errors", nil, func() float64 {
-			return float64(raw.errors.Load() + ing.errors.Load() + noop.errors.Load() + e2e.errors.Load() + burst.errors.Load())
+			return float64(raw.errors.Load() + ing.errors.Load() + noop.errors.Load() + one.errors.Load() + oneEnc.errors.Load() + e2e.errors.Load() + burst.errors.Load())
 		}},
 		{"stock_temporaltest_noop_complete_per_s", []string{"stock"}, stock.rate},
 		{"noop_vs_stock", []string{"noop", "stock"}, func() float64 { return noop.rate() / stock.rate() }},
@@ -363,11 +463,17 @@ func report(stdout io.Writer, o options, f figures) {
 		{"ingress_cpu_ms_per_event", []string{"ingress"}, ing.cpuPerCall},
 		{"noop_cpu_ms_per_event", []string{"noop"}, noop.cpuPerCall},
 		{"e2e_cpu_ms_per_event", []string{"e2e"}, e2e.cpuPerCall},
+		{"one_activity_cpu_ms_per_event", []string{"one"}, one.cpuPerCall},
+		// The codec: the same workflow, its input, activity argument and
+		// result compressed and encrypted (webhookd's e2e always is).
+		{"one_activity_encrypted_cpu_ms_per_event", []string{"one_enc"}, oneEnc.cpuPerCall},
+		{"codec_cpu_ms_per_event", []string{"one", "one_enc"}, func() float64 { return oneEnc.cpuPerCall() - one.cpuPerCall() }},
 		{"stock_cpu_ms_per_event", []string{"stock"}, stock.cpuPerCall},
 		// The same ratios in cost (CPU per event) rather than rate: they
 		// drift less with the machine's speed.
 		{"ingress_vs_raw_cpu", []string{"raw", "ingress"}, func() float64 { return div(raw.cpuPerCall(), ing.cpuPerCall()) }},
 		{"e2e_vs_noop_cpu", []string{"e2e", "noop"}, func() float64 { return div(noop.cpuPerCall(), e2e.cpuPerCall()) }},
+		{"e2e_vs_one_activity_cpu", []string{"e2e", "one"}, func() float64 { return div(one.cpuPerCall(), e2e.cpuPerCall()) }},
 		{"noop_vs_stock_cpu", []string{"noop", "stock"}, func() float64 { return div(stock.cpuPerCall(), noop.cpuPerCall()) }},
 	} {
 		if ran(fig.phases...) {
@@ -411,31 +517,32 @@ type slice struct {
 	id   func(i int) string
 }
 
-// alternate measures two phases in o.rounds slices, a then b, each slice on
-// an idle server (drain waits for the runs a slice started), so that a
-// drift of the shared machine weighs on both sides of their ratio alike. A
-// phase not in o.phases is skipped and yields an empty result.
-func alternate(o options, a, b slice, drain func(lo, hi int, id func(int) string)) (*result, *result) {
-	ra, rb := &result{}, &result{}
+// alternate measures phases in o.rounds slices, one slice of each in turn,
+// each slice on an idle server (drain waits for the runs a slice started),
+// so that a drift of the shared machine weighs on every side of their
+// ratios alike. A phase not in o.phases is skipped and yields an empty
+// result.
+func alternate(o options, drain func(lo, hi int, id func(int) string), phases ...slice) []*result {
+	out := make([]*result, len(phases))
+	for i := range out {
+		out[i] = &result{}
+	}
 	for r := 0; r < o.rounds; r++ {
 		lo, hi := r*o.events/o.rounds, (r+1)*o.events/o.rounds
-		for _, p := range []struct {
-			s   slice
-			res *result
-		}{{a, ra}, {b, rb}} {
-			if !o.phases[p.s.name] {
+		for i, p := range phases {
+			if !o.phases[p.name] {
 				continue
 			}
 			cpu, start := busyCPU(), time.Now()
-			r := measure(lo, hi, o.concurrency, p.s.fn)
-			if p.s.id != nil {
-				drain(lo, hi, p.s.id)
+			res := measure(lo, hi, o.concurrency, p.fn)
+			if p.id != nil {
+				drain(lo, hi, p.id)
 			}
-			r.withRuns, r.cpu = time.Since(start), busyCPU()-cpu
-			p.res.add(r)
+			res.withRuns, res.cpu = time.Since(start), busyCPU()-cpu
+			out[i].add(res)
 		}
 	}
-	return ra, rb
+	return out
 }
 
 // drain waits for the runs of one phase (workflow IDs id(0..events-1)) to

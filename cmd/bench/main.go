@@ -302,7 +302,8 @@ func (b *bench) starts() (*result, *result, error) {
 	both := alternate(b.o, b.drain, slice{"raw", func(i int) error {
 		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
 			OccurredAt: time.Now().UTC(), Data: data}
-		_, err := b.c.ExecuteWorkflow(b.ctx, workflows.StartOptions(in), workflows.ProcessWebhook, in)
+		// Encrypted, as the ingress starts it.
+		_, err := b.cEnc.ExecuteWorkflow(b.ctx, workflows.StartOptions(in), workflows.ProcessWebhook, in)
 		return err
 	}, func(i int) string { return workflows.WorkflowID("bench", rawID(i)) }},
 		slice{"ingress", func(i int) error { return b.post(fmt.Sprintf("ing_%d", i), "bench.ignored") },

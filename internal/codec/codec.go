@@ -193,14 +193,14 @@ func (e *Encryption) key(id string) (Key, bool) {
 }
 
 // Codecs is the chain every webhookd client, worker and the codec server
-// use: compression inside encryption (a payload is compressed first, when
-// that makes it smaller, then encrypted).
+// use: compression inside encryption (a payload of 1 KiB or more is
+// compressed first, when that makes it smaller, then encrypted).
 func Codecs(keys []Key) ([]converter.PayloadCodec, error) {
 	enc, err := NewEncryption(keys)
 	if err != nil {
 		return nil, err
 	}
-	return []converter.PayloadCodec{enc, converter.NewZlibCodec(converter.ZlibCodecOptions{})}, nil
+	return []converter.PayloadCodec{enc, newCompression()}, nil
 }
 
 // DataConverter is the SDK's default converter with Codecs; failures'

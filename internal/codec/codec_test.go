@@ -3,6 +3,7 @@ package codec_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -168,5 +169,20 @@ func TestServer(t *testing.T) {
 	pre, err := http.DefaultClient.Do(req)
 	if err != nil || pre.StatusCode != 204 || !strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Errorf("preflight: %v %v", pre.StatusCode, err)
+	}
+}
+
+func BenchmarkEncodeDecode(b *testing.B) {
+	for _, size := range []int{200, 2048} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			dc, _, _ := codec.DataConverter(keys(&testing.T{}, k1))
+			v := map[string]string{"email": "secret-customer@example.com", "pad": strings.Repeat("x", size)}
+			b.ReportAllocs()
+			for b.Loop() {
+				p, _ := dc.ToPayload(v)
+				var out map[string]string
+				_ = dc.FromPayload(p, &out)
+			}
+		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/converter"
 
 	"github.com/webhookd/webhookd/examples"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
@@ -75,7 +74,7 @@ func TestRealProviders(t *testing.T) {
 		desc, err := d.temporal.DescribeWorkflowExecution(ctx, "dodo:evt_meta", "")
 		var summary string
 		if err == nil {
-			err = converter.GetDefaultDataConverter().FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary)
+			err = d.converter().FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary)
 		}
 		if err != nil || summary != "dodo payment.succeeded · usr_meta · 19.99 USD · pay_meta" {
 			t.Errorf("run summary = %q, %v", summary, err)

@@ -21,8 +21,10 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
@@ -219,6 +221,22 @@ func (d *dev) uiSummary(workflowID, runID string) string {
 		d.t.Errorf("%s: summary payload %q: %v", workflowID, p.Data, err)
 	}
 	return summary
+}
+
+// converter decodes what dev's processes encoded: its data converter,
+// with the key dev keeps in its data dir.
+func (d *dev) converter() converter.DataConverter {
+	d.t.Helper()
+	key, err := devEncryptionKey(d.dataDir)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	keys, err := codec.ParseKeys(key)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	dc, _, _ := codec.DataConverter(keys)
+	return dc
 }
 
 // payload is a Temporal payload in the codec server's JSON.

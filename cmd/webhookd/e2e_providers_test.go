@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/webhookd/webhookd/examples"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/store"

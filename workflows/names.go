@@ -50,10 +50,11 @@ func WorkflowID(provider, eventID string) string {
 // a succeeded one never.
 func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
 	attrs := []temporal.SearchAttributeUpdate{ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)}
-	if c := customerOf(in.Domain); c.UserID != "" {
+	c := customerOf(in.Domain)
+	if c.UserID != "" {
 		attrs = append(attrs, UserIDKey.ValueSet(c.UserID))
 	}
-	if c := customerOf(in.Domain); c.CustomerID != "" {
+	if c.CustomerID != "" {
 		attrs = append(attrs, CustomerIDKey.ValueSet(c.CustomerID))
 	}
 	opts := client.StartWorkflowOptions{

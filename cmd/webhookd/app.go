@@ -376,6 +376,9 @@ func (a *app) opsHandler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	if cs := a.codecServer(); cs != nil {
 		mux.Handle("/codec/", cs)
+		if a.s.CodecAuthToken == "" {
+			a.logger.Warn("codec server on --http /codec/ without WEBHOOKD_CODEC_AUTH_TOKEN: whoever reaches the port can decrypt payloads")
+		}
 	}
 	return mux
 }

@@ -111,10 +111,16 @@ func (c *cli) runDev(ctx context.Context, s *settings) error {
 // devKeyFile keeps dev's payload encryption key, like its signing secrets.
 func devKeyFile(dataDir string) string { return filepath.Join(dataDir, "encryption-keys") }
 
+// readDevKey is dev's key, if it has made one.
+func readDevKey(dataDir string) (string, bool) {
+	b, err := os.ReadFile(devKeyFile(dataDir))
+	return strings.TrimSpace(string(b)), err == nil
+}
+
 // devEncryptionKey returns dev's key, generating it on first use.
 func devEncryptionKey(dataDir string) (string, error) {
-	if b, err := os.ReadFile(devKeyFile(dataDir)); err == nil {
-		return strings.TrimSpace(string(b)), nil
+	if key, ok := readDevKey(dataDir); ok {
+		return key, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", err
@@ -227,10 +233,8 @@ func applyDevState(s *settings, getenv func(string) string) bool {
 		return false
 	}
 	s.DatabaseURL = st.DatabaseURL
-	if s.EncryptionKeys == "" {
-		if b, err := os.ReadFile(devKeyFile(s.DataDir)); err == nil {
-			s.EncryptionKeys = strings.TrimSpace(string(b))
-		}
+	if key, ok := readDevKey(s.DataDir); ok && s.EncryptionKeys == "" {
+		s.EncryptionKeys = key
 	}
 	if getenv("TEMPORAL_ADDRESS") == "" && st.TemporalAddress != "" {
 		s.TemporalAddress = st.TemporalAddress

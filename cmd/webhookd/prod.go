@@ -60,9 +60,6 @@ func (c *cli) runWorker(ctx context.Context, s *settings) error {
 	}
 	defer a.Close()
 	a.logPayloadPrivacy()
-	if a.codecServer() != nil && s.CodecAuthToken == "" {
-		logger.Warn("codec server on --http /codec/ without WEBHOOKD_CODEC_AUTH_TOKEN: whoever reaches the port can decrypt payloads")
-	}
 	stop, dests, err := a.startWorker(ctx)
 	if err != nil {
 		return err

@@ -26,7 +26,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -219,13 +218,9 @@ func (s *stack) mapHosts(v string) string {
 	if to, ok := s.hosts[v]; ok {
 		return to
 	}
+	// A host:port inside a URL (DATABASE_URL).
 	for from, to := range s.hosts {
-		if strings.Contains(from, ":") {
-			v = strings.ReplaceAll(v, "@"+from+"/", "@"+to+"/")
-			if v == from {
-				v = to
-			}
-		}
+		v = strings.ReplaceAll(v, "@"+from+"/", "@"+to+"/")
 	}
 	return v
 }
@@ -337,9 +332,9 @@ func (s *stack) scaled(name, port string) []string {
 func (s *stack) daemon(name string, args, extra []string) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = s.env(name, extra)
+	// One writer for both: exec then calls it from one goroutine at a time.
 	var out bytes.Buffer
-	w := &lockedWriter{w: &out}
-	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -347,9 +342,7 @@ func (s *stack) daemon(name string, args, extra []string) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 		if s.t.Failed() {
-			w.mu.Lock()
 			s.t.Logf("%s output:\n%s", name, tail(out.String(), 3000))
-			w.mu.Unlock()
 		}
 	})
 }
@@ -441,15 +434,4 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

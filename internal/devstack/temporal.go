@@ -21,10 +21,7 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
-	enumspb "go.temporal.io/api/enums/v1"
 	namespacepb "go.temporal.io/api/namespace/v1"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/authorization"
@@ -41,6 +38,7 @@ import (
 	_ "modernc.org/sqlite" // the driver Temporal's SQLite plugin uses, for trimVisibilityIndexes
 
 	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/temporalsetup"
 )
 
 const clusterName = "active"
@@ -444,26 +442,13 @@ func (t *Temporal) configureNamespace(ctx context.Context) error {
 			return fmt.Errorf("devstack: set retention: %w", err)
 		}
 	}
-	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: t.opts.Namespace})
+	added, err := temporalsetup.Register(ctx, c, t.opts.Namespace, t.opts.SearchAttributes)
 	if err != nil {
-		return fmt.Errorf("devstack: list search attributes: %w", err)
+		return fmt.Errorf("devstack: %w", err)
 	}
-	missing := map[string]enumspb.IndexedValueType{}
-	for _, name := range t.opts.SearchAttributes {
-		if _, ok := list.GetCustomAttributes()[name]; !ok {
-			missing[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-		}
-	}
-	if len(missing) == 0 {
+	if len(added) == 0 {
 		t.endSARefresh() // every cache read them from the database already
 		return nil
-	}
-	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: t.opts.Namespace, SearchAttributes: missing,
-	})
-	var exists *serviceerror.AlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("devstack: add search attributes: %w", err)
 	}
 	// A cache filled before the add holds on to its old content until it
 	// expires; until then reads keep going to the database.

@@ -371,6 +371,10 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 	return evs, nil
 }
 
+// purgeable selects the rows whose payload the retention deletes: received
+// before $1, payload still there, settled (status neither $2 nor $3).
+const purgeable = `payload_purged_at IS NULL AND received_at < $1 AND status NOT IN ($2, $3)`
+
 // PurgePayloads deletes the payload and data of events received before
 // cutoff that are settled (not received or dispatched: an event still to
 // run keeps what it runs on), at most batch rows a statement, oldest
@@ -379,9 +383,8 @@ func (s *Store) PurgePayloads(ctx context.Context, cutoff time.Time, batch int) 
 	var total int64
 	for {
 		res, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET payload = NULL, data = NULL, payload_purged_at = now()
-			WHERE id IN (SELECT id FROM webhook_events
-				WHERE payload_purged_at IS NULL AND received_at < $1 AND status NOT IN ($2, $3)
-				ORDER BY received_at LIMIT $4)`, cutoff, StatusReceived, StatusDispatched, batch)
+			WHERE id IN (SELECT id FROM webhook_events WHERE `+purgeable+` ORDER BY received_at LIMIT $4)`,
+			cutoff, StatusReceived, StatusDispatched, batch)
 		if err != nil {
 			return total, err
 		}
@@ -396,7 +399,6 @@ func (s *Store) PurgePayloads(ctx context.Context, cutoff time.Time, batch int) 
 // PurgeablePayloads counts what PurgePayloads(cutoff) would delete.
 func (s *Store) PurgeablePayloads(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM webhook_events
-		WHERE payload_purged_at IS NULL AND received_at < $1 AND status NOT IN ($2, $3)`, cutoff, StatusReceived, StatusDispatched)
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM webhook_events WHERE `+purgeable, cutoff, StatusReceived, StatusDispatched)
 	return n, err
 }

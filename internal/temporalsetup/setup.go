@@ -58,36 +58,50 @@ func Ensure(ctx context.Context, c client.Client, o Options) ([]string, error) {
 	if err != nil {
 		return done, fmt.Errorf("namespace %s: %w", o.Namespace, err)
 	}
-	missing, err := check(ctx, c, o)
-	if err != nil || len(missing) == 0 {
+	added, err := Register(ctx, c, o.Namespace, o.Keywords)
+	if err != nil {
 		return done, err
 	}
-	add := map[string]enumspb.IndexedValueType{}
-	for _, name := range missing {
-		add[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	if len(added) > 0 {
+		done = append(done, "registered "+strings.Join(added, ", "))
 	}
-	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: o.Namespace, SearchAttributes: add})
-	var exists *serviceerror.AlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return done, fmt.Errorf("add search attributes %s: %w", strings.Join(missing, ", "), err)
-	}
-	done = append(done, "registered "+strings.Join(missing, ", "))
 	// Read back: the frontend answers from its cache, which may lag the add.
-	if missing, err = check(ctx, c, o); err == nil && len(missing) > 0 {
+	missing, err := check(ctx, c, o.Namespace, o.Keywords)
+	if err == nil && len(missing) > 0 {
 		err = fmt.Errorf("search attributes %s not visible yet", strings.Join(missing, ", "))
 	}
 	return done, err
 }
 
+// Register adds the keyword attributes of names that the namespace lacks
+// and returns them (none: nothing to do); one registered with another type
+// is ErrConflict.
+func Register(ctx context.Context, c client.Client, namespace string, names []string) ([]string, error) {
+	missing, err := check(ctx, c, namespace, names)
+	if err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	add := map[string]enumspb.IndexedValueType{}
+	for _, name := range missing {
+		add[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: add})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return nil, fmt.Errorf("add search attributes %s: %w", strings.Join(missing, ", "), err)
+	}
+	return missing, nil
+}
+
 // check returns the attributes not registered yet; one registered with
 // another type is ErrConflict.
-func check(ctx context.Context, c client.Client, o Options) ([]string, error) {
-	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: o.Namespace})
+func check(ctx context.Context, c client.Client, namespace string, names []string) ([]string, error) {
+	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
 		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	var missing []string
-	for _, name := range o.Keywords {
+	for _, name := range names {
 		typ, ok := list.GetCustomAttributes()[name]
 		switch {
 		case !ok:

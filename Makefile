@@ -2,7 +2,7 @@
 GO ?= go
 DATA_DIR ?= .data
 
-.PHONY: dev test build lint fuzz bench drills smoke compose-config helm-lint clean
+.PHONY: dev test build lint fuzz bench drills soak smoke compose-config helm-lint clean
 
 ## dev: run everything on this machine (embedded Temporal + UI, managed PostgreSQL, worker, ingress)
 dev: build
@@ -19,13 +19,25 @@ build:
 ## bench: load figures against a fresh embedded stack, then the verifier micro-benchmarks
 bench: build
 	$(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/signature
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/signature | awk '{ print } \
+		$$1 ~ /baseline-crypto-hmac/ { base = $$3 } \
+		$$1 ~ /^BenchmarkVerify\// && $$1 !~ /baseline/ && base { n = $$1; sub(/^BenchmarkVerify\//, "", n); sub(/-[0-9]+$$/, "", n); \
+		  printf "verify_%s_vs_hmac: %.2f\n", n, $$3 / base }'
 
 ## drills: fault drills against real parts (worker killed, Temporal and PostgreSQL stopped, SMTP down, duplicate storm)
 drills: build
 	@$(GO) test -tags drills -count=1 -timeout 30m -run Drill -v ./cmd/webhookd > bin/drills.log 2>&1; rc=$$?; \
 	  grep -E '^(=== RUN|--- |[a-z_]+ [a-z_]+: |PASS|FAIL|ok)|_test.go:' bin/drills.log; \
-	  echo "full log: bin/drills.log"; exit $$rc
+	  echo "full log: bin/drills.log"; [ $$rc = 0 ] || exit $$rc; \
+	  echo "2-minute soak at 20 events/s (fails when an accepted event did not succeed exactly once):"; \
+	  $(GO) run ./cmd/bench --soak 2m --soak-rate 20 --soak-plot bin/soak-drill.svg > bin/soak-drill.log 2>&1; rc=$$?; \
+	  grep -E '^(soak_|# |bench:)' bin/soak-drill.log; echo "full log: bin/soak-drill.log"; exit $$rc
+
+## soak: a fresh dev stack under a steady mix of real-shaped traffic for SOAK_DURATION (default 10m) at SOAK_RATE events/s (default: 70 % of the e2e rate it measures first); one line a minute, final figures, bin/soak.log and bin/soak.svg
+SOAK_DURATION ?= 10m
+SOAK_RATE ?= 0
+soak: build
+	$(GO) run ./cmd/bench --soak $(SOAK_DURATION) --soak-rate $(SOAK_RATE) --soak-plot bin/soak.svg | tee bin/soak.log
 
 ## lint: vet, gofmt, staticcheck (pinned in go.mod as a tool)
 lint:

@@ -3,6 +3,7 @@ package signature_test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,36 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Decoding candidate signatures allocates nothing: a header listing many
+// costs the allocations of one.
+func TestVerifyAllocatesNothingPerCandidate(t *testing.T) {
+	body := []byte(`{"type":"payment.succeeded"}`)
+	secret := []byte("alloc-secret-0123456789abcdef")
+	now := time.Unix(1_700_000_000, 0)
+	for _, scheme := range []signature.Scheme{signature.StandardWebhooks, signature.Stripe} {
+		h := signature.Signer{Scheme: scheme, Secret: secret}.Sign("msg_alloc", now, body)
+		many := h.Clone()
+		switch scheme {
+		case signature.StandardWebhooks:
+			sig := h.Get("webhook-signature")
+			many.Set("webhook-signature", strings.Repeat("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ", 8)+sig)
+		case signature.Stripe:
+			sig := h.Get("Stripe-Signature")
+			many.Set("Stripe-Signature", sig+strings.Repeat(",v1="+strings.Repeat("0", 64), 8))
+		}
+		v := signature.Verifier{Scheme: scheme, Secrets: [][]byte{secret}}
+		allocs := func(h http.Header) float64 {
+			return testing.AllocsPerRun(50, func() {
+				if _, err := v.Verify(h, body, now); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if one, nine := allocs(h), allocs(many); nine > one {
+			t.Errorf("%s: %.0f allocations with one signature, %.0f with nine", scheme, one, nine)
+		}
 	}
 }

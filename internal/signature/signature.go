@@ -168,6 +168,8 @@ func (v Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error
 	}
 }
 
+// header returns the first of names that is set. Give canonical names
+// ("Webhook-Id"): http.Header.Get then finds them without allocating.
 func header(h http.Header, names ...string) (string, error) {
 	for _, n := range names {
 		if v := strings.TrimSpace(h.Get(n)); v != "" {
@@ -177,14 +179,16 @@ func header(h http.Header, names ...string) (string, error) {
 			return v, nil
 		}
 	}
-	return "", fail(ReasonMissing, "%s", names[0])
+	return "", fail(ReasonMissing, "%s", strings.ToLower(names[0]))
 }
 
-func mac(key []byte, parts ...[]byte) []byte {
+// mac is the HMAC-SHA256 of prefix followed by body.
+func mac(key []byte, prefix string, body []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write(p)
+	if prefix != "" {
+		m.Write([]byte(prefix))
 	}
+	m.Write(body)
 	return m.Sum(nil)
 }
 
@@ -203,16 +207,60 @@ func parseUnix(s string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
+// candidates holds the decoded signatures of one header, on the stack.
+type candidates struct {
+	sigs [maxSignatures][sha256.Size]byte
+	n    int
+}
+
+// addBase64 keeps sig when it is the base64 of a SHA-256 MAC.
+func (c *candidates) addBase64(sig string) {
+	var buf [sha256.Size + 2]byte // DecodedLen of 44 characters
+	if c.n == maxSignatures || len(sig) != base64.StdEncoding.EncodedLen(sha256.Size) {
+		return
+	}
+	if n, err := base64.StdEncoding.Decode(buf[:], []byte(sig)); err == nil && n == sha256.Size {
+		copy(c.sigs[c.n][:], buf[:n])
+		c.n++
+	}
+}
+
+// addHex keeps sig when it is the hex of a SHA-256 MAC.
+func (c *candidates) addHex(sig string) bool {
+	if c.n == maxSignatures || len(sig) != hex.EncodedLen(sha256.Size) {
+		return false
+	}
+	if _, err := hex.Decode(c.sigs[c.n][:], []byte(sig)); err != nil {
+		return false
+	}
+	c.n++
+	return true
+}
+
+// match reports whether the MAC of prefix and body under one of keys is
+// one of the candidates (constant-time comparisons).
+func (c *candidates) match(keys [][]byte, prefix string, body []byte) bool {
+	for _, key := range keys {
+		want := mac(key, prefix, body)
+		for i := range c.n {
+			if hmac.Equal(want, c.sigs[i][:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (v Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
-	id, err := header(h, "webhook-id", "svix-id")
+	id, err := header(h, "Webhook-Id", "Svix-Id")
 	if err != nil {
 		return Meta{}, err
 	}
-	tsRaw, err := header(h, "webhook-timestamp", "svix-timestamp")
+	tsRaw, err := header(h, "Webhook-Timestamp", "Svix-Timestamp")
 	if err != nil {
 		return Meta{}, err
 	}
-	sigs, err := header(h, "webhook-signature", "svix-signature")
+	sigs, err := header(h, "Webhook-Signature", "Svix-Signature")
 	if err != nil {
 		return Meta{}, err
 	}
@@ -223,31 +271,29 @@ func (v Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol 
 	if err := checkTime(ts, now, tol); err != nil {
 		return Meta{}, err
 	}
-	var candidates [][]byte
-	for i, item := range strings.Fields(sigs) {
-		if i >= maxSignatures {
+	// Space-separated "version,signature" items, at most maxSignatures.
+	var c candidates
+	rest := sigs
+	for i := 0; i < maxSignatures; i++ {
+		rest = strings.TrimLeft(rest, " \t")
+		if rest == "" {
 			break
 		}
-		version, sig, ok := strings.Cut(item, ",")
-		if !ok || version != "v1" {
-			continue // other versions (v1a: asymmetric) are not ours to check
+		var item string
+		if j := strings.IndexAny(rest, " \t"); j >= 0 {
+			item, rest = rest[:j], rest[j:]
+		} else {
+			item, rest = rest, ""
 		}
-		raw, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil || len(raw) != sha256.Size {
-			continue
+		if sig, ok := strings.CutPrefix(item, "v1,"); ok {
+			c.addBase64(sig) // other versions (v1a: asymmetric) are not ours to check
 		}
-		candidates = append(candidates, raw)
 	}
-	if len(candidates) == 0 {
+	if c.n == 0 {
 		return Meta{}, fail(ReasonMalformed, "no v1 signature in webhook-signature")
 	}
-	for _, key := range v.Secrets {
-		want := mac(key, []byte(id), []byte("."), []byte(tsRaw), []byte("."), body)
-		for _, c := range candidates {
-			if hmac.Equal(want, c) {
-				return Meta{ID: id, Timestamp: ts}, nil
-			}
-		}
+	if c.match(v.Secrets, id+"."+tsRaw+".", body) {
+		return Meta{ID: id, Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")
 }
@@ -258,8 +304,10 @@ func (v Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol ti
 		return Meta{}, err
 	}
 	var tsRaw string
-	var candidates [][]byte
-	for _, kv := range strings.Split(raw, ",") {
+	var c candidates
+	for rest := raw; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, ",")
 		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
 			return Meta{}, fail(ReasonMalformed, "Stripe-Signature item without '='")
@@ -268,9 +316,7 @@ func (v Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol ti
 		case "t":
 			tsRaw = val
 		case "v1":
-			if sig, err := hex.DecodeString(val); err == nil && len(sig) == sha256.Size && len(candidates) < maxSignatures {
-				candidates = append(candidates, sig)
-			}
+			c.addHex(val)
 		}
 	}
 	if tsRaw == "" {
@@ -280,32 +326,25 @@ func (v Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol ti
 	if err != nil {
 		return Meta{}, err
 	}
-	if len(candidates) == 0 {
+	if c.n == 0 {
 		return Meta{}, fail(ReasonMalformed, "Stripe-Signature has no v1=")
 	}
 	if err := checkTime(ts, now, tol); err != nil {
 		return Meta{}, err
 	}
-	for _, key := range v.Secrets {
-		want := mac(key, []byte(tsRaw), []byte("."), body)
-		for _, c := range candidates {
-			if hmac.Equal(want, c) {
-				return Meta{Timestamp: ts}, nil
-			}
-		}
+	if c.match(v.Secrets, tsRaw+".", body) {
+		return Meta{Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
 func (v Verifier) verifyHex(sigHex string, body []byte) error {
-	sig, err := hex.DecodeString(strings.TrimSpace(sigHex))
-	if err != nil || len(sig) != sha256.Size {
+	var c candidates
+	if !c.addHex(strings.TrimSpace(sigHex)) {
 		return fail(ReasonMalformed, "signature is not a hex SHA-256 MAC")
 	}
-	for _, key := range v.Secrets {
-		if hmac.Equal(mac(key, body), sig) {
-			return nil
-		}
+	if c.match(v.Secrets, "", body) {
+		return nil
 	}
 	return fail(ReasonMismatch, "")
 }
@@ -333,18 +372,18 @@ func (s Signer) Sign(id string, ts time.Time, body []byte) http.Header {
 		}
 		h.Set(prefix+"id", id)
 		h.Set(prefix+"timestamp", tsRaw)
-		h.Set(prefix+"signature", "v1,"+base64.StdEncoding.EncodeToString(mac(s.Secret, []byte(id), []byte("."), []byte(tsRaw), []byte("."), body)))
+		h.Set(prefix+"signature", "v1,"+base64.StdEncoding.EncodeToString(mac(s.Secret, id+"."+tsRaw+".", body)))
 	case Stripe:
-		h.Set("Stripe-Signature", "t="+tsRaw+",v1="+hex.EncodeToString(mac(s.Secret, []byte(tsRaw), []byte("."), body)))
+		h.Set("Stripe-Signature", "t="+tsRaw+",v1="+hex.EncodeToString(mac(s.Secret, tsRaw+".", body)))
 	case GitHub:
-		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(s.Secret, body)))
+		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(s.Secret, "", body)))
 		h.Set("X-GitHub-Delivery", id)
 	case HMACHex:
 		name := s.Header
 		if name == "" {
 			name = "webhook-signature"
 		}
-		h.Set(name, hex.EncodeToString(mac(s.Secret, body)))
+		h.Set(name, hex.EncodeToString(mac(s.Secret, "", body)))
 	}
 	return h
 }

@@ -59,6 +59,10 @@ type options struct {
 	rounds      int
 	bigBurst    int
 	phases      map[string]bool
+	// soakFor, when set, runs the soak instead of the phases.
+	soakFor  time.Duration
+	soakRate float64
+	soakPlot string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -73,6 +77,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
 	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases, and the noop, one-activity and e2e phases, alternate in")
 	fs.IntVar(&o.bigBurst, "burst10k-events", 10000, "events of the burst10k phase")
+	fs.DurationVar(&o.soakFor, "soak", 0, "run a soak this long instead of the phases (make soak)")
+	fs.Float64Var(&o.soakRate, "soak-rate", 0, "the soak's events per second (0: 70 % of the e2e rate measured first)")
+	fs.StringVar(&o.soakPlot, "soak-plot", "soak.svg", "where the soak writes its plot")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
 	phases := fs.String("phases", "raw,ingress,noop,one,one_enc,e2e,burst,burst10k,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
 	if err := fs.Parse(args); err != nil {
@@ -101,10 +108,12 @@ type bench struct {
 	d   *devProc
 	c   client.Client
 	// cEnc encrypts payloads with dev's key, as webhookd's clients do.
-	cEnc  client.Client
-	st    *store.Store
-	dodo  *provider.Provider
-	httpc *http.Client
+	cEnc client.Client
+	st   *store.Store
+	dodo *provider.Provider
+	// providers are the dev's, with its secrets.
+	providers map[string]*provider.Provider
+	httpc     *http.Client
 }
 
 // figures are the phases' results.
@@ -141,13 +150,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer d.stop()
-	fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, temporal on %s, %d CPUs\n",
-		o.events, o.concurrency, o.payload, o.store, numCPU())
+	if o.soakFor > 0 {
+		fmt.Fprintf(stdout, "# webhookd soak: ~%d-byte payment bodies, temporal on %s, %d CPUs\n", o.payload, o.store, numCPU())
+	} else {
+		fmt.Fprintf(stdout, "# webhookd bench: %d events per phase, concurrency %d, ~%d-byte bodies, temporal on %s, %d CPUs\n",
+			o.events, o.concurrency, o.payload, o.store, numCPU())
+	}
 	b, err := connect(ctx, o, d, dir)
 	if err != nil {
 		return err
 	}
 	defer b.close()
+	if o.soakFor > 0 {
+		return b.soak(stdout, dir)
+	}
 	f, err := b.phases()
 	if err != nil {
 		return err
@@ -206,7 +222,7 @@ func connect(ctx context.Context, o options, d *devProc, dir string) (*bench, er
 		b.close()
 		return nil, err
 	}
-	b.dodo = providers["dodo"]
+	b.dodo, b.providers = providers["dodo"], providers
 	return b, nil
 }
 
@@ -799,7 +815,10 @@ func (d *devProc) peakRSS() (int64, error) {
 	return 0, errors.New("no RSS sample")
 }
 
-func readHWM(pid int) (int64, error) {
+func readHWM(pid int) (int64, error) { return readStatus(pid, "VmHWM:") }
+
+// readStatus reads a kB figure (VmHWM:, VmRSS:) of /proc/<pid>/status.
+func readStatus(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -807,11 +826,11 @@ func readHWM(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 		}
 	}
-	return 0, errors.New("no VmHWM")
+	return 0, errors.New("no " + field)
 }
 
 func (d *devProc) stop() {

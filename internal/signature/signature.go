@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -154,9 +155,9 @@ func (v Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error
 		}
 		return Meta{}, v.verifyHex(strings.TrimPrefix(sig, "sha256="), body)
 	case HMACHex:
-		name := v.Header
-		if name == "" {
-			name = "webhook-signature"
+		name := "Webhook-Signature"
+		if v.Header != "" {
+			name = textproto.CanonicalMIMEHeaderKey(v.Header)
 		}
 		sig, err := header(h, name)
 		if err != nil {
@@ -168,11 +169,16 @@ func (v Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error
 	}
 }
 
-// header returns the first of names that is set. Give canonical names
-// ("Webhook-Id"): http.Header.Get then finds them without allocating.
+// header returns the first of names that is set. Names must be canonical
+// ("Webhook-Id", textproto.CanonicalMIMEHeaderKey): they index the header
+// map directly, as net/http stores received headers.
 func header(h http.Header, names ...string) (string, error) {
 	for _, n := range names {
-		if v := strings.TrimSpace(h.Get(n)); v != "" {
+		var v string
+		if vs := h[n]; len(vs) > 0 {
+			v = strings.TrimSpace(vs[0])
+		}
+		if v != "" {
 			if len(v) > maxHeader {
 				return "", fail(ReasonMalformed, "%s longer than %d bytes", n, maxHeader)
 			}

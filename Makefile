@@ -19,16 +19,19 @@ build:
 ## bench: load figures against a fresh embedded stack, then the verifier micro-benchmarks
 bench: build
 	$(GO) run ./cmd/bench $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/signature | awk '{ print } \
-		$$1 ~ /baseline-crypto-hmac/ { base = $$3 } \
-		$$1 ~ /^BenchmarkVerify\// && $$1 !~ /baseline/ && base { n = $$1; sub(/^BenchmarkVerify\//, "", n); sub(/-[0-9]+$$/, "", n); \
-		  printf "verify_%s_vs_hmac: %.2f\n", n, $$3 / base }'
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/signature | awk '{ print } \
+		$$1 ~ /^BenchmarkVerify\// { n = $$1; sub(/^BenchmarkVerify\//, "", n); sub(/-[0-9]+$$/, "", n); \
+		  if (!(n in best) || $$3 < best[n]) best[n] = $$3; if (!(n in seen)) { seen[n] = 1; order[++k] = n } } \
+		END { for (i = 1; i <= k; i++) { n = order[i]; if (n ~ /^baseline/) continue; \
+		  printf "verify_%s_vs_hmac: %.2f\n", n, best[n] / best["baseline-crypto-hmac"]; \
+		  printf "verify_%s_vs_keyed_hmac: %.2f\n", n, best[n] / best["baseline-crypto-hmac-keyed"] } }'
 
 ## drills: fault drills against real parts (worker killed, Temporal and PostgreSQL stopped, SMTP down, duplicate storm)
 drills: build
 	@$(GO) test -tags drills -count=1 -timeout 30m -run Drill -v ./cmd/webhookd > bin/drills.log 2>&1; rc=$$?; \
 	  grep -E '^(=== RUN|--- |[a-z_]+ [a-z_]+: |PASS|FAIL|ok)|_test.go:' bin/drills.log; \
-	  echo "full log: bin/drills.log"; [ $$rc = 0 ] || exit $$rc; \
+	  echo "full log: bin/drills.log"; \
+	  if [ $$rc != 0 ]; then echo "last lines that are not JSON logs:"; grep -v '^{' bin/drills.log | tail -n 60; exit $$rc; fi; \
 	  echo "2-minute soak at 20 events/s (fails when an accepted event did not succeed exactly once):"; \
 	  $(GO) run ./cmd/bench --soak 2m --soak-rate 20 --soak-plot bin/soak-drill.svg > bin/soak-drill.log 2>&1; rc=$$?; \
 	  grep -E '^(soak_|# |bench:)' bin/soak-drill.log; echo "full log: bin/soak-drill.log"; exit $$rc

@@ -59,6 +59,8 @@ type Provider struct {
 	Prefixes []netip.Prefix `yaml:"-"`
 	// BuiltIn: one of DevProviders, not replaced by the file.
 	BuiltIn bool `yaml:"-"`
+
+	verifier *signature.Verifier
 }
 
 // BodyHashID as an event_id location makes the event id the hex SHA-256 of
@@ -186,9 +188,18 @@ func (p Provider) Keys() [][]byte {
 	return keys
 }
 
-// Verifier returns the provider's signature verifier.
-func (p Provider) Verifier() signature.Verifier {
-	return signature.Verifier{Scheme: p.Scheme, Secrets: p.Keys(), Tolerance: p.Tolerance, Header: p.SignatureHeader}
+// Verifier returns the provider's signature verifier: the one built when
+// the providers were loaded (its secrets decoded once, its keyed MAC states
+// kept between requests), or a new one for a Provider built by hand.
+func (p Provider) Verifier() *signature.Verifier {
+	if p.verifier != nil {
+		return p.verifier
+	}
+	return p.newVerifier()
+}
+
+func (p Provider) newVerifier() *signature.Verifier {
+	return &signature.Verifier{Scheme: p.Scheme, Secrets: p.Keys(), Tolerance: p.Tolerance, Header: p.SignatureHeader}
 }
 
 // Signer signs as the provider with its first secret.
@@ -250,6 +261,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 		if _, dup := out[p.Name]; dup {
 			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG: provider %s listed twice", p.Name)
 		}
+		p.verifier = p.newVerifier()
 		out[p.Name] = &p
 	}
 	return out, nil

@@ -12,10 +12,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -115,7 +117,9 @@ func DecodeSecret(s Scheme, secret string) ([]byte, error) {
 // secret; the providers' own generated secrets are 24 to 32 bytes.
 const MinSecretBytes = 8
 
-// Verifier checks requests of one provider.
+// Verifier checks requests of one provider. It is safe for concurrent use
+// and keeps keyed MAC states between requests, so build one per provider
+// and keep it: its fields must not change after the first Verify.
 type Verifier struct {
 	Scheme Scheme
 	// Secrets are MAC keys (see DecodeSecret); any one of them may match.
@@ -124,6 +128,29 @@ type Verifier struct {
 	Tolerance time.Duration
 	// Header carries the signature for HMACHex (default "webhook-signature").
 	Header string
+
+	once sync.Once
+	macs []*sync.Pool // of *keyedMAC, one pool per secret
+}
+
+// keyedMAC is an HMAC-SHA256 state keyed with one secret, and room for the
+// signed prefix. Reset brings it back to the keyed state without hashing
+// the key again, so a verification costs the MAC of the message alone.
+type keyedMAC struct {
+	h      hash.Hash
+	prefix []byte
+	sum    [sha256.Size]byte
+}
+
+func (v *Verifier) keyed() []*sync.Pool {
+	v.once.Do(func() {
+		for _, key := range v.Secrets {
+			v.macs = append(v.macs, &sync.Pool{New: func() any {
+				return &keyedMAC{h: hmac.New(sha256.New, key), prefix: make([]byte, 0, 64)}
+			}})
+		}
+	})
+	return v.macs
 }
 
 // Meta is what a verified signature vouches for.
@@ -135,7 +162,7 @@ type Meta struct {
 }
 
 // Verify checks the signature of body against the headers at time now.
-func (v Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error) {
+func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error) {
 	if len(v.Secrets) == 0 {
 		return Meta{}, fail(ReasonMismatch, "no secret configured")
 	}
@@ -243,21 +270,33 @@ func (c *candidates) addHex(sig string) bool {
 	return true
 }
 
-// match reports whether the MAC of prefix and body under one of keys is
-// one of the candidates (constant-time comparisons).
-func (c *candidates) match(keys [][]byte, prefix string, body []byte) bool {
-	for _, key := range keys {
-		want := mac(key, prefix, body)
+// match reports whether the MAC of the prefix parts and body under one of
+// the verifier's keys is one of the candidates (constant-time comparisons).
+// The parts are joined in the pooled state's buffer, not in a new string.
+func (c *candidates) match(v *Verifier, body []byte, prefix ...string) bool {
+	for _, pool := range v.keyed() {
+		m := pool.Get().(*keyedMAC)
+		m.h.Reset()
+		m.prefix = m.prefix[:0]
+		for _, p := range prefix {
+			m.prefix = append(m.prefix, p...)
+		}
+		m.h.Write(m.prefix)
+		m.h.Write(body)
+		want := m.h.Sum(m.sum[:0])
+		found := false
 		for i := range c.n {
-			if hmac.Equal(want, c.sigs[i][:]) {
-				return true
-			}
+			found = hmac.Equal(want, c.sigs[i][:]) || found
+		}
+		pool.Put(m)
+		if found {
+			return true
 		}
 	}
 	return false
 }
 
-func (v Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
+func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
 	id, err := header(h, "Webhook-Id", "Svix-Id")
 	if err != nil {
 		return Meta{}, err
@@ -281,12 +320,12 @@ func (v Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol 
 	var c candidates
 	rest := sigs
 	for i := 0; i < maxSignatures; i++ {
-		rest = strings.TrimLeft(rest, " \t")
+		rest = strings.TrimLeft(rest, " ")
 		if rest == "" {
 			break
 		}
 		var item string
-		if j := strings.IndexAny(rest, " \t"); j >= 0 {
+		if j := strings.IndexByte(rest, ' '); j >= 0 {
 			item, rest = rest[:j], rest[j:]
 		} else {
 			item, rest = rest, ""
@@ -298,13 +337,13 @@ func (v Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol 
 	if c.n == 0 {
 		return Meta{}, fail(ReasonMalformed, "no v1 signature in webhook-signature")
 	}
-	if c.match(v.Secrets, id+"."+tsRaw+".", body) {
+	if c.match(v, body, id, ".", tsRaw, ".") {
 		return Meta{ID: id, Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
-func (v Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
+func (v *Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
 	raw, err := header(h, "Stripe-Signature")
 	if err != nil {
 		return Meta{}, err
@@ -338,18 +377,18 @@ func (v Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol ti
 	if err := checkTime(ts, now, tol); err != nil {
 		return Meta{}, err
 	}
-	if c.match(v.Secrets, tsRaw+".", body) {
+	if c.match(v, body, tsRaw, ".") {
 		return Meta{Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
-func (v Verifier) verifyHex(sigHex string, body []byte) error {
+func (v *Verifier) verifyHex(sigHex string, body []byte) error {
 	var c candidates
 	if !c.addHex(strings.TrimSpace(sigHex)) {
 		return fail(ReasonMalformed, "signature is not a hex SHA-256 MAC")
 	}
-	if c.match(v.Secrets, "", body) {
+	if c.match(v, body) {
 		return nil
 	}
 	return fail(ReasonMismatch, "")

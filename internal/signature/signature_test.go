@@ -2,8 +2,10 @@ package signature_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,9 +133,9 @@ func TestSchemes(t *testing.T) {
 func TestMalformedHeaders(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	ts := "1700000000"
-	sw := signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{[]byte("k")}}
-	st := signature.Verifier{Scheme: signature.Stripe, Secrets: [][]byte{[]byte("k")}}
-	gh := signature.Verifier{Scheme: signature.GitHub, Secrets: [][]byte{[]byte("k")}}
+	sw := &signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{[]byte("k")}}
+	st := &signature.Verifier{Scheme: signature.Stripe, Secrets: [][]byte{[]byte("k")}}
+	gh := &signature.Verifier{Scheme: signature.GitHub, Secrets: [][]byte{[]byte("k")}}
 	std := func(sig string) http.Header {
 		h := http.Header{}
 		h.Set("webhook-id", "msg_1")
@@ -149,7 +151,7 @@ func TestMalformedHeaders(t *testing.T) {
 	huge := strings.Repeat("v1,AAAA ", 2000)
 	tests := []struct {
 		name string
-		v    signature.Verifier
+		v    *signature.Verifier
 		h    http.Header
 	}{
 		{"standard: empty signature", sw, std("")},
@@ -224,4 +226,39 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// One verifier serves every request of its provider at once, with keyed
+// MAC states shared between them: concurrent verifications of both secrets
+// of a rotation, genuine and forged, each get their own answer (run with
+// -race).
+func TestVerifyConcurrently(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	first, second := []byte("concurrent-secret-one"), []byte("concurrent-secret-two")
+	for _, scheme := range signature.Schemes() {
+		v := &signature.Verifier{Scheme: scheme, Secrets: [][]byte{first, second}}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 200 {
+					body := []byte(fmt.Sprintf(`{"n":%d,"g":%d}`, i, g))
+					secret := [][]byte{first, second, []byte("forged-secret-0123")}[i%3]
+					h := signature.Signer{Scheme: scheme, Secret: secret}.Sign(fmt.Sprintf("msg_%d_%d", g, i), now, body)
+					_, err := v.Verify(h, body, now)
+					if forged := i%3 == 2; (err != nil) != forged {
+						errs <- fmt.Errorf("%s: message %d of goroutine %d (forged %v): %v", scheme, i, g, forged, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
 }

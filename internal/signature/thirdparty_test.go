@@ -51,12 +51,12 @@ func TestSignedByProviderLibraries(t *testing.T) {
 
 	tests := []struct {
 		name string
-		v    signature.Verifier
+		v    *signature.Verifier
 		h    http.Header
 	}{
-		{"standard-webhooks library", signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{key}}, std("webhook", swSig)},
-		{"svix library (svix- headers)", signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{key}}, std("svix", svSig)},
-		{"stripe-go", signature.Verifier{Scheme: signature.Stripe, Secrets: [][]byte{[]byte("whsec_stripe_test")}}, stripeHeader},
+		{"standard-webhooks library", &signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{key}}, std("webhook", swSig)},
+		{"svix library (svix- headers)", &signature.Verifier{Scheme: signature.StandardWebhooks, Secrets: [][]byte{key}}, std("svix", svSig)},
+		{"stripe-go", &signature.Verifier{Scheme: signature.Stripe, Secrets: [][]byte{[]byte("whsec_stripe_test")}}, stripeHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

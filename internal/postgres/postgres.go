@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -400,12 +401,18 @@ func chown(dir string, cred *syscall.Credential) error {
 // a port the kernel hands out for ":0" is in that range, where an outgoing
 // connection can take it as its local port before the server binds it (the
 // embedded Temporal then exits on "Failed to start gRPC listener", about one
-// test run in eight here). Outside the range only another listener can.
+// test run in eight here). Outside the range only another listener can,
+// and FreePort never hands out a port twice in one process, so ports picked
+// together (Temporal's services, a test's servers) cannot collide before
+// they are bound.
 func FreePort() (int, error) {
 	const lowest = 10000
 	if high := ephemeralLow(); high-lowest >= 1000 {
 		for range 50 {
 			p := lowest + rand.IntN(high-lowest)
+			if !handOut(p) {
+				continue
+			}
 			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 			if err != nil {
 				continue
@@ -420,6 +427,25 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// handOut records p as handed out; false if it already was.
+func handOut(p int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
+	}
+	if handedOut.ports[p] {
+		return false
+	}
+	handedOut.ports[p] = true
+	return true
 }
 
 // ephemeralLow is the first port of the kernel's ephemeral range (Linux),

@@ -64,9 +64,13 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-// Decoding candidate signatures allocates nothing: a header listing many
-// costs the allocations of one.
+// A verification allocates nothing, however many candidate signatures
+// the header lists. Not under the race detector, whose sync.Pool drops
+// pooled states at random.
 func TestVerifyAllocatesNothingPerCandidate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race")
+	}
 	body := []byte(`{"type":"payment.succeeded"}`)
 	secret := []byte("alloc-secret-0123456789abcdef")
 	now := time.Unix(1_700_000_000, 0)
@@ -89,8 +93,8 @@ func TestVerifyAllocatesNothingPerCandidate(t *testing.T) {
 				}
 			})
 		}
-		if one, nine := allocs(h), allocs(many); nine > one {
-			t.Errorf("%s: %.0f allocations with one signature, %.0f with nine", scheme, one, nine)
+		if one, nine := allocs(h), allocs(many); one != 0 || nine != 0 {
+			t.Errorf("%s: %.0f allocations with one signature, %.0f with nine; want none", scheme, one, nine)
 		}
 	}
 }

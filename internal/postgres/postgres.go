@@ -429,18 +429,15 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-var handedOut struct {
+var handedOut = struct {
 	sync.Mutex
 	ports map[int]bool
-}
+}{ports: map[int]bool{}}
 
 // handOut records p as handed out; false if it already was.
 func handOut(p int) bool {
 	handedOut.Lock()
 	defer handedOut.Unlock()
-	if handedOut.ports == nil {
-		handedOut.ports = map[int]bool{}
-	}
 	if handedOut.ports[p] {
 		return false
 	}

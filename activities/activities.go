@@ -14,8 +14,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
-	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -38,7 +39,6 @@ type Store interface {
 	OptOutMarketing(ctx context.Context, addresses []string) (bool, error)
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
-	FinishEvent(ctx context.Context, u store.EventStatusUpdate) (string, error)
 	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
 }
 
@@ -48,10 +48,9 @@ type Mailer interface {
 	Send(ctx context.Context, m email.Message) (string, error)
 }
 
-// Alerter posts an alert for an event that failed for good to every sink
-// not in done, and returns the sinks that have it (alerts.Alerter).
+// Alerter posts to every sink not in done, and returns the sinks that have
+// it (alerts.Alerter).
 type Alerter interface {
-	Send(ctx context.Context, f alerts.Failure, done []string) ([]string, error)
 	SendIncident(ctx context.Context, in alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error)
 	Post(ctx context.Context, msg alerts.Alert, done []string) ([]string, error)
 }
@@ -78,7 +77,7 @@ func toEverySink(ctx context.Context, post func(done []string) ([]string, error)
 // LinkInput links a provider's customer to the app's user.
 type LinkInput struct {
 	Event    EventRef
-	Customer provider.Customer
+	Customer domain.Customer
 }
 
 // UserResult is whose event it was: the user the activity resolved.
@@ -101,9 +100,11 @@ type Activities struct {
 	Store   Store
 	Mailer  Mailer
 	Alerter Alerter
-	// Incidents, when set, receives failures and recoveries (the worker);
-	// without it each failure is posted on its own.
+	// Incidents receives the events that failed for good: each joins the
+	// incident of its cause (runs.Incidents).
 	Incidents Incidents
+	// Events writes a run's outcome (lifecycle.Service).
+	Events Finisher
 	// From is the sender of every email.
 	From string
 	// MarkSentWait is how long SendEmail keeps trying to record a message
@@ -127,7 +128,7 @@ type RecordPaymentInput struct {
 	PaymentID string
 	// Customer is who paid; UserID, set by runs from before customers were
 	// resolved, counts as Customer.UserID.
-	Customer provider.Customer
+	Customer domain.Customer
 	UserID   string
 	Amount   int64 // minor units
 	Currency string
@@ -137,8 +138,8 @@ type RecordPaymentInput struct {
 // resolveID returns the id of the event's user for a write whose foreign
 // key checks it: the id the event names costs no query; a customer id or
 // an address is resolved (and linked). An unknown user is bad data.
-func (a *Activities) resolveID(ctx context.Context, ev EventRef, c provider.Customer, userID string) (string, error) {
-	if c == (provider.Customer{}) {
+func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Customer, userID string) (string, error) {
+	if c == (domain.Customer{}) {
 		c.UserID = userID
 	}
 	if c.UserID != "" && c.CustomerID == "" && !c.WaitForLink {
@@ -149,8 +150,8 @@ func (a *Activities) resolveID(ctx context.Context, ev EventRef, c provider.Cust
 }
 
 // resolve returns the event's user; an unknown one is bad data.
-func (a *Activities) resolve(ctx context.Context, ev EventRef, c provider.Customer, userID string) (store.User, error) {
-	if c == (provider.Customer{}) {
+func (a *Activities) resolve(ctx context.Context, ev EventRef, c domain.Customer, userID string) (store.User, error) {
+	if c == (domain.Customer{}) {
 		c.UserID = userID
 	}
 	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer{UserID: c.UserID, CustomerID: c.CustomerID, Email: c.Email})
@@ -197,18 +198,14 @@ type RefundInput struct {
 // RefundPayment marks the payment refunded. A refund of a payment webhookd
 // did not record matches nothing and succeeds.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (MatchResult, error) {
-	ok, err := a.Store.RefundPayment(ctx, in.PaymentID, in.Amount)
-	if err != nil {
-		return MatchResult{}, classify("refund payment", err)
-	}
-	return MatchResult{Matched: ok}, nil
+	return matched("refund payment")(a.Store.RefundPayment(ctx, in.PaymentID, in.Amount))
 }
 
 // ApplySubscriptionInput is a subscription state snapshot from one event.
 type ApplySubscriptionInput struct {
 	Event             EventRef
 	SubscriptionID    string
-	Customer          provider.Customer
+	Customer          domain.Customer
 	UserID            string
 	Plan              string // empty: keep the stored plan
 	Status            string
@@ -257,14 +254,17 @@ type EmailEventInput struct {
 // MatchResult tells whether a row matched.
 type MatchResult struct{ Matched bool }
 
+// matched turns a store call's (matched, error) into an activity's result.
+func matched(op string) func(ok bool, err error) (MatchResult, error) {
+	return func(ok bool, err error) (MatchResult, error) {
+		return MatchResult{Matched: ok}, classify(op, err)
+	}
+}
+
 // StampEmail records the delivery or open time on the email's log row. A
 // notice for an email webhookd did not send matches nothing and succeeds.
 func (a *Activities) StampEmail(ctx context.Context, in EmailEventInput) (MatchResult, error) {
-	ok, err := a.Store.StampEmail(ctx, in.EmailID, in.MessageID, in.Kind, in.Event.OccurredAt)
-	if err != nil {
-		return MatchResult{}, classify("stamp email", err)
-	}
-	return MatchResult{Matched: ok}, nil
+	return matched("stamp email")(a.Store.StampEmail(ctx, in.EmailID, in.MessageID, in.Kind, in.Event.OccurredAt))
 }
 
 // BounceInput is a bounce notice for one or more addresses.
@@ -280,11 +280,7 @@ type BounceInput struct {
 // MarkEmailInvalid records the bounce on the users with those addresses
 // and, unless it is transient, flags their address as undeliverable.
 func (a *Activities) MarkEmailInvalid(ctx context.Context, in BounceInput) (MatchResult, error) {
-	ok, err := a.Store.RecordBounce(ctx, addresses(in.Addresses, in.Email), in.BounceType, !in.Transient)
-	if err != nil {
-		return MatchResult{}, classify("mark email invalid", err)
-	}
-	return MatchResult{Matched: ok}, nil
+	return matched("mark email invalid")(a.Store.RecordBounce(ctx, addresses(in.Addresses, in.Email), in.BounceType, !in.Transient))
 }
 
 // ComplaintInput is a spam complaint.
@@ -303,17 +299,13 @@ func addresses(list []string, one string) []string {
 
 // OptOutMarketing opts the users out of marketing email.
 func (a *Activities) OptOutMarketing(ctx context.Context, in ComplaintInput) (MatchResult, error) {
-	ok, err := a.Store.OptOutMarketing(ctx, addresses(in.Addresses, in.Email))
-	if err != nil {
-		return MatchResult{}, classify("opt out marketing", err)
-	}
-	return MatchResult{Matched: ok}, nil
+	return matched("opt out marketing")(a.Store.OptOutMarketing(ctx, addresses(in.Addresses, in.Email)))
 }
 
 // SendEmailInput asks for one templated email to a user.
 type SendEmailInput struct {
 	Event    EventRef
-	Customer provider.Customer
+	Customer domain.Customer
 	UserID   string
 	Template string
 	Data     map[string]string
@@ -410,38 +402,29 @@ type SetEventStatusInput struct {
 	Provider  string
 	EventID   string
 	EventType string `json:",omitempty"`
-	Status    store.Status
+	Status    domain.Status
 	RunID     string
 	LastError string
 }
 
-// SetEventStatus records the run's outcome on the event row.
-//
-// An event that had failed and now succeeds is reported to the incident of
-// its earlier failure (a replay or redelivery recovered it). That report is
-// best effort: an incident that is gone, or Temporal out of reach, does not
-// keep the event's status from being written.
-func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput) error {
-	prev, err := a.Store.FinishEvent(ctx, store.EventStatusUpdate{
-		Provider: in.Provider, EventID: in.EventID, Status: in.Status, RunID: in.RunID, LastError: in.LastError,
-	})
-	if err != nil {
-		return classify("set event status", err)
-	}
-	if a.Incidents != nil && in.Status == store.StatusSucceeded && prev != "" && in.EventType != "" {
-		if err := a.Incidents.Recovered(ctx, in.Provider, in.EventType, in.EventID, prev); err != nil {
-			activity.GetLogger(ctx).Warn("incident not told of a recovery", "event_id", in.EventID, "error", err)
-		}
-	}
-	return nil
+// Finisher writes a run's outcome (lifecycle.Service).
+type Finisher interface {
+	Finish(ctx context.Context, r lifecycle.Result) error
 }
 
-// Incidents groups failed events into incidents (events.Incidents).
+// SetEventStatus records the run's outcome on the event row: the event
+// life's Finish, which also tells the incident of an earlier failure when
+// the event now succeeded.
+func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput) error {
+	err := a.Events.Finish(ctx, lifecycle.Result{Provider: in.Provider, EventID: in.EventID, EventType: in.EventType,
+		Status: in.Status, RunID: in.RunID, LastError: in.LastError})
+	return classify("set event status", err)
+}
+
+// Incidents groups failed events into incidents (runs.Incidents).
 type Incidents interface {
 	// Failed adds the failure to the incident of its cause, opening it.
 	Failed(ctx context.Context, f alerts.Failure) error
-	// Recovered tells the incident of prevError that the event succeeded.
-	Recovered(ctx context.Context, provider, eventType, eventID, prevError string) error
 }
 
 // PostIncidentInput is an incident's message and the references of its
@@ -475,24 +458,18 @@ func (a *Activities) SucceededSince(ctx context.Context, provider, eventType str
 	return a.Store.SucceededSince(ctx, provider, eventType, t)
 }
 
-// SendAlert posts one alert for an event that failed for good to every
-// sink. The sinks that have it are kept in the heartbeat details, so a
-// retry after one sink failed posts to that one only. A rate limit retries
-// after the delay the service asked for; a sink that refuses the post
-// (4xx) is not retried.
-//
-// With Incidents set, the failure goes to the incident of its cause
-// instead, which posts the first failure at once and sums up the rest.
+// SendAlert hands an event that failed for good to the incident of its
+// cause, which posts the first failure at once and sums up the rest.
 func (a *Activities) SendAlert(ctx context.Context, f alerts.Failure) error {
-	if a.Incidents != nil {
-		return a.Incidents.Failed(ctx, f)
-	}
-	return toEverySink(ctx, func(done []string) ([]string, error) { return a.Alerter.Send(ctx, f, done) })
+	return a.Incidents.Failed(ctx, f)
 }
 
 // classify turns the store's bad-data errors into non-retryable errors; any
 // other error (a lost connection, a deadlock) is retried.
 func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, store.ErrUnknownUser) || errors.Is(err, store.ErrInvalid) {
 		// The message carries err's text already; a cause would repeat it.
 		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBadData, nil)

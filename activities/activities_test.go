@@ -17,10 +17,10 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
-	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -29,10 +29,6 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 var a *activities.Activities
 
 type noAlerts struct{}
-
-func (noAlerts) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
-	return done, nil
-}
 
 func (noAlerts) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
 	return done, nil
@@ -229,7 +225,7 @@ func TestSendEmailThroughResend(t *testing.T) {
 	env, st := setup(t, m)
 	in := activities.SendEmailInput{
 		Event:    activities.EventRef{Provider: "dodo", EventID: "evt_r", WorkflowID: "dodo:evt_r"},
-		Customer: provider.Customer{UserID: "usr_1"}, Template: email.PaymentConfirmation,
+		Customer: domain.Customer{UserID: "usr_1"}, Template: email.PaymentConfirmation,
 		Data: map[string]string{"amount": "19.99", "currency": "USD", "payment_id": "pay_1"},
 	}
 	for i := 0; i < 2; i++ { // the second is a retry after success: nothing sent
@@ -249,28 +245,24 @@ func TestSendEmailThroughResend(t *testing.T) {
 // recordingAlerter notes which sinks each call was asked to post to.
 type recordingAlerter struct{ asked [][]string }
 
-func (r *recordingAlerter) Send(_ context.Context, _ alerts.Failure, done []string) ([]string, error) {
+func (r *recordingAlerter) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
 	r.asked = append(r.asked, done)
 	return append(done, "discord"), nil
-}
-
-func (r *recordingAlerter) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
-	return done, nil
 }
 
 func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
 	return done, refs, nil
 }
 
-// A retry of SendAlert passes on the sinks the last attempt reached (the
-// heartbeat details), so they are not posted to twice.
-func TestSendAlertRetryKeepsTheSinksReached(t *testing.T) {
+// A retry of Notify (a dispute) passes on the sinks the last attempt
+// reached (the heartbeat details), so they are not posted to twice.
+func TestNotifyRetryKeepsTheSinksReached(t *testing.T) {
 	rec := &recordingAlerter{}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.Activities{Alerter: rec})
 	env.SetHeartbeatDetails([]string{"slack"})
-	if _, err := env.ExecuteActivity(a.SendAlert, alerts.Failure{EventID: "evt_1"}); err != nil {
+	if _, err := env.ExecuteActivity(a.Notify, alerts.Alert{Title: "Payment disputed"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.asked) != 1 || len(rec.asked[0]) != 1 || rec.asked[0][0] != "slack" {

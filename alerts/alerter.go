@@ -51,14 +51,6 @@ func (a *Alerter) Destination() string {
 	return strings.Join(names, ", ")
 }
 
-// Send posts the failure's alert to every sink not in done, and returns
-// the sinks that have it now. A caller that retries passes them back, so a
-// sink that failed is retried without posting twice to one that did not.
-// A sink that fails does not keep the others from their post.
-func (a *Alerter) Send(ctx context.Context, f Failure, done []string) ([]string, error) {
-	return a.Post(ctx, FailureAlert(f, a.UI), done)
-}
-
 // SendIncident posts an incident's message like Send. On a threaded sink
 // (Slack with a bot token) the first message's reference is kept in refs;
 // later messages update that first message with the current counts and go

@@ -41,7 +41,7 @@ func TestIncomingWebhook(t *testing.T) {
 		got, _ = io.ReadAll(r.Body)
 	}))
 	defer srv.Close()
-	if _, err := alerter(nil, alerts.NewSlackWebhook(srv.URL, http.DefaultClient)).Send(context.Background(), failure, nil); err != nil {
+	if _, err := alerter(nil, alerts.NewSlackWebhook(srv.URL, http.DefaultClient)).Post(context.Background(), alerts.FailureAlert(failure, ui), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"evt_1", "payment.succeeded", "dodo", "Attempts*\\n5", "451 try again later", runLink, `"type":"button"`, "webhookd events replay dodo:evt_1"} {
@@ -62,7 +62,7 @@ func TestBotToken(t *testing.T) {
 		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
 	}))
 	defer srv.Close()
-	if _, err := alerter(nil, alerts.NewSlackBot("xoxb-test", "#oncall", srv.URL+"/", http.DefaultClient)).Send(context.Background(), failure, nil); err != nil {
+	if _, err := alerter(nil, alerts.NewSlackBot("xoxb-test", "#oncall", srv.URL+"/", http.DefaultClient)).Post(context.Background(), alerts.FailureAlert(failure, ui), nil); err != nil {
 		t.Fatal(err)
 	}
 	if form.Get("channel") != "#oncall" || !strings.Contains(form.Get("blocks"), runLink) {
@@ -81,7 +81,7 @@ func TestDiscordEmbed(t *testing.T) {
 	defer srv.Close()
 	long := failure
 	long.Error = strings.Repeat("x", 10000)
-	if _, err := alerter(nil, &alerts.Discord{URL: srv.URL, HTTP: http.DefaultClient}).Send(context.Background(), long, nil); err != nil {
+	if _, err := alerter(nil, &alerts.Discord{URL: srv.URL, HTTP: http.DefaultClient}).Post(context.Background(), alerts.FailureAlert(long, ui), nil); err != nil {
 		t.Fatal(err)
 	}
 	embed := got["embeds"].([]any)[0].(map[string]any)
@@ -123,7 +123,7 @@ func TestRateLimitsAndRefusals(t *testing.T) {
 		{"discord 429", []alerts.Sink{&alerts.Discord{URL: discord429.URL, HTTP: http.DefaultClient}}, 1500 * time.Millisecond, true},
 		{"discord 404", []alerts.Sink{&alerts.Discord{URL: discord404.URL, HTTP: http.DefaultClient}}, 0, false},
 	} {
-		_, err := alerter(nil, tc.sinks...).Send(context.Background(), failure, nil)
+		_, err := alerter(nil, tc.sinks...).Post(context.Background(), alerts.FailureAlert(failure, ui), nil)
 		var appErr *temporal.ApplicationError
 		err = alerts.Retryable(err)
 		if !errors.As(err, &appErr) || appErr.NextRetryDelay() != tc.delay || appErr.NonRetryable() == tc.retryable {
@@ -159,12 +159,12 @@ func TestFanOutRetriesOnlyTheFailedSink(t *testing.T) {
 	defer discordSrv.Close()
 	reg := prometheus.NewRegistry()
 	a := alerter(reg, alerts.NewSlackWebhook(slackSrv.URL, http.DefaultClient), &alerts.Discord{URL: discordSrv.URL, HTTP: http.DefaultClient})
-	done, err := a.Send(context.Background(), failure, nil)
+	done, err := a.Post(context.Background(), alerts.FailureAlert(failure, ui), nil)
 	if err == nil || len(done) != 1 || done[0] != "slack" {
 		t.Fatalf("first try: done %v, err %v", done, err)
 	}
 	down = false
-	if done, err = a.Send(context.Background(), failure, done); err != nil || len(done) != 2 {
+	if done, err = a.Post(context.Background(), alerts.FailureAlert(failure, ui), done); err != nil || len(done) != 2 {
 		t.Fatalf("retry: done %v, err %v", done, err)
 	}
 	if posts["slack"] != 1 || posts["discord"] != 1 {
@@ -200,7 +200,7 @@ func (c collect) Collect(ch chan<- prometheus.Metric) { c(ch) }
 func TestNoSinkLogs(t *testing.T) {
 	var buf bytes.Buffer
 	a := alerts.NewAlerter(nil, ui, nil, alerts.Log{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
-	if _, err := a.Send(context.Background(), failure, nil); err != nil {
+	if _, err := a.Post(context.Background(), alerts.FailureAlert(failure, ui), nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `"level":"ERROR"`) || !strings.Contains(buf.String(), runLink) || a.Destination() != "log" {

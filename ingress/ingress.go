@@ -1,7 +1,7 @@
 // Package ingress is webhookd's HTTP front door: a Gin router that verifies
 // each webhook (IP allow-list, body limit, signature on the raw bytes,
-// envelope) and hands it to the event life (internal/events), answering
-// with the status table of docs/http.md.
+// envelope) and hands it to the event life (internal/lifecycle), answering
+// each error as its table says (errors.go, documented in docs/http.md).
 package ingress
 
 import (
@@ -22,11 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/signature"
 	"github.com/webhookd/webhookd/internal/store"
-	"github.com/webhookd/webhookd/workflows"
 )
 
 // DefaultBodyLimit is the largest body accepted (1 MiB), and
@@ -37,9 +36,9 @@ const (
 )
 
 // Events is the event life the ingress hands verified events to;
-// *events.Service is the real one.
+// *lifecycle.Service is the real one.
 type Events interface {
-	Accept(ctx context.Context, e store.NewEvent) (events.Accepted, error)
+	Accept(ctx context.Context, e store.NewEvent) (lifecycle.Accepted, error)
 	Ready(ctx context.Context) map[string]error
 }
 
@@ -134,40 +133,6 @@ func New(opts Options) (*gin.Engine, error) {
 	return r, nil
 }
 
-// Errors of the request path; Status maps them to HTTP statuses.
-var (
-	ErrUnknownProvider = errors.New("unknown provider")
-	ErrForbidden       = errors.New("client IP not allowed")
-	ErrTooLarge        = errors.New("body too large")
-	ErrTimeout         = errors.New("timed out reading the body")
-	ErrBusy            = errors.New("too many bodies in flight")
-)
-
-// Status maps an error of the request path to its HTTP status and the
-// message the client sees. Details stay in the log.
-func Status(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrUnknownProvider):
-		return http.StatusNotFound, "unknown provider"
-	case errors.Is(err, ErrForbidden):
-		return http.StatusForbidden, "forbidden"
-	case errors.Is(err, ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "body too large"
-	case errors.Is(err, ErrTimeout):
-		return http.StatusRequestTimeout, "request timeout"
-	case errors.Is(err, events.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "body too large: its data exceeds what Temporal accepts as workflow input once encoded"
-	case errors.Is(err, signature.ErrInvalid):
-		return http.StatusUnauthorized, "invalid signature"
-	case errors.Is(err, store.ErrInvalid):
-		return http.StatusBadRequest, "bad envelope: the body cannot be stored as JSON (e.g. a \\u0000 escape)"
-	case errors.Is(err, provider.ErrBadEnvelope):
-		return http.StatusBadRequest, "" // the envelope error itself is safe to show
-	default: // events.ErrUnavailable, and anything unforeseen
-		return http.StatusServiceUnavailable, "temporarily unavailable"
-	}
-}
-
 // Response is the body of 200 and 202 answers.
 type Response struct {
 	Received   bool   `json:"received"`
@@ -178,15 +143,18 @@ type Response struct {
 	Queued bool `json:"queued,omitempty"`
 }
 
-func (s *server) fail(c *gin.Context, err error, outcome string) {
+// fail answers err as the answers table says.
+func (s *server) fail(c *gin.Context, err error) {
+	a := answerFor(err)
 	status, msg := Status(err)
-	if msg == "" {
-		msg = err.Error()
-	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", strconv.Itoa(int(s.RetryAfter.Seconds())))
 	}
-	c.Set("outcome", outcome)
+	if a.outcome == "db_unavailable" {
+		s.down.add("postgres", "unavailable", s.Now())
+	}
+	c.Set("outcome", a.outcome)
+	c.Set("level", a.level)
 	c.Set("error", err.Error())
 	c.AbortWithStatusJSON(status, gin.H{"error": msg})
 }
@@ -195,26 +163,17 @@ func (s *server) receive(c *gin.Context) {
 	name := c.Param("provider")
 	p, ok := s.Providers[name]
 	if !ok {
-		s.fail(c, ErrUnknownProvider, "unknown_provider")
+		s.fail(c, ErrUnknownProvider)
 		return
 	}
 	c.Set("provider", p.Name)
 	if !allowed(p, c.ClientIP()) {
-		s.fail(c, ErrForbidden, "forbidden")
+		s.fail(c, ErrForbidden)
 		return
 	}
 	body, release, err := s.readBody(c)
 	if err != nil {
-		outcome := "bad_request"
-		switch {
-		case errors.Is(err, ErrTooLarge):
-			outcome = "too_large"
-		case errors.Is(err, ErrBusy):
-			outcome = "busy"
-		case errors.Is(err, ErrTimeout):
-			outcome = "timeout"
-		}
-		s.fail(c, err, outcome)
+		s.fail(c, err)
 		return
 	}
 	defer release()
@@ -222,12 +181,12 @@ func (s *server) receive(c *gin.Context) {
 	if err != nil {
 		s.metrics.verifyFailures.WithLabelValues(p.Name, signature.ReasonOf(err)).Inc()
 		s.watch.add(p.Name, signature.ReasonOf(err), s.Now())
-		s.fail(c, err, "invalid_signature")
+		s.fail(c, err)
 		return
 	}
 	env, err := p.ParseEnvelope(c.Request.Header, body, meta.ID, meta.Timestamp, s.Now())
 	if err != nil {
-		s.fail(c, err, "bad_request")
+		s.fail(c, err)
 		return
 	}
 	c.Set("event_id", env.ID)
@@ -235,22 +194,12 @@ func (s *server) receive(c *gin.Context) {
 	if env.OccurredAt.IsZero() {
 		env.OccurredAt = s.Now().UTC()
 	}
-	wfID := workflows.WorkflowID(p.Name, env.ID)
 	acc, err := s.Events.Accept(c.Request.Context(), store.NewEvent{
 		Provider: p.Name, EventID: env.ID, EventType: env.Type, Payload: body, Data: env.Data, Format: p.SpecJSON(),
-		WorkflowID: wfID, OccurredAt: env.OccurredAt,
+		OccurredAt: env.OccurredAt,
 	})
 	if err != nil {
-		outcome := "db_unavailable"
-		switch {
-		case errors.Is(err, store.ErrInvalid):
-			outcome = "bad_request"
-		case errors.Is(err, events.ErrTooLarge):
-			outcome = "too_large"
-		default:
-			s.down.add("postgres", "unavailable", s.Now())
-		}
-		s.fail(c, err, outcome)
+		s.fail(c, err)
 		return
 	}
 	c.Set("outcome", string(acc.Outcome))
@@ -259,10 +208,10 @@ func (s *server) receive(c *gin.Context) {
 		s.Logger.Warn("redelivery with a different body; the recorded one stays",
 			slog.String("provider", p.Name), slog.String("event_id", env.ID))
 	}
-	resp := Response{Received: true, EventID: env.ID, WorkflowID: wfID,
-		Duplicate: acc.Outcome == events.Duplicate, Queued: acc.StartQueued}
+	resp := Response{Received: true, EventID: env.ID, WorkflowID: acc.Event.WorkflowID,
+		Duplicate: acc.Outcome == lifecycle.Duplicate, Queued: acc.StartQueued}
 	status := http.StatusOK
-	if acc.Outcome == events.Queued {
+	if acc.Outcome == lifecycle.Queued {
 		status = http.StatusAccepted
 	}
 	c.JSON(status, resp)
@@ -276,7 +225,7 @@ func (s *server) receive(c *gin.Context) {
 func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 	r := c.Request
 	if r.ContentLength > s.BodyLimit {
-		return nil, nil, ErrTooLarge
+		return nil, nil, ErrBodyTooLarge
 	}
 	want := r.ContentLength
 	if want < 0 {
@@ -299,7 +248,7 @@ func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 	case err == nil:
 		return body, release, nil
 	case errors.As(err, &tooLarge):
-		err = ErrTooLarge
+		err = ErrBodyTooLarge
 	case errors.As(err, &netErr) && netErr.Timeout():
 		err = ErrTimeout
 	default:
@@ -384,7 +333,11 @@ func (s *server) logRequest(c *gin.Context) {
 			attrs = append(attrs, slog.String(k, v))
 		}
 	}
-	s.Logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+	level := slog.LevelInfo
+	if l, ok := c.Get("level"); ok {
+		level = l.(slog.Level)
+	}
+	s.Logger.LogAttrs(c.Request.Context(), level, "request", attrs...)
 }
 
 type metrics struct {
@@ -399,7 +352,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_ingress_requests_total",
-			Help: "Webhook requests by provider and outcome (started, duplicate, queued, invalid_signature, forbidden, too_large, bad_request, timeout, busy, db_unavailable, unknown_provider).",
+			Help: "Webhook requests by provider and outcome (" + outcomes() + ").",
 		}, []string{"provider", "outcome"}),
 		verifyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_ingress_signature_failures_total",

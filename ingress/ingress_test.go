@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/webhookd/webhookd/ingress"
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -47,13 +49,16 @@ func (s *starter) Start(_ context.Context, ev store.Event) (string, error) {
 		return "", errors.New("dial tcp 127.0.0.1:7233: connection refused")
 	}
 	if s.started[ev.WorkflowID] > 0 {
-		return "", events.ErrAlreadyStarted
+		return "", lifecycle.ErrAlreadyStarted
 	}
 	s.started[ev.WorkflowID]++
 	return "run-" + ev.EventID, nil
 }
 
 func (s *starter) Current(context.Context, store.Event) (string, error) { return "", nil }
+
+// Fits is the real check: what Temporal would refuse is refused.
+func (s *starter) Fits(ev store.Event) error { return (&runs.Temporal{}).Fits(ev) }
 
 func (s *starter) Restart(ctx context.Context, ev store.Event) (string, error) {
 	return s.Start(ctx, ev)
@@ -78,13 +83,13 @@ type fixture struct {
 	reg       *prometheus.Registry
 }
 
-func newFixture(t *testing.T, rec events.Store) *fixture {
+func newFixture(t *testing.T, rec lifecycle.Store) *fixture {
 	t.Helper()
 	return newFixtureWith(t, rec, nil)
 }
 
 // newFixtureWith lets the caller change the ingress options.
-func newFixtureWith(t *testing.T, rec events.Store, change func(*ingress.Options)) *fixture {
+func newFixtureWith(t *testing.T, rec lifecycle.Store, change func(*ingress.Options)) *fixture {
 	t.Helper()
 	env := map[string]string{"WEBHOOKD_SECRET_DODO": secret, "WEBHOOKD_SECRET_STRIPE": "sk_stripe", "WEBHOOKD_SECRET_LOCKED": "locked-secret",
 		"WEBHOOKD_SECRET_GITHUB": "gh-secret-of-the-hook"}
@@ -110,7 +115,7 @@ func newFixtureWith(t *testing.T, rec events.Store, change func(*ingress.Options
 		rec = f.st
 	}
 	opts := ingress.Options{
-		Providers: providers, Events: &events.Service{Store: rec, Runs: f.starter, Logger: slog.New(slog.DiscardHandler)}, BodyLimit: 4096,
+		Providers: providers, Events: &lifecycle.Service{Store: rec, Runs: f.starter, Logger: slog.New(slog.DiscardHandler)}, BodyLimit: 4096,
 		TrustedProxies: []string{"10.0.0.0/8"},
 		Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Registry:       prometheus.NewRegistry(),
@@ -161,7 +166,7 @@ func TestStatusTable(t *testing.T) {
 		ev, err := f.st.GetEventByKey(ctx, "dodo", "evt_new")
 		// One statement: recorded as dispatched; the run ID comes with the
 		// run's status write (or the sweep).
-		if err != nil || ev.Status != store.StatusDispatched || ev.Attempts != 1 || ev.RunID.Valid || f.starter.started["dodo:evt_new"] != 1 {
+		if err != nil || ev.Status != domain.StatusDispatched || ev.Attempts != 1 || ev.RunID.Valid || f.starter.started["dodo:evt_new"] != 1 {
 			t.Errorf("row = %+v, %v", ev, err)
 		}
 	})
@@ -182,7 +187,7 @@ func TestStatusTable(t *testing.T) {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 		ev, err := f.st.GetEventByKey(ctx, "dodo", "evt_queued")
-		if err != nil || ev.Status != store.StatusReceived {
+		if err != nil || ev.Status != domain.StatusReceived {
 			t.Errorf("row = %+v, %v; want received", ev, err)
 		}
 	})
@@ -331,7 +336,7 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 	if w, _ := f.do(req()); w.Code != 200 {
 		t.Fatal(w.Body)
 	}
-	if err := f.st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_f", Status: store.StatusFailed, LastError: "smtp down"}); err != nil {
+	if err := f.st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_f", Status: domain.StatusFailed, LastError: "smtp down"}); err != nil {
 		t.Fatal(err)
 	}
 	f.starter.started = map[string]int{} // Temporal's reuse policy allows a new run after a failure
@@ -350,7 +355,7 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 		t.Errorf("new runs = %d, want 1", n)
 	}
 	ev, _ := f.st.GetEventByKey(ctx, "dodo", "evt_f")
-	if ev.Status != store.StatusDispatched {
+	if ev.Status != domain.StatusDispatched {
 		t.Errorf("status = %s, want dispatched", ev.Status)
 	}
 }
@@ -358,7 +363,7 @@ func TestFailedEventRedeliveryRunsAgainOnce(t *testing.T) {
 // claimFails is a store whose rerun claims fail, as during an outage.
 type claimFails struct{ *store.Store }
 
-func (claimFails) ClaimRerun(context.Context, string, string, store.Status, int) (bool, error) {
+func (claimFails) ClaimRerun(context.Context, string, string, domain.Status, int) (bool, error) {
 	return false, errors.New("connection reset by peer")
 }
 
@@ -372,7 +377,7 @@ func TestRerunClaimErrorIs503(t *testing.T) {
 	if w, _ := f.do(req()); w.Code != 200 {
 		t.Fatal(w.Body)
 	}
-	if err := st.SetEventStatus(context.Background(), store.EventStatusUpdate{Provider: "dodo", EventID: "evt_c", Status: store.StatusFailed}); err != nil {
+	if err := st.SetEventStatus(context.Background(), store.EventStatusUpdate{Provider: "dodo", EventID: "evt_c", Status: domain.StatusFailed}); err != nil {
 		t.Fatal(err)
 	}
 	w, got := f.do(req())

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/webhookd/webhookd/activities"
-	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // event is what a handler gets: who the event is and its raw data.
@@ -91,7 +91,7 @@ func (ev event) knowUser(ctx workflow.Context, userID string) error {
 
 // whom names the customer in an activity's summary by id; an address is
 // not named.
-func whom(c provider.Customer) string {
+func whom(c domain.Customer) string {
 	switch {
 	case c.UserID != "":
 		return c.UserID
@@ -103,29 +103,29 @@ func whom(c provider.Customer) string {
 
 // handle applies a domain event; one file per family holds its handlers
 // (payments.go, subscriptions.go, email.go).
-func handle(ctx workflow.Context, ev event, dom provider.Event) error {
-	switch {
-	case dom.Payment != nil && dom.Kind == provider.PaymentSucceeded:
-		return paymentSucceeded(ctx, ev, *dom.Payment)
-	case dom.Payment != nil && dom.Kind == provider.PaymentFailed:
-		return paymentFailed(ctx, ev, *dom.Payment)
-	case dom.Refund != nil:
-		return paymentRefunded(ctx, ev, *dom.Refund)
-	case dom.Subscription != nil:
-		return subscriptionChanged(ctx, ev, *dom.Subscription)
-	case dom.Email != nil:
-		return emailEvent(ctx, ev, dom.Kind, *dom.Email)
-	case dom.Customer != nil:
+func handle(ctx workflow.Context, ev event, dom domain.Event) error {
+	switch d := dom.(type) {
+	case domain.PaymentSucceeded:
+		return paymentSucceeded(ctx, ev, d.Payment)
+	case domain.PaymentFailed:
+		return paymentFailed(ctx, ev, d.Payment)
+	case domain.PaymentRefunded:
+		return paymentRefunded(ctx, ev, d.Refund)
+	case domain.SubscriptionChanged:
+		return subscriptionChanged(ctx, ev, d.Subscription)
+	case domain.EmailNews:
+		return emailEvent(ctx, ev, d)
+	case domain.CustomerLinked:
 		var res activities.UserResult
-		if err := ev.write(ctx, "link customer "+dom.Customer.CustomerID, a.LinkCustomer,
-			activities.LinkInput{Event: ev.ref, Customer: *dom.Customer}, &res); err != nil {
+		if err := ev.write(ctx, "link customer "+d.CustomerID, a.LinkCustomer,
+			activities.LinkInput{Event: ev.ref, Customer: d.Customer}, &res); err != nil {
 			return err
 		}
 		return ev.knowUser(ctx, res.UserID)
-	case dom.Dispute != nil:
-		return disputeOpened(ctx, ev, *dom.Dispute)
+	case domain.DisputeOpened:
+		return disputeOpened(ctx, ev, d.Dispute)
 	}
-	return badData("%s: domain event %q has no payload", ev.ref.EventType, dom.Kind)
+	return badData("%s: domain event %q has no handler", ev.ref.EventType, dom.Kind())
 }
 
 // badData is a permanent failure: retrying cannot fix the payload.

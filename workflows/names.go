@@ -1,14 +1,15 @@
 // Package workflows holds ProcessWebhook, the Temporal workflow that applies
-// one webhook event, with the names every other package shares: the task
-// queue, the workflow ID scheme, the search attributes and the start options.
+// one webhook event, and Incident, which groups failures for on-call, with
+// the names the Temporal side shares: the task queue, the search attributes
+// and the start options (the workflow ID is lifecycle.WorkflowID).
 package workflows
 
 import (
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/webhookd/webhookd/internal/provider"
 )
 
 // TaskQueue is the task queue webhook workflows and activities run on.
@@ -35,13 +36,6 @@ func SearchAttributeNames() []string {
 	return []string{ProviderKey.GetName(), EventTypeKey.GetName(), UserIDKey.GetName(), CustomerIDKey.GetName()}
 }
 
-// WorkflowID is the ID of the run for one provider event. It is the
-// idempotency key: Temporal allows one open run per ID, so a duplicate
-// delivery cannot start a second run.
-func WorkflowID(provider, eventID string) string {
-	return provider + ":" + eventID
-}
-
 // StartOptions are the options every start of ProcessWebhook uses, from the
 // ingress, the sweep and `events replay` alike: the ID, the search
 // attributes and the summary the UI lists. A start for an ID that
@@ -50,7 +44,10 @@ func WorkflowID(provider, eventID string) string {
 // a succeeded one never.
 func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
 	attrs := []temporal.SearchAttributeUpdate{ProviderKey.ValueSet(in.Provider), EventTypeKey.ValueSet(in.EventType)}
-	c := customerOf(in.Domain)
+	var c domain.Customer
+	if in.Domain != nil {
+		c = domain.CustomerOf(in.Domain.Event)
+	}
 	if c.UserID != "" {
 		attrs = append(attrs, UserIDKey.ValueSet(c.UserID))
 	}
@@ -58,7 +55,7 @@ func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
 		attrs = append(attrs, CustomerIDKey.ValueSet(c.CustomerID))
 	}
 	opts := client.StartWorkflowOptions{
-		ID:                                       WorkflowID(in.Provider, in.EventID),
+		ID:                                       lifecycle.WorkflowID(in.Provider, in.EventID),
 		TaskQueue:                                TaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -67,18 +64,4 @@ func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
 	}
 	opts.StaticSummary, opts.StaticDetails = Summary(in)
 	return opts
-}
-
-// customerOf is the customer a domain event is about; zero when none.
-func customerOf(d *provider.Event) provider.Customer {
-	switch {
-	case d == nil:
-	case d.Payment != nil:
-		return d.Payment.Customer
-	case d.Subscription != nil:
-		return d.Subscription.Customer
-	case d.Customer != nil:
-		return *d.Customer
-	}
-	return provider.Customer{}
 }

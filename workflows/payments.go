@@ -5,13 +5,13 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
-	"github.com/webhookd/webhookd/internal/provider"
 )
 
 // paymentSucceeded records the payment once and sends the confirmation. A
 // charge that only updated the payment method records and sends nothing.
-func paymentSucceeded(ctx workflow.Context, ev event, p provider.Payment) error {
+func paymentSucceeded(ctx workflow.Context, ev event, p domain.Payment) error {
 	if p.NoCharge {
 		return nil
 	}
@@ -34,7 +34,7 @@ func paymentSucceeded(ctx workflow.Context, ev event, p provider.Payment) error 
 }
 
 // disputeOpened tells on-call at once: a dispute has a deadline.
-func disputeOpened(ctx workflow.Context, ev event, d provider.Dispute) error {
+func disputeOpened(ctx workflow.Context, ev event, d domain.Dispute) error {
 	due := "see the provider's dashboard"
 	if d.DueBy != nil {
 		due = d.DueBy.Format("2006-01-02 15:04 MST")
@@ -50,7 +50,7 @@ func disputeOpened(ctx workflow.Context, ev event, d provider.Dispute) error {
 }
 
 // paymentFailed tells the customer, with the provider's reason.
-func paymentFailed(ctx workflow.Context, ev event, p provider.Payment) error {
+func paymentFailed(ctx workflow.Context, ev event, p domain.Payment) error {
 	data := map[string]string{"currency": p.Currency, "payment_id": p.ID, "reason": p.Reason}
 	if !p.NoAmount {
 		data["amount"] = displayAmount(p.Amount, p.Currency)
@@ -59,6 +59,6 @@ func paymentFailed(ctx workflow.Context, ev event, p provider.Payment) error {
 }
 
 // paymentRefunded marks the payment refunded.
-func paymentRefunded(ctx workflow.Context, ev event, r provider.Refund) error {
+func paymentRefunded(ctx workflow.Context, ev event, r domain.Refund) error {
 	return ev.write(ctx, "refund payment "+r.PaymentID, a.RefundPayment, activities.RefundInput{Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount}, nil)
 }

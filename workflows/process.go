@@ -3,7 +3,6 @@ package workflows
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -11,8 +10,8 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/provider"
-	"github.com/webhookd/webhookd/internal/store"
 )
 
 // RetryConfig is the retry policy of the event's activities. Zero fields take
@@ -35,8 +34,8 @@ type ProcessWebhookInput struct {
 	// Domain is Data as a domain event (provider.Spec.Normalize, before
 	// the start); nil when the type has no handler (the event is ignored)
 	// or when BadData says why it cannot be applied.
-	Domain  *provider.Event `json:",omitempty"`
-	BadData string          `json:",omitempty"`
+	Domain  *domain.JSON `json:",omitempty"`
+	BadData string       `json:",omitempty"`
 	Retry   RetryConfig
 }
 
@@ -44,13 +43,13 @@ type ProcessWebhookInput struct {
 // event type. Starters call it before the start, so that the domain event
 // is in the run's input beside the raw data.
 func (in *ProcessWebhookInput) Normalize(spec provider.Spec) {
-	dom, handled, err := spec.Normalize(in.EventType, in.Data)
+	dom, err := spec.Normalize(in.EventType, in.Data)
 	in.Domain, in.BadData = nil, ""
 	switch {
 	case err != nil:
-		in.BadData = strings.TrimPrefix(err.Error(), provider.ErrBadData.Error()+": ")
-	case handled:
-		in.Domain = &dom
+		in.BadData = domain.BadDataReason(err)
+	case dom != nil:
+		in.Domain = &domain.JSON{Event: dom}
 	}
 }
 
@@ -66,7 +65,7 @@ type RunStatus struct {
 
 // ProcessWebhookResult is the run's outcome.
 type ProcessWebhookResult struct {
-	Status store.Status
+	Status domain.Status
 }
 
 // localWritesChange is the GetVersion change ID of the workflow's shape:
@@ -146,7 +145,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	dom, bad := domainEvent(in, version)
 	if dom == nil && bad == nil {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
-		return finish(ctx, in, store.StatusIgnored, "")
+		return finish(ctx, in, domain.StatusIgnored, "")
 	}
 	policy := in.Retry.policy()
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -157,11 +156,11 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	ev.writeCtx = writeContext(ctx, version, policy)
 	err := bad
 	if err == nil {
-		status.Step = "applying " + string(dom.Kind)
-		err = handle(actx, ev, *dom)
+		status.Step = "applying " + string(dom.Kind())
+		err = handle(actx, ev, dom)
 	}
 	if err == nil {
-		return finish(ctx, in, store.StatusSucceeded, "")
+		return finish(ctx, in, domain.StatusSucceeded, "")
 	}
 	msg, attempts := describe(err, policy.MaximumAttempts)
 	status.Step, status.LastError = "failed: alerting on-call", msg
@@ -176,7 +175,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		// listed by `events list --status failed` even if Slack never answered.
 		workflow.GetLogger(ctx).Error("alert not sent", "error", alertErr)
 	}
-	if _, err := finish(ctx, in, store.StatusFailed, msg); err != nil {
+	if _, err := finish(ctx, in, domain.StatusFailed, msg); err != nil {
 		return ProcessWebhookResult{}, err
 	}
 	// The message is the root cause's; the activity error chain is in the
@@ -212,7 +211,7 @@ func writeContext(ctx workflow.Context, version workflow.Version, policy *tempor
 // the schedule/start/complete round trips. ScheduleToClose must be set: it
 // defaults to StartToClose, which would give up on the status after 10 s of
 // a database outage (the PostgreSQL drill covers it).
-func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, lastErr string) (ProcessWebhookResult, error) {
+func finish(ctx workflow.Context, in ProcessWebhookInput, status domain.Status, lastErr string) (ProcessWebhookResult, error) {
 	info := workflow.GetInfo(ctx)
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
@@ -233,21 +232,21 @@ func finish(ctx workflow.Context, in ProcessWebhookInput, status store.Status, l
 // domainEvent is the event to apply, or why it cannot be; both nil: no
 // handler (ignored). Runs before domainVersion read the generic shapes from
 // the data (the only ones they knew), so that they replay as they ran.
-func domainEvent(in ProcessWebhookInput, version workflow.Version) (*provider.Event, error) {
+func domainEvent(in ProcessWebhookInput, version workflow.Version) (domain.Event, error) {
 	if version < domainVersion {
-		dom, handled, err := provider.Spec{Format: "generic"}.Normalize(in.EventType, in.Data)
-		switch {
-		case err != nil:
-			return nil, badData("%s", strings.TrimPrefix(err.Error(), provider.ErrBadData.Error()+": "))
-		case !handled:
-			return nil, nil
+		dom, err := provider.Spec{Format: "generic"}.Normalize(in.EventType, in.Data)
+		if err != nil {
+			return nil, badData("%s", domain.BadDataReason(err))
 		}
-		return &dom, nil
+		return dom, nil
 	}
 	if in.BadData != "" {
 		return nil, badData("%s", in.BadData)
 	}
-	return in.Domain, nil
+	if in.Domain == nil {
+		return nil, nil
+	}
+	return in.Domain.Event, nil
 }
 
 // describe returns the root error message and how many attempts were made:

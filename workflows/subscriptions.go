@@ -4,8 +4,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/webhookd/webhookd/activities"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
-	"github.com/webhookd/webhookd/internal/provider"
 )
 
 // subscriptionChanged applies a subscription snapshot: an active one makes
@@ -13,15 +13,15 @@ import (
 // payment trouble or the end is emailed when the snapshot is newer than
 // the stored state. The cancellation is emailed once per subscription,
 // whichever of its events says so.
-func subscriptionChanged(ctx workflow.Context, ev event, s provider.Subscription) error {
+func subscriptionChanged(ctx workflow.Context, ev event, s domain.Subscription) error {
 	in := activities.ApplySubscriptionInput{
 		Event: ev.ref, SubscriptionID: s.ID, Customer: s.Customer, Plan: s.Plan,
 		Status: string(s.Status), CurrentPeriodEnd: s.PeriodEnd, CancelAtPeriodEnd: s.CancelAtPeriodEnd,
 	}
 	switch s.Status {
-	case provider.SubscriptionEnded:
+	case domain.SubscriptionEnded:
 		in.UserPlan = "free"
-	case provider.SubscriptionActive:
+	case domain.SubscriptionActive:
 		in.UserPlan = s.Plan
 	}
 	var res activities.ApplySubscriptionResult
@@ -36,9 +36,9 @@ func subscriptionChanged(ctx workflow.Context, ev event, s provider.Subscription
 	}
 	data := map[string]string{"plan": s.Plan, "subscription_id": s.ID}
 	switch s.Status {
-	case provider.SubscriptionPastDue:
+	case domain.SubscriptionPastDue:
 		return sendEmail(ctx, ev, activities.SendEmailInput{Customer: s.Customer, Template: email.PaymentReminder, Data: data})
-	case provider.SubscriptionEnded:
+	case domain.SubscriptionEnded:
 		return sendEmail(ctx, ev, activities.SendEmailInput{Customer: s.Customer, Template: email.SubscriptionCanceled, Data: data,
 			Key: "subscription:" + ev.ref.Provider + ":" + s.ID + ":" + email.SubscriptionCanceled})
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // Summary is the one line and the short markdown details a run shows in
@@ -16,7 +16,7 @@ import (
 func Summary(in ProcessWebhookInput) (summary, details string) {
 	parts := []string{in.Provider + " " + in.EventType}
 	if d := in.Domain; d != nil {
-		parts = append(parts, domainSummary(*d)...)
+		parts = append(parts, domainSummary(d.Event)...)
 	} else if in.BadData != "" {
 		parts = append(parts, "bad data")
 	} else {
@@ -31,36 +31,40 @@ func Summary(in ProcessWebhookInput) (summary, details string) {
 	return summary, details
 }
 
-func who(c provider.Customer) string {
-	return provider.FirstNonEmpty(c.UserID, c.CustomerID, c.Email)
+func who(c domain.Customer) string {
+	return domain.FirstNonEmpty(c.UserID, c.CustomerID, c.Email)
 }
 
-func domainSummary(d provider.Event) []string {
-	switch {
-	case d.Payment != nil:
-		p := d.Payment
-		out := []string{who(p.Customer)}
-		if !p.NoAmount {
-			out = append(out, displayAmount(p.Amount, p.Currency)+" "+p.Currency)
+func domainSummary(dom domain.Event) []string {
+	switch d := dom.(type) {
+	case domain.PaymentSucceeded:
+		return paymentSummary(d.Payment)
+	case domain.PaymentFailed:
+		return paymentSummary(d.Payment)
+	case domain.PaymentRefunded:
+		return []string{"refund of " + d.PaymentID, displayAmount(d.Amount, d.Currency) + " " + d.Currency}
+	case domain.SubscriptionChanged:
+		return []string{who(d.Customer), domain.FirstNonEmpty(d.Plan, "?") + " " + string(d.Status), d.ID}
+	case domain.EmailNews:
+		out := []string{strings.Join(d.To, ", ")}
+		if d.BounceType != "" {
+			out = append(out, d.BounceType)
 		}
-		return append(out, p.ID)
-	case d.Refund != nil:
-		return []string{"refund of " + d.Refund.PaymentID, displayAmount(d.Refund.Amount, d.Refund.Currency) + " " + d.Refund.Currency}
-	case d.Subscription != nil:
-		s := d.Subscription
-		return []string{who(s.Customer), provider.FirstNonEmpty(s.Plan, "?") + " " + string(s.Status), s.ID}
-	case d.Email != nil:
-		out := []string{strings.Join(d.Email.To, ", ")}
-		if d.Email.BounceType != "" {
-			out = append(out, d.Email.BounceType)
-		}
-		return append(out, provider.FirstNonEmpty(d.Email.EmailID, d.Email.MessageID))
-	case d.Customer != nil:
-		return []string{d.Customer.CustomerID + " → " + provider.FirstNonEmpty(d.Customer.UserID, d.Customer.Email)}
-	case d.Dispute != nil:
-		return []string{"dispute " + d.Dispute.ID, displayAmount(d.Dispute.Amount, d.Dispute.Currency) + " " + d.Dispute.Currency, d.Dispute.Reason}
+		return append(out, domain.FirstNonEmpty(d.EmailID, d.MessageID))
+	case domain.CustomerLinked:
+		return []string{d.CustomerID + " → " + domain.FirstNonEmpty(d.UserID, d.Email)}
+	case domain.DisputeOpened:
+		return []string{"dispute " + d.ID, displayAmount(d.Amount, d.Currency) + " " + d.Currency, d.Reason}
 	}
 	return nil
+}
+
+func paymentSummary(p domain.Payment) []string {
+	out := []string{who(p.Customer)}
+	if !p.NoAmount {
+		out = append(out, displayAmount(p.Amount, p.Currency)+" "+p.Currency)
+	}
+	return append(out, p.ID)
 }
 
 // MarshalJSON writes the retry policy in readable units ("1s", "1m0s").

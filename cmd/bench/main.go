@@ -35,6 +35,8 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/webhookd/webhookd/internal/codec"
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
@@ -303,8 +305,8 @@ func (b *bench) starts() (*result, *result, error) {
 	rawID := func(i int) string { return fmt.Sprintf("raw_%d", i) }
 	if b.o.phases["raw"] {
 		for i := range b.o.events {
-			if _, _, err := b.st.RecordEvent(b.ctx, store.NewEvent{Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
-				Payload: data, WorkflowID: workflows.WorkflowID("bench", rawID(i)), OccurredAt: time.Now()}); err != nil {
+			if _, _, err := b.st.RecordEvent(b.ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
+				Payload: data, WorkflowID: lifecycle.WorkflowID("bench", rawID(i)), OccurredAt: time.Now()}); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -313,7 +315,7 @@ func (b *bench) starts() (*result, *result, error) {
 	// and both paths load their code and caches.
 	warm := 2 * b.o.concurrency
 	measure(0, warm, b.o.concurrency, func(i int) error { return b.post(fmt.Sprintf("warm_%d", i), "bench.ignored") })
-	b.drain(0, warm, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })
+	b.drain(0, warm, func(i int) string { return lifecycle.WorkflowID("dodo", fmt.Sprintf("warm_%d", i)) })
 
 	both := alternate(b.o, b.drain, slice{"raw", func(i int) error {
 		in := workflows.ProcessWebhookInput{Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
@@ -321,9 +323,9 @@ func (b *bench) starts() (*result, *result, error) {
 		// Encrypted, as the ingress starts it.
 		_, err := b.cEnc.ExecuteWorkflow(b.ctx, workflows.StartOptions(in), workflows.ProcessWebhook, in)
 		return err
-	}, func(i int) string { return workflows.WorkflowID("bench", rawID(i)) }},
+	}, func(i int) string { return lifecycle.WorkflowID("bench", rawID(i)) }},
 		slice{"ingress", func(i int) error { return b.post(fmt.Sprintf("ing_%d", i), "bench.ignored") },
-			func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }})
+			func(i int) string { return lifecycle.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }})
 	return both[0], both[1], nil
 }
 
@@ -366,7 +368,7 @@ func (b *bench) completions() (noop, one, oneEnc, e2e *result, err error) {
 			if err := b.post(id, "payment.succeeded"); err != nil {
 				return err
 			}
-			return awaitClose(b.ctx, b.c, workflows.WorkflowID("dodo", id))
+			return awaitClose(b.ctx, b.c, lifecycle.WorkflowID("dodo", id))
 		}, nil})
 	return rs[0], rs[1], rs[2], rs[3], nil
 }
@@ -396,7 +398,7 @@ func (b *bench) burst() (*result, time.Duration) {
 	}
 	start := time.Now()
 	r := measure(0, b.o.events, b.o.concurrency, func(i int) error { return b.post(fmt.Sprintf("burst_%d", i), "payment.succeeded") })
-	b.drain(0, b.o.events, func(i int) string { return workflows.WorkflowID("dodo", fmt.Sprintf("burst_%d", i)) })
+	b.drain(0, b.o.events, func(i int) string { return lifecycle.WorkflowID("dodo", fmt.Sprintf("burst_%d", i)) })
 	return r, time.Since(start)
 }
 
@@ -414,7 +416,7 @@ func (b *bench) burst10k(f *figures) error {
 	id := func(i int) string { return fmt.Sprintf("big_%d", i) }
 	f.big = measure(0, n, 4*b.o.concurrency, func(i int) error { return b.post(id(i), "payment.succeeded") })
 	accepted := time.Now()
-	b.drain(0, n, func(i int) string { return workflows.WorkflowID("dodo", id(i)) })
+	b.drain(0, n, func(i int) string { return lifecycle.WorkflowID("dodo", id(i)) })
 	f.bigDrain = time.Since(accepted)
 	var succeeded int
 	err := b.st.DB().QueryRowContext(b.ctx, `SELECT count(*) FROM webhook_events
@@ -717,7 +719,7 @@ func measure(lo, hi, c int, fn func(i int) error) *result {
 func waitSucceeded(ctx context.Context, st *store.Store, want int, limit time.Duration) (int, error) {
 	deadline := time.Now().Add(limit)
 	for {
-		evs, err := st.ListEvents(ctx, store.EventFilter{Type: "payment.succeeded", Status: store.StatusSucceeded, Limit: want + 1})
+		evs, err := st.ListEvents(ctx, store.EventFilter{Type: "payment.succeeded", Status: domain.StatusSucceeded, Limit: want + 1})
 		if err == nil && len(evs) >= want {
 			return len(evs), nil
 		}

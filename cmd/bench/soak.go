@@ -20,8 +20,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/webhookd/webhookd/examples"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
-	"github.com/webhookd/webhookd/workflows"
 )
 
 // soakMinute is one line of the soak's per-minute series.
@@ -58,7 +58,7 @@ func (b *bench) soak(stdout io.Writer, dir string) error {
 			if err := b.post(id, "payment.succeeded"); err != nil {
 				return err
 			}
-			return awaitClose(b.ctx, b.c, workflows.WorkflowID("dodo", id))
+			return awaitClose(b.ctx, b.c, lifecycle.WorkflowID("dodo", id))
 		})
 		rate = 0.7 * r.rate()
 		fmt.Fprintf(stdout, "# e2e measured at %.1f/s; soaking at 70 %%: %.1f/s\n", r.rate(), rate)
@@ -148,7 +148,7 @@ func (b *bench) deliverSoak(i int, resend *provider.Provider, st *soakState) {
 		st.mu.Lock()
 		st.acks = append(st.acks, ack)
 		if !dup {
-			st.accepted = append(st.accepted, workflows.WorkflowID(p.Name, id))
+			st.accepted = append(st.accepted, lifecycle.WorkflowID(p.Name, id))
 		}
 		st.mu.Unlock()
 		st.minuteAcc.Add(1)

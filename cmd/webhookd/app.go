@@ -31,8 +31,9 @@ import (
 	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/email"
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/internal/temporalui"
 	"github.com/webhookd/webhookd/workflows"
@@ -47,10 +48,10 @@ type app struct {
 	st     *store.Store
 	reg    *prometheus.Registry
 	c      client.Client
-	events *events.Service
+	events *lifecycle.Service
 	// incidents groups failures into Incident workflows (ingress and
 	// worker alike).
-	incidents *events.Incidents
+	incidents *runs.Incidents
 }
 
 // openApp connects to the database and (lazily) to Temporal.
@@ -73,8 +74,11 @@ func openApp(ctx context.Context, s *settings, logger *slog.Logger) (*app, error
 
 // newApp assembles an app over open connections.
 func newApp(s *settings, logger *slog.Logger, st *store.Store, c client.Client, reg *prometheus.Registry) *app {
-	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: c, Retry: s.retry()}, Logger: logger}
-	inc := &events.Incidents{Client: c, SummaryInterval: s.AlertSummaryInterval, Quiet: s.IncidentQuiet}
+	svc := &lifecycle.Service{Store: st, Runs: &runs.Temporal{Client: c, Retry: s.retry()}, Logger: logger}
+	inc := &runs.Incidents{Client: c, SummaryInterval: s.AlertSummaryInterval, Quiet: s.IncidentQuiet}
+	svc.OnRecovered = func(ctx context.Context, r lifecycle.Result, prevError string) error {
+		return inc.Recovered(ctx, r.Provider, r.EventType, r.EventID, prevError)
+	}
 	return &app{s: s, logger: logger, st: st, reg: reg, c: c, events: svc, incidents: inc}
 }
 
@@ -193,34 +197,12 @@ func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	go a.events.RunSweeps(sctx, 2*time.Second, events.DefaultAges(a.s.DispatchAfter))
+	go a.events.RunSweeps(sctx, 2*time.Second, lifecycle.DefaultAges(a.s.DispatchAfter))
 	go a.watchBacklog(sctx, 10*time.Second)
 	if a.s.PayloadRetention > 0 {
-		go a.purgePayloads(sctx, time.Minute, 24*time.Hour)
+		go a.events.RunPurges(sctx, a.s.PayloadRetention, time.Minute, 24*time.Hour)
 	}
 	return func() { cancel(); w.Stop() }, dests, nil
-}
-
-// purgePayloads deletes the payloads past the retention: once shortly
-// after the start (first), then every interval. Every worker runs it; two
-// at once update disjoint batches or nothing.
-func (a *app) purgePayloads(ctx context.Context, first, interval time.Duration) {
-	purge := func() {
-		n, err := a.st.PurgePayloads(ctx, time.Now().Add(-a.s.PayloadRetention), 1000)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			a.logger.Warn("payload retention sweep failed; next one retries", slog.String("error", err.Error()))
-		case n > 0:
-			a.logger.Info("payloads past retention deleted", slog.Int64("events", n), slog.String("retention", a.s.PayloadRetention.String()))
-		}
-	}
-	select {
-	case <-ctx.Done():
-		return
-	case <-time.After(first):
-	}
-	purge()
-	events.Every(ctx, interval, purge)
 }
 
 // watchBacklog checks the backlog of events waiting for Temporal every
@@ -231,8 +213,8 @@ func (a *app) watchBacklog(ctx context.Context, interval time.Duration) {
 		_, err := al.Post(ctx, msg, nil)
 		return err
 	}
-	events.Every(ctx, interval, func() {
-		if err := events.CheckBacklog(ctx, a.st, a.s.AlertBacklogAfter, time.Now(), post); err != nil && ctx.Err() == nil {
+	lifecycle.Every(ctx, interval, func() {
+		if err := alerts.CheckBacklog(ctx, a.st, a.s.AlertBacklogAfter, time.Now(), post); err != nil && ctx.Err() == nil {
 			a.logger.Warn("backlog check failed", slog.String("error", err.Error()))
 		}
 	})
@@ -252,7 +234,7 @@ func (a *app) newWorker() (worker.Worker, []string, error) {
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
-	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, From: a.s.EmailFrom})
+	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, Events: a.events, From: a.s.EmailFrom})
 	return w, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil
 }
 

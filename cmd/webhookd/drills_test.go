@@ -27,8 +27,9 @@ import (
 
 	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/devstack"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/provider"
@@ -106,7 +107,7 @@ func newHarness(t *testing.T, attempts int) *harness {
 	dctx, cancel := context.WithCancel(ctx)
 	h.stopDisp = cancel
 	t.Cleanup(cancel)
-	go h.app.events.RunSweeps(dctx, 500*time.Millisecond, events.Ages{Received: 2 * time.Second, Runless: 5 * time.Second})
+	go h.app.events.RunSweeps(dctx, 500*time.Millisecond, lifecycle.Ages{Received: 2 * time.Second, Runless: 5 * time.Second})
 	return h
 }
 
@@ -238,9 +239,9 @@ func (h *harness) load(prefix string, n int, codes *sync.Map, during func(), pac
 
 // waitAll waits until n events of the prefix reached a final status (or,
 // with want, one of those statuses).
-func (h *harness) waitAll(prefix string, n int, limit time.Duration, want ...store.Status) map[string]int {
+func (h *harness) waitAll(prefix string, n int, limit time.Duration, want ...domain.Status) map[string]int {
 	if len(want) == 0 {
-		want = []store.Status{store.StatusSucceeded, store.StatusFailed}
+		want = []domain.Status{domain.StatusSucceeded, domain.StatusFailed}
 	}
 	deadline := time.Now().Add(limit)
 	for {
@@ -326,10 +327,10 @@ func TestDrillDuplicateStorm(t *testing.T) {
 	figure("duplicate_storm", "answers", codesString(&codes))
 	figure("duplicate_storm", "seconds", time.Since(start).Round(time.Millisecond))
 	figure("duplicate_storm", "workflows", runs)
-	figure("duplicate_storm", "succeeded", counts[string(store.StatusSucceeded)])
+	figure("duplicate_storm", "succeeded", counts[string(domain.StatusSucceeded)])
 	figure("duplicate_storm", "payment_rows", payments)
 	figure("duplicate_storm", "emails", total)
-	if runs != 20 || counts[string(store.StatusSucceeded)] != 20 || payments != 20 || total != 20 || distinct != 20 {
+	if runs != 20 || counts[string(domain.StatusSucceeded)] != 20 || payments != 20 || total != 20 || distinct != 20 {
 		t.Errorf("want 20 workflows, events, payments and emails")
 	}
 }
@@ -340,7 +341,7 @@ func TestDrillWorkerKilledMidLoad(t *testing.T) {
 	const n = 500
 	took := h.load("kill", n, nil, func() {
 		for {
-			evs, _ := h.st.ListEvents(context.Background(), store.EventFilter{Status: store.StatusSucceeded, Limit: 1000})
+			evs, _ := h.st.ListEvents(context.Background(), store.EventFilter{Status: domain.StatusSucceeded, Limit: 1000})
 			if len(evs) >= 100 {
 				break
 			}
@@ -357,12 +358,12 @@ func TestDrillWorkerKilledMidLoad(t *testing.T) {
 	total, distinct := h.emails("kill")
 	figure("worker_killed", "events", n)
 	figure("worker_killed", "ingress_seconds", took.Round(time.Millisecond))
-	figure("worker_killed", "succeeded", counts[string(store.StatusSucceeded)])
+	figure("worker_killed", "succeeded", counts[string(domain.StatusSucceeded)])
 	figure("worker_killed", "statuses", fmt.Sprint(counts))
 	figure("worker_killed", "emails", total)
 	figure("worker_killed", "distinct_message_ids", distinct)
-	if counts[string(store.StatusSucceeded)] != n {
-		t.Errorf("succeeded = %d, want %d", counts[string(store.StatusSucceeded)], n)
+	if counts[string(domain.StatusSucceeded)] != n {
+		t.Errorf("succeeded = %d, want %d", counts[string(domain.StatusSucceeded)], n)
 	}
 	if distinct != n {
 		t.Errorf("distinct emails = %d, want %d", distinct, n)
@@ -405,8 +406,8 @@ func TestDrillTemporalStopped(t *testing.T) {
 	if !answered(&codes, http.StatusAccepted) {
 		t.Error("no 202 while Temporal was down")
 	}
-	if counts[string(store.StatusSucceeded)] != n {
-		t.Errorf("succeeded = %d, want %d", counts[string(store.StatusSucceeded)], n)
+	if counts[string(domain.StatusSucceeded)] != n {
+		t.Errorf("succeeded = %d, want %d", counts[string(domain.StatusSucceeded)], n)
 	}
 }
 
@@ -429,8 +430,8 @@ func TestDrillPostgresStopped(t *testing.T) {
 	if !answered(&codes, http.StatusServiceUnavailable) {
 		t.Error("no 503 while PostgreSQL was down")
 	}
-	if counts[string(store.StatusSucceeded)] != n || distinct != n {
-		t.Errorf("succeeded %d, distinct emails %d; want %d each", counts[string(store.StatusSucceeded)], distinct, n)
+	if counts[string(domain.StatusSucceeded)] != n || distinct != n {
+		t.Errorf("succeeded %d, distinct emails %d; want %d each", counts[string(domain.StatusSucceeded)], distinct, n)
 	}
 }
 
@@ -452,7 +453,7 @@ func TestDrillSMTPDown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
-	after := h.waitAll("smtpdown", n, 2*time.Minute, store.StatusSucceeded)
+	after := h.waitAll("smtpdown", n, 2*time.Minute, domain.StatusSucceeded)
 	total, _ := h.emails("smtpdown")
 	resolved := false
 	for deadline := time.Now().Add(30 * time.Second); !resolved && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
@@ -461,16 +462,16 @@ func TestDrillSMTPDown(t *testing.T) {
 		}
 	}
 	figure("smtp_down", "events", n)
-	figure("smtp_down", "failed", counts[string(store.StatusFailed)])
+	figure("smtp_down", "failed", counts[string(domain.StatusFailed)])
 	figure("smtp_down", "alert_posts", alerts)
 	figure("smtp_down", "resolved_posted", resolved)
-	figure("smtp_down", "succeeded_after_replay", after[string(store.StatusSucceeded)])
+	figure("smtp_down", "succeeded_after_replay", after[string(domain.StatusSucceeded)])
 	figure("smtp_down", "emails_after_replay", total)
-	if counts[string(store.StatusFailed)] != n || alerts < 1 || alerts > 4 || !resolved {
-		t.Errorf("failed %d (want %d), alert posts %d (want 1 to 4), resolved posted %v", counts[string(store.StatusFailed)], n, alerts, resolved)
+	if counts[string(domain.StatusFailed)] != n || alerts < 1 || alerts > 4 || !resolved {
+		t.Errorf("failed %d (want %d), alert posts %d (want 1 to 4), resolved posted %v", counts[string(domain.StatusFailed)], n, alerts, resolved)
 	}
-	if after[string(store.StatusSucceeded)] != n || total != n {
-		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[string(store.StatusSucceeded)], total, n)
+	if after[string(domain.StatusSucceeded)] != n || total != n {
+		t.Errorf("after replay: succeeded %d, emails %d; want %d", after[string(domain.StatusSucceeded)], total, n)
 	}
 }
 
@@ -513,8 +514,8 @@ func TestDrillScaleOut(t *testing.T) {
 	figure("scale_out", "seconds", time.Since(start).Round(time.Millisecond))
 	figure("scale_out", "statuses", fmt.Sprint(counts))
 	figure("scale_out", "emails", total)
-	if counts[string(store.StatusSucceeded)] != n || total != n || distinct != n {
-		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[string(store.StatusSucceeded)], total, distinct, n)
+	if counts[string(domain.StatusSucceeded)] != n || total != n || distinct != n {
+		t.Errorf("succeeded %d, emails %d (%d distinct); want %d each", counts[string(domain.StatusSucceeded)], total, distinct, n)
 	}
 }
 
@@ -674,10 +675,10 @@ func TestDrillIncidentAcrossProcesses(t *testing.T) {
 	}
 	posts := len(h.slack.posts())
 	figure("incident_across_processes", "processes", "2 ingress + 2 worker")
-	figure("incident_across_processes", "failed", counts[string(store.StatusFailed)])
+	figure("incident_across_processes", "failed", counts[string(domain.StatusFailed)])
 	figure("incident_across_processes", "alert_posts", posts)
 	figure("incident_across_processes", "summary_with_all", summed)
-	if counts[string(store.StatusFailed)] != n || posts < 2 || posts > 4 || !summed {
-		t.Errorf("failed %d (want %d), posts %d (want 2 to 4, one incident), summary of all %v", counts[string(store.StatusFailed)], n, posts, summed)
+	if counts[string(domain.StatusFailed)] != n || posts < 2 || posts > 4 || !summed {
+		t.Errorf("failed %d (want %d), posts %d (want 2 to 4, one incident), summary of all %v", counts[string(domain.StatusFailed)], n, posts, summed)
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/provider"
-	"github.com/webhookd/webhookd/internal/store"
 )
 
 // SMTP down while 30 payments arrive: one incident, a handful of posts in
@@ -27,7 +27,7 @@ func TestIncidentOnCallCanLiveWith(t *testing.T) {
 		d.send("payment.succeeded", fmt.Sprintf("evt_inc_%d", i), fmt.Sprintf(`{"userId":"usr_demo","paymentId":"pay_inc_%d","amount":100,"currency":"usd"}`, i))
 	}
 	for i := 0; i < n; i++ {
-		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), store.StatusFailed)
+		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), domain.StatusFailed)
 	}
 	waitFor(t, 20*time.Second, func() bool {
 		return anyContains(slack.posts(), fmt.Sprintf(`Still failing: dodo payment.succeeded (%d events)`, n))
@@ -43,7 +43,7 @@ func TestIncidentOnCallCanLiveWith(t *testing.T) {
 		t.Fatalf("replay: %v\n%s", err, out)
 	}
 	for i := 0; i < n; i++ {
-		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), store.StatusSucceeded)
+		d.waitStatus(fmt.Sprintf("evt_inc_%d", i), domain.StatusSucceeded)
 	}
 	waitFor(t, 20*time.Second, func() bool {
 		return anyContains(slack.posts(), "resolved: dodo payment.succeeded (30 failed, 30 recovered, 0 still failed)")

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -28,7 +29,7 @@ func TestPayloadsStayPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.send("payment.succeeded", "evt_private", `{"payment_id":"pay_private","total_amount":4321,"currency":"USD","customer":{"customer_id":"cus_private","email":"`+secret+`","name":"Private Person"},"metadata":{"user_id":"usr_private"}}`)
-	ev := d.waitStatus("evt_private", store.StatusSucceeded)
+	ev := d.waitStatus("evt_private", domain.StatusSucceeded)
 
 	// Temporal's history, as stored: no trace of the address.
 	hist, err := d.temporal.WorkflowService().GetWorkflowExecutionHistory(ctx, historyRequest(ev))

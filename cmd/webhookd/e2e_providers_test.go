@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/examples"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
-	"github.com/webhookd/webhookd/internal/store"
 )
 
 // example returns a provider's example data with fields changed (a nil
@@ -68,7 +68,7 @@ func TestRealProviders(t *testing.T) {
 
 	t.Run("payments resolved by metadata, by the learned customer link, and by email", func(t *testing.T) {
 		d.sendAs("dodo", "payment.succeeded", "evt_meta", payment("pay_meta", "cus_meta", "other@example.com", map[string]any{"user_id": "usr_meta"}), now)
-		d.waitStatus("evt_meta", store.StatusSucceeded)
+		d.waitStatus("evt_meta", domain.StatusSucceeded)
 		// The run explains itself in the UI's list: its static summary.
 		desc, err := d.temporal.DescribeWorkflowExecution(ctx, "dodo:evt_meta", "")
 		var summary string
@@ -79,9 +79,9 @@ func TestRealProviders(t *testing.T) {
 			t.Errorf("run summary = %q, %v", summary, err)
 		}
 		d.sendAs("dodo", "payment.succeeded", "evt_link", payment("pay_link", "cus_meta", "", map[string]any{}), now)
-		d.waitStatus("evt_link", store.StatusSucceeded)
+		d.waitStatus("evt_link", domain.StatusSucceeded)
 		d.sendAs("dodo", "payment.succeeded", "evt_mail", payment("pay_mail", "cus_mail", "MAIL@example.com", map[string]any{}), now)
-		d.waitStatus("evt_mail", store.StatusSucceeded)
+		d.waitStatus("evt_mail", domain.StatusSucceeded)
 		for user, want := range map[string]int{"usr_meta": 2, "usr_mail": 1} {
 			if ps, _ := d.st.Payments(ctx, user); len(ps) != want || ps[0].Amount != 1999 || ps[0].Currency != "USD" {
 				t.Errorf("%s: payments %+v, want %d of 1999 USD", user, ps, want)
@@ -91,18 +91,18 @@ func TestRealProviders(t *testing.T) {
 			t.Errorf("confirmations to meta@ = %d, want 2", got)
 		}
 		d.sendAs("dodo", "payment.succeeded", "evt_nobody", payment("pay_nobody", "cus_x", "nobody@example.com", map[string]any{}), now)
-		ev := d.waitStatus("evt_nobody", store.StatusFailed)
+		ev := d.waitStatus("evt_nobody", domain.StatusFailed)
 		if !strings.Contains(ev.LastError.String, "no user for customer") {
 			t.Errorf("unknown customer: %q", ev.LastError.String)
 		}
 		d.sendAs("dodo", "payment.succeeded", "evt_pm", example(t, "dodo", "payment.succeeded", map[string]any{
 			"payment_id": "pay_pm", "total_amount": 0, "is_update_payment_method": true}), now)
-		d.waitStatus("evt_pm", store.StatusSucceeded)
+		d.waitStatus("evt_pm", domain.StatusSucceeded)
 		if ps, _ := d.st.Payments(ctx, "usr_demo"); len(ps) != 0 {
 			t.Errorf("a payment-method update recorded %+v", ps)
 		}
 		d.sendAs("dodo", "refund.succeeded", "evt_refund", example(t, "dodo", "refund.succeeded", map[string]any{"payment_id": "pay_mail", "amount": 500}), now)
-		d.waitStatus("evt_refund", store.StatusSucceeded)
+		d.waitStatus("evt_refund", domain.StatusSucceeded)
 		if ps, _ := d.st.Payments(ctx, "usr_mail"); len(ps) != 1 || ps[0].Status != "refunded" {
 			t.Errorf("after the refund: %+v", ps)
 		}
@@ -122,7 +122,7 @@ func TestRealProviders(t *testing.T) {
 		}
 		for _, s := range steps {
 			d.sendAs("dodo", "subscription."+s.eventType, s.id, sub(s.eventType), now.Add(s.at))
-			ev := d.waitStatus(s.id, store.StatusSucceeded)
+			ev := d.waitStatus(s.id, domain.StatusSucceeded)
 			if s.eventType == "on_hold" {
 				recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "dodo_subscription_on_hold.json")
 			}
@@ -144,16 +144,16 @@ func TestRealProviders(t *testing.T) {
 
 	t.Run("Resend: a hard bounce invalidates, a complaint opts out", func(t *testing.T) {
 		d.sendAs("resend", "email.bounced", "msg_bounce", example(t, "resend", "email.bounced", map[string]any{"to": []string{"Gone@example.com"}}), now)
-		d.waitStatusOf("resend", "msg_bounce", store.StatusSucceeded)
+		d.waitStatusOf("resend", "msg_bounce", domain.StatusSucceeded)
 		if u, _ := d.st.GetUser(ctx, "usr_bounce"); u.EmailValid || u.EmailBounceType.String != "Permanent/General" {
 			t.Errorf("after a hard bounce: valid %v, type %q", u.EmailValid, u.EmailBounceType.String)
 		}
 		d.sendAs("resend", "email.complained", "msg_spam", example(t, "resend", "email.complained", map[string]any{"to": []string{"spam@example.com"}}), now)
-		d.waitStatusOf("resend", "msg_spam", store.StatusSucceeded)
+		d.waitStatusOf("resend", "msg_spam", domain.StatusSucceeded)
 		if u, _ := d.st.GetUser(ctx, "usr_spam"); !u.MarketingOptOut || !u.EmailValid {
 			t.Errorf("after a complaint: opt-out %v, valid %v", u.MarketingOptOut, u.EmailValid)
 		}
-		ev := d.waitStatusOf("resend", "msg_bounce", store.StatusSucceeded)
+		ev := d.waitStatusOf("resend", "msg_bounce", domain.StatusSucceeded)
 		if !ev.OccurredAt.Valid || ev.OccurredAt.Time.Sub(now).Abs() > time.Second {
 			t.Errorf("event time = %v, want Resend's created_at %v", ev.OccurredAt.Time, now)
 		}
@@ -161,7 +161,7 @@ func TestRealProviders(t *testing.T) {
 
 	t.Run("an ignored event is replayed only with --include-ignored", func(t *testing.T) {
 		d.sendAs("dodo", "payout.success", "evt_payout", `{"payout_id":"pout_1","amount":100000,"currency":"USD"}`, now)
-		d.waitStatus("evt_payout", store.StatusIgnored)
+		d.waitStatus("evt_payout", domain.StatusIgnored)
 		out, err := d.cli("events", "replay", "dodo:evt_payout")
 		if err == nil || !strings.Contains(err.Error(), "--include-ignored") {
 			t.Errorf("replay of an ignored event: %v\n%s", err, out)
@@ -172,7 +172,7 @@ func TestRealProviders(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			ev, _ := d.st.GetEventByKey(ctx, "dodo", "evt_payout")
-			if ev.Status == store.StatusIgnored && ev.Attempts == 2 {
+			if ev.Status == domain.StatusIgnored && ev.Attempts == 2 {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -192,7 +192,7 @@ func TestRealProviders(t *testing.T) {
 				if out, err := d.cli("send", "--provider", format, "--type", eventType, "--id", id); err != nil {
 					t.Fatalf("send %s %s: %v\n%s", format, eventType, err, out)
 				}
-				if ev := d.waitStatusOf(format, id, store.StatusSucceeded, store.StatusFailed, store.StatusIgnored); ev.Status != store.StatusSucceeded {
+				if ev := d.waitStatusOf(format, id, domain.StatusSucceeded, domain.StatusFailed, domain.StatusIgnored); ev.Status != domain.StatusSucceeded {
 					t.Errorf("%s %s: %s %q", format, eventType, ev.Status, ev.LastError.String)
 				}
 			}

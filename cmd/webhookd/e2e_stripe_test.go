@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -30,7 +31,7 @@ func TestStripe(t *testing.T) {
 	at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
 	send := func(eventType, id string, change map[string]any, when time.Time) store.Event {
 		d.sendAs("stripe", eventType, id, example(t, "stripe", eventType, change), when)
-		return d.waitStatusOf("stripe", id, store.StatusSucceeded, store.StatusFailed)
+		return d.waitStatusOf("stripe", id, domain.StatusSucceeded, domain.StatusFailed)
 	}
 	checkout := func(user, customer string) map[string]any {
 		return map[string]any{"client_reference_id": user, "customer": customer,
@@ -43,7 +44,7 @@ func TestStripe(t *testing.T) {
 		return map[string]any{"customer": customer, "status": status, "id": "sub_" + customer, "items": jsonField(t, raw, "items")}
 	}
 
-	if ev := send("checkout.session.completed", "evt_cs", checkout("usr_stripe", "cus_flow"), at(0)); ev.Status != store.StatusSucceeded {
+	if ev := send("checkout.session.completed", "evt_cs", checkout("usr_stripe", "cus_flow"), at(0)); ev.Status != domain.StatusSucceeded {
 		t.Fatalf("checkout: %s %q", ev.Status, ev.LastError.String)
 	}
 	send("customer.subscription.created", "evt_sub1", sub("cus_flow", "active"), at(1))
@@ -82,7 +83,7 @@ func TestStripe(t *testing.T) {
 		t.Errorf("events show of a waiting run: %v\n%s", err, out)
 	}
 	send("checkout.session.completed", "evt_late_cs", checkout("usr_late", "cus_late"), at(10))
-	if ev := d.waitStatusOf("stripe", "evt_late_sub", store.StatusSucceeded, store.StatusFailed); ev.Status != store.StatusSucceeded {
+	if ev := d.waitStatusOf("stripe", "evt_late_sub", domain.StatusSucceeded, domain.StatusFailed); ev.Status != domain.StatusSucceeded {
 		t.Errorf("subscription before checkout: %s %q", ev.Status, ev.LastError.String)
 	} else {
 		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "stripe_subscription_waits_for_link.json")

@@ -25,6 +25,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/webhookd/webhookd/internal/codec"
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
@@ -289,12 +290,12 @@ func (d *dev) get(path string) string {
 	return string(b)
 }
 
-func (d *dev) waitStatus(eventID string, want ...store.Status) store.Event {
+func (d *dev) waitStatus(eventID string, want ...domain.Status) store.Event {
 	d.t.Helper()
 	return d.waitStatusOf("dodo", eventID, want...)
 }
 
-func (d *dev) waitStatusOf(provider, eventID string, want ...store.Status) store.Event {
+func (d *dev) waitStatusOf(provider, eventID string, want ...domain.Status) store.Event {
 	d.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -359,7 +360,7 @@ func TestEndToEnd(t *testing.T) {
 		if resp["duplicate"] != false {
 			t.Fatalf("first delivery: %v", resp)
 		}
-		ev := d.waitStatus("evt_pay_1", store.StatusSucceeded)
+		ev := d.waitStatus("evt_pay_1", domain.StatusSucceeded)
 		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "payment_succeeded.json")
 		resp = d.send("payment.succeeded", "evt_pay_1", `{"userId":"usr_demo","paymentId":"pay_e2e_1","amount":4200,"currency":"eur"}`)
 		if resp["duplicate"] != true {
@@ -384,7 +385,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("an SMTP hiccup is retried and still sends one email", func(t *testing.T) {
 		smtpSrv.FailNext(1)
 		d.send("payment.succeeded", "evt_pay_2", `{"userId":"usr_demo","paymentId":"pay_e2e_2","amount":777,"currency":"usd"}`)
-		d.waitStatus("evt_pay_2", store.StatusSucceeded)
+		d.waitStatus("evt_pay_2", domain.StatusSucceeded)
 		if got := countMessages(smtpSrv, "7.77 USD"); got != 1 {
 			t.Errorf("emails = %d, want 1", got)
 		}
@@ -413,7 +414,7 @@ func TestEndToEnd(t *testing.T) {
 		if fresh != 1 || dups != 49 {
 			t.Errorf("fresh %d, duplicates %d; want 1 and 49", fresh, dups)
 		}
-		d.waitStatus("evt_storm", store.StatusSucceeded)
+		d.waitStatus("evt_storm", domain.StatusSucceeded)
 		evs, _ := d.st.ListEvents(ctx, store.EventFilter{Type: "payment.succeeded", Limit: 1000})
 		rows := 0
 		for _, ev := range evs {
@@ -436,7 +437,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("SMTP down: one Slack alert with the run link, event failed, run Failed; replay after the fix succeeds", func(t *testing.T) {
 		smtpSrv.SetDown(true)
 		d.send("payment.succeeded", "evt_down", `{"userId":"usr_demo","paymentId":"pay_down","amount":5000,"currency":"usd"}`)
-		ev := d.waitStatus("evt_down", store.StatusFailed)
+		ev := d.waitStatus("evt_down", domain.StatusFailed)
 		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "payment_failed_smtp_down.json")
 		if !strings.Contains(ev.LastError.String, "451") {
 			t.Errorf("last error = %q", ev.LastError.String)
@@ -499,7 +500,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("replay: %v\n%s", err, out)
 		}
-		d.waitStatus("evt_down", store.StatusSucceeded)
+		d.waitStatus("evt_down", domain.StatusSucceeded)
 		if got := countMessages(smtpSrv, "50.00 USD"); got != 1 {
 			t.Errorf("emails after replay = %d, want 1", got)
 		}
@@ -513,7 +514,7 @@ func TestEndToEnd(t *testing.T) {
 		// An event that names only the customer: the run finds the user by
 		// the address and then sets WebhookUserID itself.
 		d.send("payment.succeeded", "evt_by_customer", `{"payment_id":"pay_by_customer","total_amount":1234,"currency":"USD","customer":{"customer_id":"cus_e2e","email":"demo@example.com"}}`)
-		d.waitStatus("evt_by_customer", store.StatusSucceeded)
+		d.waitStatus("evt_by_customer", domain.StatusSucceeded)
 		// evt_pay_1, evt_pay_2, evt_storm, evt_down (failed, then its
 		// replay) and evt_by_customer.
 		runs := d.uiRuns(`WebhookUserID = "usr_demo"`, 6)
@@ -595,14 +596,14 @@ func listRuns(t *testing.T, c client.Client, query string, want int) int {
 func TestRestartKeepsData(t *testing.T) {
 	d := startDev(t, map[string]string{})
 	d.send("subscription.created", "evt_sub", "")
-	d.waitStatus("evt_sub", store.StatusSucceeded)
+	d.waitStatus("evt_sub", domain.StatusSucceeded)
 	dataDir := d.dataDir
 	if took := d.stop(); took > 10*time.Second {
 		t.Errorf("shutdown took %s", took)
 	}
 	// Same data dir again: the event, the run and the dev secrets are still there.
 	d2 := startDevWith(t, map[string]string{}, dataDir)
-	ev := d2.waitStatus("evt_sub", store.StatusSucceeded)
+	ev := d2.waitStatus("evt_sub", domain.StatusSucceeded)
 	if _, err := d2.temporal.DescribeWorkflowExecution(context.Background(), ev.WorkflowID, ev.RunID.String); err != nil {
 		t.Errorf("run after restart: %v", err)
 	}

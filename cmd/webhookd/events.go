@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
+	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -40,7 +42,7 @@ func (f *eventFilter) bind(fs *pflag.FlagSet, withLimit bool) {
 func (f *eventFilter) store() (store.EventFilter, error) {
 	out := store.EventFilter{Provider: f.provider, Type: f.eventType, Since: time.Now().Add(-f.since), Limit: f.limit}
 	if f.status != "" {
-		st, err := store.ParseStatus(f.status)
+		st, err := domain.ParseStatus(f.status)
 		if err != nil {
 			return out, usageError{fmt.Errorf("--status: %w", err)}
 		}
@@ -57,7 +59,7 @@ func (f *eventFilter) store() (store.EventFilter, error) {
 
 func statusNames() string {
 	var names []string
-	for _, st := range store.Statuses() {
+	for _, st := range domain.Statuses() {
 		names = append(names, string(st))
 	}
 	return strings.Join(names, ", ")
@@ -146,7 +148,7 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	if err != nil {
 		return err
 	}
-	if err := printEvent(c.stdout, s, ev, asJSON); err != nil || asJSON || ev.Status != store.StatusDispatched {
+	if err := printEvent(c.stdout, s, ev, asJSON); err != nil || asJSON || ev.Status != domain.StatusDispatched {
 		return err
 	}
 	// A run in flight says where it is: its status query, and the
@@ -212,7 +214,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f ev
 	if err != nil {
 		return err
 	}
-	bulkOK := filter.Status == store.StatusFailed || (filter.Status == store.StatusIgnored && o.includeIgnored)
+	bulkOK := filter.Status == domain.StatusFailed || (filter.Status == domain.StatusIgnored && o.includeIgnored)
 	if len(args) == 0 && !bulkOK {
 		return usageError{fmt.Errorf("events replay needs an ID, or --status failed (or --status ignored --include-ignored)")}
 	}
@@ -226,7 +228,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f ev
 		return err
 	}
 	defer tc.Close()
-	svc := &events.Service{Store: st, Runs: &events.Temporal{Client: tc}}
+	svc := &lifecycle.Service{Store: st, Runs: &runs.Temporal{Client: tc}}
 	if len(args) == 1 {
 		return c.replayOne(ctx, s, st, svc, args[0], o)
 	}
@@ -238,7 +240,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f ev
 	return c.replayAll(ctx, svc, evs, filter, o)
 }
 
-func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *events.Service, id string, o replayOptions) error {
+func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *lifecycle.Service, id string, o replayOptions) error {
 	ev, err := findEvent(ctx, st, id)
 	if err != nil {
 		return err
@@ -255,7 +257,7 @@ func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *
 	return nil
 }
 
-func (c *cli) replayAll(ctx context.Context, svc *events.Service, evs []store.Event, filter store.EventFilter, o replayOptions) error {
+func (c *cli) replayAll(ctx context.Context, svc *lifecycle.Service, evs []store.Event, filter store.EventFilter, o replayOptions) error {
 	dryRun := o.dryRun
 	fmt.Fprintf(c.stdout, "%d %s events since %s\n", len(evs), filter.Status, filter.Since.Format(time.RFC3339))
 	ok, failed := 0, 0
@@ -346,7 +348,7 @@ func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
 	url := ""
 	if ev.RunID.Valid && ev.RunID.String != "" {
 		url = s.ui().Run(ev.WorkflowID, ev.RunID.String)
-	} else if ev.Status == store.StatusDispatched {
+	} else if ev.Status == domain.StatusDispatched {
 		url = s.ui().Runs(ev.WorkflowID)
 	}
 	if asJSON {
@@ -381,7 +383,7 @@ func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
 		pretty.Write(b)
 	}
 	fmt.Fprintf(w, "  envelope\n  %s\n", pretty.String())
-	if ev.Status == store.StatusFailed {
+	if ev.Status == domain.StatusFailed {
 		fmt.Fprintf(w, "\n  replay: webhookd events replay %s:%s\n", ev.Provider, ev.EventID)
 	}
 	return nil

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/internal/devstack"
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/provider"
+	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -69,7 +71,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("with Temporal down: %d %s, want 202", w.Code, w.Body)
 	}
-	if ev, _ := st.GetEventByKey(ctx, "dodo", "evt_down"); ev.Status != store.StatusReceived {
+	if ev, _ := st.GetEventByKey(ctx, "dodo", "evt_down"); ev.Status != domain.StatusReceived {
 		t.Fatalf("status = %s, want received", ev.Status)
 	}
 
@@ -91,7 +93,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	defer wk.Stop()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		n, err := a.events.Sweep(ctx, events.Ages{})
+		n, err := a.events.Sweep(ctx, lifecycle.Ages{})
 		if err == nil && n == 1 {
 			break
 		}
@@ -102,7 +104,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 	}
 	for {
 		ev, _ := st.GetEventByKey(ctx, "dodo", "evt_down")
-		if ev.Status == store.StatusIgnored {
+		if ev.Status == domain.StatusIgnored {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -110,7 +112,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, lifecycle.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 }
@@ -137,12 +139,12 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	}
 	defer c.Close()
 	a := newApp(&s, logger, st, c, newRegistry())
-	runs := &events.Temporal{Client: c}
+	runs := &runs.Temporal{Client: c}
 
 	record := func(id string) store.Event {
-		ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "customer.created",
-			Payload: []byte(`{}`), WorkflowID: workflows.WorkflowID("dodo", id)})
-		if err != nil || !inserted || ev.Status != store.StatusDispatched {
+		ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: id, EventType: "customer.created",
+			Payload: []byte(`{}`), WorkflowID: lifecycle.WorkflowID("dodo", id)})
+		if err != nil || !inserted || ev.Status != domain.StatusDispatched {
 			t.Fatalf("record %s = %+v, %v, %v", id, ev, inserted, err)
 		}
 		return ev
@@ -155,10 +157,10 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	}
 
 	// No worker yet: both runs stay open while the sweep looks at them.
-	if n, err := a.events.Sweep(ctx, events.Ages{Runless: time.Hour}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, lifecycle.Ages{Runless: time.Hour}); n != 0 || err != nil {
 		t.Fatalf("sweep within the threshold = %d, %v; want nothing", n, err)
 	}
-	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 2 || err != nil {
+	if n, err := a.events.Sweep(ctx, lifecycle.Ages{}); n != 2 || err != nil {
 		t.Fatalf("sweep = %d, %v; want 2", n, err)
 	}
 	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_started")
@@ -170,10 +172,10 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 		t.Errorf("evt_started: current run %v (%v), want %s: a second run was started", desc, err, runID)
 	}
 	crashed, _ := st.GetEventByKey(ctx, "dodo", "evt_crashed")
-	if !crashed.RunID.Valid || crashed.Status != store.StatusDispatched {
+	if !crashed.RunID.Valid || crashed.Status != domain.StatusDispatched {
 		t.Errorf("evt_crashed: %s run %q; want dispatched with the run the sweep started", crashed.Status, crashed.RunID.String)
 	}
-	if n, err := a.events.Sweep(ctx, events.Ages{}); n != 0 || err != nil {
+	if n, err := a.events.Sweep(ctx, lifecycle.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 
@@ -189,7 +191,7 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			ev, _ := st.GetEventByKey(ctx, "dodo", id)
-			if ev.Status == store.StatusIgnored {
+			if ev.Status == domain.StatusIgnored {
 				break
 			}
 			if time.Now().After(deadline) {

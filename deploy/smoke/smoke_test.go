@@ -32,6 +32,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/provider"
@@ -393,7 +394,7 @@ func waitSucceeded(t *testing.T, st *store.Store, n int) {
 	t.Helper()
 	var evs []store.Event
 	waitFor(t, 90*time.Second, func() bool {
-		evs, _ = st.ListEvents(context.Background(), store.EventFilter{Status: store.StatusSucceeded, Limit: 1000})
+		evs, _ = st.ListEvents(context.Background(), store.EventFilter{Status: domain.StatusSucceeded, Limit: 1000})
 		return len(evs) >= n
 	})
 	for _, ev := range evs {

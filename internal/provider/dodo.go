@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // The dodo format: Dodo Payments (Standard Webhooks; envelope business_id,
-// type, timestamp, data). Field names follow the Payment, Subscription and
-// Refund objects of Dodo's API (dodopayments-go).
+// type, timestamp, data). Field names follow the domain.Payment, domain.Subscription and
+// domain.Refund objects of Dodo's API (dodopayments-go).
 
 type dodoCustomer struct {
 	CustomerID string `json:"customer_id"`
@@ -44,33 +46,33 @@ type dodoRefund struct {
 }
 
 // dodoStatuses maps Dodo's subscription status to webhookd's.
-var dodoStatuses = map[string]SubscriptionStatus{
-	"active": SubscriptionActive, "on_hold": SubscriptionPastDue, "failed": SubscriptionPastDue,
-	"cancelled": SubscriptionEnded, "expired": SubscriptionEnded, "paused": SubscriptionPaused,
-	"pending": SubscriptionPending,
+var dodoStatuses = map[string]domain.SubscriptionStatus{
+	"active": domain.SubscriptionActive, "on_hold": domain.SubscriptionPastDue, "failed": domain.SubscriptionPastDue,
+	"cancelled": domain.SubscriptionEnded, "expired": domain.SubscriptionEnded, "paused": domain.SubscriptionPaused,
+	"pending": domain.SubscriptionPending,
 }
 
-func dodo(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func dodo(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	switch {
 	case eventType == "payment.succeeded" || eventType == "payment.failed":
 		return dodoPaymentEvent(s, eventType, data)
 	case eventType == "refund.succeeded":
 		var r dodoRefund
 		if err := decode(eventType, data, &r); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
 		if err := required(eventType, [2]string{"payment_id", r.PaymentID}, [2]string{"refund_id", r.RefundID}); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
-		ref := &Refund{PaymentID: r.PaymentID, RefundID: r.RefundID, Currency: strings.ToUpper(r.Currency)}
+		ref := &domain.Refund{PaymentID: r.PaymentID, RefundID: r.RefundID, Currency: strings.ToUpper(r.Currency)}
 		if r.Amount != nil {
 			ref.Amount = *r.Amount
 		}
-		return Event{Kind: PaymentRefunded, Refund: ref}, true, nil
+		return domain.PaymentRefunded{Refund: *ref}, nil
 	case strings.HasPrefix(eventType, "subscription.") && !isGenericSubscription(eventType):
 		return dodoSubscriptionEvent(s, eventType, data)
 	}
-	return Event{}, false, nil
+	return nil, nil
 }
 
 // isGenericSubscription: the generic shapes' subscription types, which the
@@ -83,53 +85,53 @@ func isGenericSubscription(t string) bool {
 	return false
 }
 
-func dodoPaymentEvent(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func dodoPaymentEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	var p dodoPayment
 	if err := decode(eventType, data, &p); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if genericShape(data) {
-		return Event{}, false, nil
+		return nil, nil
 	}
 	if err := required(eventType, [2]string{"payment_id", p.PaymentID}, [2]string{"currency", p.Currency}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if p.TotalAmount == nil || *p.TotalAmount < 0 {
-		return Event{}, true, badData(eventType, "missing or negative total_amount")
+		return nil, badData(eventType, "missing or negative total_amount")
 	}
-	pay := &Payment{ID: p.PaymentID, Amount: *p.TotalAmount, Currency: strings.ToUpper(p.Currency),
-		Customer: Customer{UserID: metadataString(p.Metadata, s.UserIDKey), CustomerID: p.Customer.CustomerID, Email: p.Customer.Email},
+	pay := &domain.Payment{ID: p.PaymentID, Amount: *p.TotalAmount, Currency: strings.ToUpper(p.Currency),
+		Customer: domain.Customer{UserID: metadataString(p.Metadata, s.UserIDKey), CustomerID: p.Customer.CustomerID, Email: p.Customer.Email},
 		NoCharge: p.IsUpdatePaymentMethod && *p.TotalAmount == 0}
 	if eventType == "payment.failed" {
-		pay.Reason = FirstNonEmpty(p.ErrorMessage, p.ErrorCode, "the payment was declined")
-		return Event{Kind: PaymentFailed, Payment: pay}, true, nil
+		pay.Reason = domain.FirstNonEmpty(p.ErrorMessage, p.ErrorCode, "the payment was declined")
+		return domain.PaymentFailed{Payment: *pay}, nil
 	}
-	return Event{Kind: PaymentSucceeded, Payment: pay}, true, nil
+	return domain.PaymentSucceeded{Payment: *pay}, nil
 }
 
-func dodoSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func dodoSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	var d dodoSubscription
 	if err := decode(eventType, data, &d); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if genericShape(data) {
-		return Event{}, false, nil
+		return nil, nil
 	}
 	if err := required(eventType, [2]string{"subscription_id", d.SubscriptionID}, [2]string{"status", d.Status}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	status, ok := dodoStatuses[d.Status]
 	if !ok {
-		return Event{}, true, badData(eventType, "unknown subscription status %.40q", d.Status)
+		return nil, badData(eventType, "unknown subscription status %.40q", d.Status)
 	}
 	plan := metadataString(d.Metadata, "plan")
 	if plan == "" {
-		plan = FirstNonEmpty(s.Plans[d.ProductID], d.ProductID)
+		plan = domain.FirstNonEmpty(s.Plans[d.ProductID], d.ProductID)
 	}
-	return Event{Kind: SubscriptionChanged, Subscription: &Subscription{
+	return domain.SubscriptionChanged{Subscription: domain.Subscription{
 		ID: d.SubscriptionID, Plan: plan, Status: status, PeriodEnd: d.NextBillingDate, CancelAtPeriodEnd: d.CancelAtNextBillingDate,
-		Customer: Customer{UserID: metadataString(d.Metadata, s.UserIDKey), CustomerID: d.Customer.CustomerID, Email: d.Customer.Email},
-	}}, true, nil
+		Customer: domain.Customer{UserID: metadataString(d.Metadata, s.UserIDKey), CustomerID: d.Customer.CustomerID, Email: d.Customer.Email},
+	}}, nil
 }
 
 // genericShape reports whether data is one of the generic shapes (userId,

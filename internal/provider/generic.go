@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // The generic format: the shapes of webhookd's own examples (userId,
@@ -39,101 +41,98 @@ func (d genericData) address() string {
 	return ""
 }
 
-func generic(eventType string, data json.RawMessage) (Event, bool, error) {
+func generic(eventType string, data json.RawMessage) (domain.Event, error) {
 	var d genericData
 	switch eventType {
 	case "payment.succeeded", "payment.failed", "subscription.created", "subscription.updated",
 		"subscription.canceled", "subscription.past_due", "email.delivered", "email.opened",
 		"email.bounced", "email.complained":
 		if err := decode(eventType, data, &d); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
 	default:
-		return Event{}, false, nil
+		return nil, nil
 	}
 	switch {
 	case strings.HasPrefix(eventType, "payment."):
-		ev, err := genericPayment(eventType, d)
-		return ev, true, err
+		return genericPayment(eventType, d)
 	case strings.HasPrefix(eventType, "subscription."):
-		ev, err := genericSubscription(eventType, d)
-		return ev, true, err
+		return genericSubscription(eventType, d)
 	}
-	ev, err := genericEmail(eventType, d)
-	return ev, true, err
+	return genericEmail(eventType, d)
 }
 
-func genericPayment(eventType string, d genericData) (Event, error) {
-	p := &Payment{ID: d.PaymentID, Customer: Customer{UserID: d.UserID}, Currency: strings.ToUpper(d.Currency), Reason: d.Reason}
+func genericPayment(eventType string, d genericData) (domain.Event, error) {
+	p := &domain.Payment{ID: d.PaymentID, Customer: domain.Customer{UserID: d.UserID}, Currency: strings.ToUpper(d.Currency), Reason: d.Reason}
 	if eventType == "payment.failed" {
 		if err := required(eventType, [2]string{"userId", d.UserID}); err != nil {
-			return Event{}, err
+			return nil, err
 		}
 		p.NoAmount = len(d.Amount) == 0
 		if !p.NoAmount {
 			n, err := amount(eventType, d.Amount)
 			if err != nil {
-				return Event{}, err
+				return nil, err
 			}
 			p.Amount = n
 		}
-		return Event{Kind: PaymentFailed, Payment: p}, nil
+		return domain.PaymentFailed{Payment: *p}, nil
 	}
 	if err := required(eventType, [2]string{"userId", d.UserID}, [2]string{"paymentId", d.PaymentID}, [2]string{"currency", d.Currency}); err != nil {
-		return Event{}, err
+		return nil, err
 	}
 	n, err := amount(eventType, d.Amount)
 	if err != nil {
-		return Event{}, err
+		return nil, err
 	}
 	p.Amount = n
-	return Event{Kind: PaymentSucceeded, Payment: p}, nil
+	return domain.PaymentSucceeded{Payment: *p}, nil
 }
 
-func genericSubscription(eventType string, d genericData) (Event, error) {
+func genericSubscription(eventType string, d genericData) (domain.Event, error) {
 	fields := [][2]string{{"subscriptionId", d.SubscriptionID}, {"userId", d.UserID}}
 	if eventType == "subscription.created" {
 		fields = append(fields, [2]string{"plan", d.Plan})
 	}
 	if err := required(eventType, fields...); err != nil {
-		return Event{}, err
+		return nil, err
 	}
-	status := map[string]SubscriptionStatus{"subscription.created": SubscriptionActive,
-		"subscription.canceled": SubscriptionEnded, "subscription.past_due": SubscriptionPastDue}[eventType]
+	status := map[string]domain.SubscriptionStatus{"subscription.created": domain.SubscriptionActive,
+		"subscription.canceled": domain.SubscriptionEnded, "subscription.past_due": domain.SubscriptionPastDue}[eventType]
 	if eventType == "subscription.updated" {
-		status = map[string]SubscriptionStatus{"": SubscriptionActive, "active": SubscriptionActive,
-			"canceled": SubscriptionEnded, "past_due": SubscriptionPastDue}[d.Status]
+		status = map[string]domain.SubscriptionStatus{"": domain.SubscriptionActive, "active": domain.SubscriptionActive,
+			"canceled": domain.SubscriptionEnded, "past_due": domain.SubscriptionPastDue}[d.Status]
 		if status == "" {
-			return Event{}, badData(eventType, "unknown subscription status %.40q", d.Status)
+			return nil, badData(eventType, "unknown subscription status %.40q", d.Status)
 		}
 	}
 	end, err := periodEnd(eventType, d.CurrentPeriodEnd)
 	if err != nil {
-		return Event{}, err
+		return nil, err
 	}
-	return Event{Kind: SubscriptionChanged, Subscription: &Subscription{
-		ID: d.SubscriptionID, Customer: Customer{UserID: d.UserID}, Plan: d.Plan, Status: status,
+	return domain.SubscriptionChanged{Subscription: domain.Subscription{
+		ID: d.SubscriptionID, Customer: domain.Customer{UserID: d.UserID}, Plan: d.Plan, Status: status,
 		PeriodEnd: end, CancelAtPeriodEnd: d.CancelAtPeriodEnd, NoEmail: eventType == "subscription.updated",
 	}}, nil
 }
 
-func genericEmail(eventType string, d genericData) (Event, error) {
+func genericEmail(eventType string, d genericData) (domain.Event, error) {
 	switch eventType {
 	case "email.delivered", "email.opened":
 		if err := required(eventType, [2]string{"email_id", d.EmailID}); err != nil {
-			return Event{}, err
+			return nil, err
 		}
-		return Event{Kind: Kind(eventType), Email: &Email{EmailID: d.EmailID}}, nil
+		return domain.EmailNews{News: domain.Kind(eventType), Email: domain.Email{EmailID: d.EmailID}}, nil
 	}
 	if err := required(eventType, [2]string{"email", d.address()}); err != nil {
-		return Event{}, err
+		return nil, err
 	}
-	e := &Email{EmailID: d.EmailID, To: []string{d.address()}}
+	e := &domain.Email{EmailID: d.EmailID, To: []string{d.address()}}
 	if eventType == "email.bounced" {
 		e.BounceType, e.Permanent = d.BounceType, true
-		return Event{Kind: EmailBounced, Email: e}, nil
+		return domain.EmailNews{News: domain.KindEmailBounced, Email: *e}, nil
 	}
-	return Event{Kind: EmailComplained, Email: e}, nil
+	return domain.EmailNews{News: domain.KindEmailComplained, Email: *e}, nil
 }
 
 // amount reads a non-negative integer amount in minor units; a string of

@@ -1,6 +1,10 @@
 package provider
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/webhookd/webhookd/internal/domain"
+)
 
 // The resend format: Resend's email events (svix headers; envelope type,
 // created_at, data). Field names follow resend-node's webhook event types.
@@ -15,31 +19,31 @@ type resendEmail struct {
 	} `json:"bounce"`
 }
 
-var resendKinds = map[string]Kind{
-	"email.delivered": EmailDelivered, "email.opened": EmailOpened, "email.clicked": EmailClicked,
-	"email.bounced": EmailBounced, "email.complained": EmailComplained, "email.suppressed": EmailSuppressed,
+var resendKinds = map[string]domain.Kind{
+	"email.delivered": domain.KindEmailDelivered, "email.opened": domain.KindEmailOpened, "email.clicked": domain.KindEmailClicked,
+	"email.bounced": domain.KindEmailBounced, "email.complained": domain.KindEmailComplained, "email.suppressed": domain.KindEmailSuppressed,
 }
 
-func resend(eventType string, data json.RawMessage) (Event, bool, error) {
+func resend(eventType string, data json.RawMessage) (domain.Event, error) {
 	kind, ok := resendKinds[eventType]
 	if !ok {
-		return Event{}, false, nil
+		return nil, nil
 	}
 	if genericEmailShape(data) {
-		return Event{}, false, nil
+		return nil, nil
 	}
 	var d resendEmail
 	if err := decode(eventType, data, &d); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if err := required(eventType, [2]string{"email_id", d.EmailID}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
-	e := &Email{EmailID: d.EmailID, MessageID: d.MessageID, To: d.To}
+	e := &domain.Email{EmailID: d.EmailID, MessageID: d.MessageID, To: d.To}
 	switch kind {
-	case EmailBounced:
+	case domain.KindEmailBounced:
 		if d.Bounce == nil || d.Bounce.Type == "" {
-			return Event{}, true, badData(eventType, "missing bounce.type")
+			return nil, badData(eventType, "missing bounce.type")
 		}
 		e.BounceType = d.Bounce.Type
 		if d.Bounce.SubType != "" {
@@ -47,12 +51,12 @@ func resend(eventType string, data json.RawMessage) (Event, bool, error) {
 		}
 		e.Permanent = d.Bounce.Type == "Permanent"
 		fallthrough
-	case EmailComplained, EmailSuppressed:
+	case domain.KindEmailComplained, domain.KindEmailSuppressed:
 		if len(d.To) == 0 {
-			return Event{}, true, badData(eventType, "missing to")
+			return nil, badData(eventType, "missing to")
 		}
 	}
-	return Event{Kind: kind, Email: e}, true, nil
+	return domain.EmailNews{News: kind, Email: *e}, nil
 }
 
 // genericEmailShape: webhookd's own example shape (email, bounce_type).

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // The stripe format: Stripe's events at API version 2025-11-17.clover (the
@@ -87,12 +89,12 @@ type stripeDispute struct {
 }
 
 // stripeStatuses maps a Stripe subscription status to webhookd's.
-var stripeStatuses = map[string]SubscriptionStatus{
-	"active": SubscriptionActive, "trialing": SubscriptionActive, "past_due": SubscriptionPastDue, "unpaid": SubscriptionPastDue,
-	"canceled": SubscriptionEnded, "incomplete_expired": SubscriptionEnded, "incomplete": SubscriptionPending, "paused": SubscriptionPaused,
+var stripeStatuses = map[string]domain.SubscriptionStatus{
+	"active": domain.SubscriptionActive, "trialing": domain.SubscriptionActive, "past_due": domain.SubscriptionPastDue, "unpaid": domain.SubscriptionPastDue,
+	"canceled": domain.SubscriptionEnded, "incomplete_expired": domain.SubscriptionEnded, "incomplete": domain.SubscriptionPending, "paused": domain.SubscriptionPaused,
 }
 
-func stripe(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func stripe(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	switch eventType {
 	case "checkout.session.completed":
 		return stripeCheckoutEvent(s, eventType, data)
@@ -105,116 +107,116 @@ func stripe(s Spec, eventType string, data json.RawMessage) (Event, bool, error)
 	case "charge.refunded":
 		var c stripeCharge
 		if err := decode(eventType, data, &c); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
 		if err := required(eventType, [2]string{"payment_intent", c.PaymentIntent}); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
-		return Event{Kind: PaymentRefunded, Refund: &Refund{PaymentID: c.PaymentIntent, RefundID: c.ID,
-			Amount: c.AmountRefunded, Currency: strings.ToUpper(c.Currency)}}, true, nil
+		return domain.PaymentRefunded{Refund: domain.Refund{PaymentID: c.PaymentIntent, RefundID: c.ID,
+			Amount: c.AmountRefunded, Currency: strings.ToUpper(c.Currency)}}, nil
 	case "charge.dispute.created":
 		var d stripeDispute
 		if err := decode(eventType, data, &d); err != nil {
-			return Event{}, true, err
+			return nil, err
 		}
-		dis := &Dispute{ID: d.ID, ChargeID: d.Charge, Amount: d.Amount, Currency: strings.ToUpper(d.Currency), Reason: d.Reason}
+		dis := &domain.Dispute{ID: d.ID, ChargeID: d.Charge, Amount: d.Amount, Currency: strings.ToUpper(d.Currency), Reason: d.Reason}
 		if d.EvidenceDetails != nil && d.EvidenceDetails.DueBy > 0 {
 			due := time.Unix(d.EvidenceDetails.DueBy, 0).UTC()
 			dis.DueBy = &due
 		}
-		return Event{Kind: DisputeOpened, Dispute: dis}, true, nil
+		return domain.DisputeOpened{Dispute: *dis}, nil
 	}
-	return Event{}, false, nil
+	return nil, nil
 }
 
 // stripeCheckoutEvent links the Checkout's customer to the app's user:
 // client_reference_id, else metadata, else the customer's email.
-func stripeCheckoutEvent(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func stripeCheckoutEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	var c stripeCheckout
 	if err := decode(eventType, data, &c); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	email := c.CustomerEmail
 	if c.CustomerDetails != nil && c.CustomerDetails.Email != "" {
 		email = c.CustomerDetails.Email
 	}
-	cust := &Customer{UserID: FirstNonEmpty(c.ClientReferenceID, c.Metadata[s.UserIDKey]), CustomerID: c.Customer, Email: email}
+	cust := &domain.Customer{UserID: domain.FirstNonEmpty(c.ClientReferenceID, c.Metadata[s.UserIDKey]), CustomerID: c.Customer, Email: email}
 	if err := required(eventType, [2]string{"customer", c.Customer}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
-	return Event{Kind: CustomerLinked, Customer: cust}, true, nil
+	return domain.CustomerLinked{Customer: *cust}, nil
 }
 
-func stripeInvoiceEvent(eventType string, data json.RawMessage) (Event, bool, error) {
+func stripeInvoiceEvent(eventType string, data json.RawMessage) (domain.Event, error) {
 	var in stripeInvoice
 	if err := decode(eventType, data, &in); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if err := required(eventType, [2]string{"id", in.ID}, [2]string{"customer", in.Customer}, [2]string{"currency", in.Currency}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
-	p := &Payment{ID: in.ID, Currency: strings.ToUpper(in.Currency), OncePerPayment: true,
-		Customer: Customer{CustomerID: in.Customer, Email: in.CustomerEmail, WaitForLink: true}}
+	p := &domain.Payment{ID: in.ID, Currency: strings.ToUpper(in.Currency), OncePerPayment: true,
+		Customer: domain.Customer{CustomerID: in.Customer, Email: in.CustomerEmail, WaitForLink: true}}
 	if eventType == "invoice.payment_failed" {
 		p.Amount, p.Reason = in.AmountDue, "the payment for your invoice could not be completed"
-		return Event{Kind: PaymentFailed, Payment: p}, true, nil
+		return domain.PaymentFailed{Payment: *p}, nil
 	}
 	if in.AmountPaid == nil {
-		return Event{}, true, badData(eventType, "missing amount_paid")
+		return nil, badData(eventType, "missing amount_paid")
 	}
 	p.Amount = *in.AmountPaid
-	return Event{Kind: PaymentSucceeded, Payment: p}, true, nil
+	return domain.PaymentSucceeded{Payment: *p}, nil
 }
 
 // stripePaymentIntentEvent books a one-off payment; one an invoice made is
 // booked by its invoice.paid (or emailed by invoice.payment_failed).
-func stripePaymentIntentEvent(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func stripePaymentIntentEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	var pi stripePaymentIntent
 	if err := decode(eventType, data, &pi); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if err := required(eventType, [2]string{"id", pi.ID}, [2]string{"currency", pi.Currency}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	byInvoice := pi.PaymentDetails != nil && strings.HasPrefix(pi.PaymentDetails.OrderReference, "in_") ||
-		strings.HasPrefix(pi.Description, "Subscription ") || strings.HasPrefix(pi.Description, "Invoice ")
-	p := &Payment{ID: pi.ID, Currency: strings.ToUpper(pi.Currency), OncePerPayment: true, NoCharge: byInvoice,
-		Customer: Customer{UserID: pi.Metadata[s.UserIDKey], CustomerID: pi.Customer, Email: pi.ReceiptEmail, WaitForLink: true}}
+		strings.HasPrefix(pi.Description, "domain.Subscription ") || strings.HasPrefix(pi.Description, "Invoice ")
+	p := &domain.Payment{ID: pi.ID, Currency: strings.ToUpper(pi.Currency), OncePerPayment: true, NoCharge: byInvoice,
+		Customer: domain.Customer{UserID: pi.Metadata[s.UserIDKey], CustomerID: pi.Customer, Email: pi.ReceiptEmail, WaitForLink: true}}
 	if eventType == "payment_intent.payment_failed" {
 		p.Amount, p.Reason = pi.Amount, "the payment could not be completed"
 		if pi.LastPaymentError != nil && pi.LastPaymentError.Message != "" {
 			p.Reason = pi.LastPaymentError.Message
 		}
 		if byInvoice {
-			return Event{Kind: PaymentSucceeded, Payment: p}, true, nil // nothing: invoice.payment_failed emails
+			return domain.PaymentSucceeded{Payment: *p}, nil // nothing: invoice.payment_failed emails
 		}
-		return Event{Kind: PaymentFailed, Payment: p}, true, nil
+		return domain.PaymentFailed{Payment: *p}, nil
 	}
 	p.Amount = pi.AmountReceived
-	return Event{Kind: PaymentSucceeded, Payment: p}, true, nil
+	return domain.PaymentSucceeded{Payment: *p}, nil
 }
 
-func stripeSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (Event, bool, error) {
+func stripeSubscriptionEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
 	var sub stripeSubscription
 	if err := decode(eventType, data, &sub); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	if err := required(eventType, [2]string{"id", sub.ID}, [2]string{"customer", sub.Customer}, [2]string{"status", sub.Status}); err != nil {
-		return Event{}, true, err
+		return nil, err
 	}
 	status, ok := stripeStatuses[sub.Status]
 	if !ok {
-		return Event{}, true, badData(eventType, "unknown subscription status %.40q", sub.Status)
+		return nil, badData(eventType, "unknown subscription status %.40q", sub.Status)
 	}
-	out := &Subscription{ID: sub.ID, Status: status, CancelAtPeriodEnd: sub.CancelAtPeriodEnd,
-		Customer: Customer{UserID: sub.Metadata[s.UserIDKey], CustomerID: sub.Customer, WaitForLink: true}}
+	out := &domain.Subscription{ID: sub.ID, Status: status, CancelAtPeriodEnd: sub.CancelAtPeriodEnd,
+		Customer: domain.Customer{UserID: sub.Metadata[s.UserIDKey], CustomerID: sub.Customer, WaitForLink: true}}
 	if len(sub.Items.Data) > 0 {
 		item := sub.Items.Data[0]
-		out.Plan = FirstNonEmpty(item.Price.LookupKey, sub.Metadata["plan"], s.Plans[item.Price.ID], item.Price.ID)
+		out.Plan = domain.FirstNonEmpty(item.Price.LookupKey, sub.Metadata["plan"], s.Plans[item.Price.ID], item.Price.ID)
 		if item.CurrentPeriodEnd > 0 {
 			end := time.Unix(item.CurrentPeriodEnd, 0).UTC()
 			out.PeriodEnd = &end
 		}
 	}
-	return Event{Kind: SubscriptionChanged, Subscription: out}, true, nil
+	return domain.SubscriptionChanged{Subscription: *out}, nil
 }

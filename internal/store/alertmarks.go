@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // Backlog is how many events wait in received, and since when.
@@ -14,7 +16,7 @@ func (s *Store) Backlog(ctx context.Context) (int, time.Time, error) {
 		N      int          `db:"n"`
 		Oldest sql.NullTime `db:"oldest"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT count(*) AS n, min(received_at) AS oldest FROM webhook_events WHERE status = $1`, StatusReceived)
+	err := s.db.GetContext(ctx, &row, `SELECT count(*) AS n, min(received_at) AS oldest FROM webhook_events WHERE status = $1`, domain.StatusReceived)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("store: backlog: %w", err)
 	}

@@ -8,47 +8,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
-
-// Status is where an event is in its life. The values are the ones stored
-// in webhook_events.status; docs/events.md describes the transitions.
-type Status string
-
-// The statuses of an event.
-const (
-	// StatusReceived: recorded, no run started (Temporal was unreachable,
-	// or a rerun was claimed and is about to start).
-	StatusReceived Status = "received"
-	// StatusDispatched: a run was started (or is being started) and has
-	// not written its outcome yet.
-	StatusDispatched Status = "dispatched"
-	// StatusSucceeded: the run applied the event.
-	StatusSucceeded Status = "succeeded"
-	// StatusFailed: the run failed for good; a replay or the provider's
-	// redelivery runs it again.
-	StatusFailed Status = "failed"
-	// StatusIgnored: no handler for the event type; nothing was applied.
-	StatusIgnored Status = "ignored"
-)
-
-// Statuses lists every status in the order of an event's life.
-func Statuses() []Status {
-	return []Status{StatusReceived, StatusDispatched, StatusSucceeded, StatusFailed, StatusIgnored}
-}
-
-// ParseStatus returns the status named s, or an error listing the valid ones.
-func ParseStatus(s string) (Status, error) {
-	for _, st := range Statuses() {
-		if string(st) == s {
-			return st, nil
-		}
-	}
-	names := make([]string, 0, 5)
-	for _, st := range Statuses() {
-		names = append(names, string(st))
-	}
-	return "", fmt.Errorf("%q is not a status: want one of %s", s, strings.Join(names, ", "))
-}
 
 // Event is a row of webhook_events.
 type Event struct {
@@ -66,7 +28,7 @@ type Event struct {
 	// Format is the provider's format settings at receipt (provider.Spec);
 	// JSON null for events recorded before they were kept.
 	Format       json.RawMessage `db:"format" json:"-"`
-	Status       Status          `db:"status" json:"status"`
+	Status       domain.Status   `db:"status" json:"status"`
 	WorkflowID   string          `db:"workflow_id" json:"workflow_id"`
 	RunID        sql.NullString  `db:"run_id" json:"-"`
 	Attempts     int             `db:"attempts" json:"attempts"`
@@ -90,6 +52,9 @@ type NewEvent struct {
 	Format     json.RawMessage // the provider's format settings (provider.Spec)
 	WorkflowID string
 	OccurredAt time.Time
+	// Status is what the new row starts as: received, or dispatched when
+	// its run is about to start (which counts as its first attempt).
+	Status domain.Status
 }
 
 const eventColumns = `id, provider, event_id, event_type, COALESCE(payload, 'null'::jsonb) AS payload, COALESCE(data, 'null'::jsonb) AS data,
@@ -112,11 +77,12 @@ func nullJSON(b []byte) any {
 // RecordEvent inserts the event unless (provider, event_id) exists. It
 // returns the stored row and whether this call inserted it.
 //
-// A new row is inserted as dispatched (attempts 1), its run about to start,
-// so the accepted path costs one statement. A caller whose start fails puts
-// it back with Requeue; if the caller dies first, the sweep finds the row
-// among Undispatched (dispatched, no run ID, older than its threshold).
+// The new row takes e.Status, received or dispatched (the lifecycle
+// decides which).
 func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error) {
+	if e.Status != domain.StatusReceived && e.Status != domain.StatusDispatched {
+		return Event{}, false, fmt.Errorf("store: record event %s/%s as %q: a new event is received or dispatched", e.Provider, e.EventID, e.Status)
+	}
 	var ev Event
 	var occurred sql.NullTime
 	if !e.OccurredAt.IsZero() {
@@ -125,10 +91,10 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) (Event, bool, error
 	err := s.db.GetContext(ctx, &ev, `
 		INSERT INTO webhook_events (provider, event_id, event_type, payload, data, format, workflow_id, occurred_at,
 		                            status, attempts, dispatched_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, now())
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9 = $10 THEN 1 ELSE 0 END, CASE WHEN $9 = $10 THEN now() END)
 		ON CONFLICT (provider, event_id) DO NOTHING
 		RETURNING `+eventColumnsLight,
-		e.Provider, e.EventID, e.EventType, string(e.Payload), nullJSON(e.Data), nullJSON(e.Format), e.WorkflowID, occurred, StatusDispatched)
+		e.Provider, e.EventID, e.EventType, string(e.Payload), nullJSON(e.Data), nullJSON(e.Format), e.WorkflowID, occurred, e.Status, domain.StatusDispatched)
 	if err == nil {
 		ev.Payload, ev.Data, ev.Format = e.Payload, e.Data, e.Format // no need to read back what was just written
 		return ev, true, nil
@@ -178,7 +144,7 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 		    run_id = CASE WHEN status = $4 OR (status = $5 AND run_id IS NULL)
 		                  THEN COALESCE(NULLIF($3, ''), run_id) ELSE run_id END,
 		    attempts = attempts + 1, dispatched_at = now()
-		WHERE provider = $1 AND event_id = $2`, provider, eventID, runID, StatusReceived, StatusDispatched)
+		WHERE provider = $1 AND event_id = $2`, provider, eventID, runID, domain.StatusReceived, domain.StatusDispatched)
 	if err != nil {
 		return fmt.Errorf("store: mark dispatched %s/%s: %w", provider, eventID, err)
 	}
@@ -189,11 +155,11 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 // exactly one of several concurrent redeliveries or replays starts its new
 // run: the one whose UPDATE finds it in status from with the attempts it
 // read. It reports whether this caller won the claim.
-func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, from Status, attempts int) (bool, error) {
+func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, from domain.Status, attempts int) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events SET status = $3
 		WHERE provider = $1 AND event_id = $2 AND status = $4 AND attempts = $5`,
-		provider, eventID, StatusReceived, from, attempts)
+		provider, eventID, domain.StatusReceived, from, attempts)
 	if err != nil {
 		return false, fmt.Errorf("store: claim rerun %s/%s: %w", provider, eventID, err)
 	}
@@ -203,9 +169,9 @@ func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, from S
 
 // Unclaim puts a claimed event whose rerun could not start back to the
 // status it was claimed from.
-func (s *Store) Unclaim(ctx context.Context, provider, eventID string, to Status) error {
+func (s *Store) Unclaim(ctx context.Context, provider, eventID string, to domain.Status) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET status = $3
-		WHERE provider = $1 AND event_id = $2 AND status = $4`, provider, eventID, to, StatusReceived)
+		WHERE provider = $1 AND event_id = $2 AND status = $4`, provider, eventID, to, domain.StatusReceived)
 	if err != nil {
 		return fmt.Errorf("store: unclaim %s/%s: %w", provider, eventID, err)
 	}
@@ -220,7 +186,7 @@ func (s *Store) Requeue(ctx context.Context, provider, eventID string) error {
 		UPDATE webhook_events
 		SET status = $3, attempts = GREATEST(attempts - 1, 0), dispatched_at = NULL
 		WHERE provider = $1 AND event_id = $2 AND status = $4 AND run_id IS NULL`,
-		provider, eventID, StatusReceived, StatusDispatched)
+		provider, eventID, domain.StatusReceived, domain.StatusDispatched)
 	if err != nil {
 		return fmt.Errorf("store: requeue %s/%s: %w", provider, eventID, err)
 	}
@@ -259,7 +225,7 @@ func (s *Store) Undispatched(ctx context.Context, receivedFor, runlessFor time.D
 		   AND dispatched_at > now() - interval '24 hours'
 		   AND (next_dispatch_at IS NULL OR next_dispatch_at <= now())
 		 ORDER BY dispatched_at LIMIT $2)
-		ORDER BY received_at LIMIT $2`, receivedFor.Seconds(), limit, runlessFor.Seconds(), StatusReceived, StatusDispatched)
+		ORDER BY received_at LIMIT $2`, receivedFor.Seconds(), limit, runlessFor.Seconds(), domain.StatusReceived, domain.StatusDispatched)
 	if err != nil {
 		return nil, fmt.Errorf("store: undispatched events: %w", err)
 	}
@@ -283,7 +249,7 @@ func (s *Store) FailDispatch(ctx context.Context, provider, eventID, reason stri
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE webhook_events SET status = $3, last_error = $4, processed_at = now(), next_dispatch_at = NULL
 		WHERE provider = $1 AND event_id = $2 AND status IN ($5, $6) AND run_id IS NULL`,
-		provider, eventID, StatusFailed, reason, StatusReceived, StatusDispatched)
+		provider, eventID, domain.StatusFailed, reason, domain.StatusReceived, domain.StatusDispatched)
 	if err != nil {
 		return fmt.Errorf("store: fail dispatch %s/%s: %w", provider, eventID, err)
 	}
@@ -294,7 +260,7 @@ func (s *Store) FailDispatch(ctx context.Context, provider, eventID, reason stri
 type EventStatusUpdate struct {
 	Provider  string
 	EventID   string
-	Status    Status
+	Status    domain.Status
 	RunID     string
 	LastError string
 }
@@ -309,11 +275,6 @@ func (s *Store) SetEventStatus(ctx context.Context, u EventStatusUpdate) error {
 // error: not empty when an event that had failed now succeeds (a replay or
 // redelivery recovered it).
 func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, error) {
-	switch u.Status {
-	case StatusDispatched, StatusSucceeded, StatusFailed, StatusIgnored:
-	default:
-		return "", fmt.Errorf("store: set event status %q: %w", u.Status, ErrInvalid)
-	}
 	var prev sql.NullString
 	err := s.db.GetContext(ctx, &prev, `
 		WITH old AS (SELECT id, last_error FROM webhook_events WHERE provider = $1 AND event_id = $2 FOR UPDATE)
@@ -321,7 +282,7 @@ func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, e
 		SET status = $3, run_id = COALESCE(NULLIF($4, ''), e.run_id), last_error = NULLIF($5, ''),
 		    processed_at = CASE WHEN $3 = $6 THEN e.processed_at ELSE now() END
 		FROM old WHERE e.id = old.id
-		RETURNING old.last_error`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, StatusDispatched)
+		RETURNING old.last_error`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, domain.StatusDispatched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -336,7 +297,7 @@ func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, e
 func (s *Store) SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error) {
 	var ok bool
 	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM webhook_events
-		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND status = $3 AND processed_at > $4)`, provider, eventType, StatusSucceeded, t)
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND status = $3 AND processed_at > $4)`, provider, eventType, domain.StatusSucceeded, t)
 	if err != nil {
 		return false, fmt.Errorf("store: succeeded since: %w", err)
 	}
@@ -347,7 +308,7 @@ func (s *Store) SucceededSince(ctx context.Context, provider, eventType string, 
 type EventFilter struct {
 	Provider string
 	Type     string
-	Status   Status
+	Status   domain.Status
 	Since    time.Time
 	Limit    int
 }
@@ -384,7 +345,7 @@ func (s *Store) PurgePayloads(ctx context.Context, cutoff time.Time, batch int) 
 	for {
 		res, err := s.db.ExecContext(ctx, `UPDATE webhook_events SET payload = NULL, data = NULL, payload_purged_at = now()
 			WHERE id IN (SELECT id FROM webhook_events WHERE `+purgeable+` ORDER BY received_at LIMIT $4)`,
-			cutoff, StatusReceived, StatusDispatched, batch)
+			cutoff, domain.StatusReceived, domain.StatusDispatched, batch)
 		if err != nil {
 			return total, err
 		}
@@ -399,6 +360,6 @@ func (s *Store) PurgePayloads(ctx context.Context, cutoff time.Time, batch int) 
 // PurgeablePayloads counts what PurgePayloads(cutoff) would delete.
 func (s *Store) PurgeablePayloads(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM webhook_events WHERE `+purgeable, cutoff, StatusReceived, StatusDispatched)
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM webhook_events WHERE `+purgeable, cutoff, domain.StatusReceived, domain.StatusDispatched)
 	return n, err
 }

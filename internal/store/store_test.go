@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -26,7 +27,7 @@ func newStore(t *testing.T) *store.Store {
 func TestRecordEventOnce(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "payment.succeeded", Payload: []byte(`{"a":1,"data":{"b":2}}`),
+	e := store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_1", EventType: "payment.succeeded", Payload: []byte(`{"a":1,"data":{"b":2}}`),
 		Data: []byte(`{"b":2}`), WorkflowID: "dodo:evt_1", OccurredAt: time.Now()}
 	first, inserted, err := st.RecordEvent(ctx, e)
 	if err != nil || !inserted {
@@ -36,19 +37,19 @@ func TestRecordEventOnce(t *testing.T) {
 	if err != nil || inserted {
 		t.Fatalf("second RecordEvent = %v, %v; want not inserted", inserted, err)
 	}
-	if first.ID != second.ID || second.Status != store.StatusDispatched || second.Attempts != 1 || !second.DispatchedAt.Valid {
+	if first.ID != second.ID || second.Status != domain.StatusDispatched || second.Attempts != 1 || !second.DispatchedAt.Valid {
 		t.Errorf("second = %+v, want the first row", second)
 	}
 	if string(second.Data) != `{"b": 2}` {
 		t.Errorf("stored data = %s, want the data object", second.Data)
 	}
-	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nodata", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_nodata", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev, err := st.GetEventByKey(ctx, "dodo", "evt_nodata"); err != nil || string(ev.Data) != "null" {
 		t.Errorf("no data object: %s, %v; want JSON null", ev.Data, err)
 	}
-	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_nul", EventType: "t", Payload: []byte(`{"a":"\u0000"}`), WorkflowID: "x"}); !errors.Is(err, store.ErrInvalid) {
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_nul", EventType: "t", Payload: []byte(`{"a":"\u0000"}`), WorkflowID: "x"}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("payload with NUL: err = %v, want ErrInvalid", err)
 	}
 }
@@ -180,13 +181,13 @@ func TestEmailClaimAndStamps(t *testing.T) {
 func TestEventLifecycle(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	e := store.NewEvent{Provider: "dodo", EventID: "evt_1", EventType: "t", Payload: []byte(`{}`), WorkflowID: "dodo:evt_1"}
+	e := store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_1", EventType: "t", Payload: []byte(`{}`), WorkflowID: "dodo:evt_1"}
 	if _, _, err := st.RecordEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	// Recorded as dispatched, no run ID yet: the sweep looks at it
 	// once it is older than its threshold, not before.
-	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != domain.StatusDispatched {
 		t.Fatalf("undispatched = %+v, want the dispatched row", evs)
 	}
 	if evs, _ := st.Undispatched(ctx, 0, time.Hour, 10); len(evs) != 0 {
@@ -196,13 +197,13 @@ func TestEventLifecycle(t *testing.T) {
 	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusReceived || evs[0].Attempts != 0 || evs[0].DispatchedAt.Valid {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != domain.StatusReceived || evs[0].Attempts != 0 || evs[0].DispatchedAt.Valid {
 		t.Fatalf("after requeue: undispatched = %+v, want the received row", evs)
 	}
 	if err := st.MarkDispatched(ctx, "dodo", "evt_1", ""); err != nil { // started, run ID unknown
 		t.Fatal(err)
 	}
-	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != store.StatusDispatched {
+	if evs, _ := st.Undispatched(ctx, 0, 0, 10); len(evs) != 1 || evs[0].Status != domain.StatusDispatched {
 		t.Fatalf("run-less dispatched row = %+v", evs)
 	}
 	// A day later the sweep no longer looks: Temporal may have forgotten
@@ -225,31 +226,31 @@ func TestEventLifecycle(t *testing.T) {
 	if err := st.Requeue(ctx, "dodo", "evt_1"); err != nil { // a run is known: requeue does nothing
 		t.Fatal(err)
 	}
-	if ev, _ := st.GetEventByKey(ctx, "dodo", "evt_1"); ev.Status != store.StatusDispatched || ev.RunID.String != "r0" {
+	if ev, _ := st.GetEventByKey(ctx, "dodo", "evt_1"); ev.Status != domain.StatusDispatched || ev.RunID.String != "r0" {
 		t.Fatalf("requeue moved a row with a run: %s %q", ev.Status, ev.RunID.String)
 	}
 	// A run that finished before the ingress marked the dispatch keeps its status.
-	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_1", Status: store.StatusFailed, RunID: "r1", LastError: "boom"}); err != nil {
+	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_1", Status: domain.StatusFailed, RunID: "r1", LastError: "boom"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkDispatched(ctx, "dodo", "evt_1", "r1"); err != nil {
 		t.Fatal(err)
 	}
 	ev, _ := st.GetEventByKey(ctx, "dodo", "evt_1")
-	if ev.Status != store.StatusFailed || ev.LastError.String != "boom" {
+	if ev.Status != domain.StatusFailed || ev.LastError.String != "boom" {
 		t.Fatalf("event = %s %q, want failed boom", ev.Status, ev.LastError.String)
 	}
-	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts-1); won {
+	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", domain.StatusFailed, ev.Attempts-1); won {
 		t.Error("a claim that read an older attempt won")
 	}
-	won, err := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts)
+	won, err := st.ClaimRerun(ctx, "dodo", "evt_1", domain.StatusFailed, ev.Attempts)
 	if err != nil || !won {
 		t.Fatalf("claim = %v, %v", won, err)
 	}
-	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", store.StatusFailed, ev.Attempts); won {
+	if won, _ := st.ClaimRerun(ctx, "dodo", "evt_1", domain.StatusFailed, ev.Attempts); won {
 		t.Error("second claim won too")
 	}
-	if evs, _ := st.ListEvents(ctx, store.EventFilter{Status: store.StatusReceived}); len(evs) != 1 {
+	if evs, _ := st.ListEvents(ctx, store.EventFilter{Status: domain.StatusReceived}); len(evs) != 1 {
 		t.Errorf("list received = %d, want 1", len(evs))
 	}
 }
@@ -271,7 +272,7 @@ func TestAlertMarksAndBacklog(t *testing.T) {
 	if n, _, err := st.Backlog(ctx); err != nil || n != 0 {
 		t.Errorf("empty backlog = %d, %v", n, err)
 	}
-	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_b", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
+	if _, _, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_b", EventType: "t", Payload: []byte(`{}`), WorkflowID: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Requeue(ctx, "dodo", "evt_b")
@@ -285,9 +286,9 @@ func TestAlertMarksAndBacklog(t *testing.T) {
 func TestPurgePayloads(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	for i, status := range []store.Status{store.StatusSucceeded, store.StatusFailed, store.StatusIgnored, store.StatusReceived, store.StatusDispatched, store.StatusSucceeded} {
+	for i, status := range []domain.Status{domain.StatusSucceeded, domain.StatusFailed, domain.StatusIgnored, domain.StatusReceived, domain.StatusDispatched, domain.StatusSucceeded} {
 		id := fmt.Sprintf("evt_%d", i)
-		if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "payment.succeeded",
+		if _, _, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: id, EventType: "payment.succeeded",
 			Payload: []byte(`{"data":{"email":"a@b.c"}}`), Data: []byte(`{"email":"a@b.c"}`), WorkflowID: "dodo:" + id}); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +314,7 @@ func TestPurgePayloads(t *testing.T) {
 		}
 	}
 	// A redelivery of a purged event is a duplicate, not a changed body.
-	ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: "evt_0", EventType: "payment.succeeded",
+	ev, inserted, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: "evt_0", EventType: "payment.succeeded",
 		Payload: []byte(`{"data":{}}`), WorkflowID: "dodo:evt_0"})
 	if err != nil || inserted || ev.BodyChanged {
 		t.Errorf("redelivery of a purged event: inserted %v, changed %v, %v", inserted, ev.BodyChanged, err)

@@ -1,4 +1,4 @@
-package events
+package lifecycle
 
 import (
 	"context"
@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -90,7 +87,7 @@ func (e startError) Unwrap() error { return e.err }
 // settle records the run of a run-less dispatched event, or starts one.
 // Errors other than a startError are the database's or Temporal's.
 func (s *Service) settle(ctx context.Context, ev store.Event) error {
-	if ev.Status == store.StatusDispatched {
+	if ev.Status == domain.StatusDispatched {
 		runID, err := s.Runs.Current(ctx, ev)
 		if err != nil {
 			return err
@@ -113,45 +110,13 @@ func unreachable(err error) bool {
 	if !errors.As(err, &se) {
 		return true // the database, or a describe
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	switch code, _ := grpcCode(err); code {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		return true
-	}
-	return false
-}
-
-// permanent reports whether a start error can never succeed: Temporal
-// refused the request as invalid, or the client could not even build it.
-func permanent(err error) bool {
-	code, ok := grpcCode(err)
-	if !ok {
-		return true // not a gRPC error: encoding or validation in the client
-	}
-	switch code {
-	case codes.InvalidArgument, codes.OutOfRange, codes.Unimplemented:
-		return true
-	}
-	return false
-}
-
-func grpcCode(err error) (codes.Code, bool) {
-	var svcErr serviceerror.ServiceError
-	if errors.As(err, &svcErr) {
-		return svcErr.Status().Code(), true
-	}
-	if st, ok := status.FromError(err); ok {
-		return st.Code(), true
-	}
-	return codes.Unknown, false
+	return errors.Is(err, ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // startFailed fails an event whose start can never succeed, or defers it.
 func (s *Service) startFailed(ctx context.Context, ev store.Event, err error) error {
 	age := time.Since(ev.ReceivedAt)
-	if !permanent(err) && age < giveUpAfter {
+	if !errors.Is(err, ErrRefused) && age < giveUpAfter {
 		wait := min(max(age/4, 2*time.Second), 5*time.Minute)
 		s.logger().Warn("sweep: start failed; event deferred", slog.String("provider", ev.Provider),
 			slog.String("event_id", ev.EventID), slog.Duration("retry_in", wait), slog.String("error", err.Error()))

@@ -1,11 +1,9 @@
-package events
+package alerts
 
 import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/webhookd/webhookd/alerts"
 )
 
 // Backlog is what the backlog check needs of the database.
@@ -19,12 +17,12 @@ type Backlog interface {
 // the sweep cannot start them), and posts its resolution once none wait.
 // It posts directly, without Temporal, which is what is down; the mark in
 // PostgreSQL makes one worker of several post each.
-func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time.Time, post func(context.Context, alerts.Alert) error) error {
+func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time.Time, post func(context.Context, Alert) error) error {
 	n, oldest, err := st.Backlog(ctx)
 	if err != nil {
 		return err
 	}
-	var msg alerts.Alert
+	var msg Alert
 	switch {
 	case n > 0 && now.Sub(oldest) > after:
 		opened, err := st.SetAlertMark(ctx, "backlog", true)
@@ -32,10 +30,10 @@ func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time
 			return err
 		}
 		age := now.Sub(oldest).Round(time.Second)
-		msg = alerts.Alert{
+		msg = Alert{
 			Summary: fmt.Sprintf("webhookd: %d events recorded but not started, the oldest for %s: is Temporal reachable?", n, age),
 			Title:   "Backlog: events waiting for Temporal",
-			Fields:  []alerts.Field{{Name: "Waiting", Value: fmt.Sprint(n)}, {Name: "Oldest", Value: age.String()}},
+			Fields:  []Field{{Name: "Waiting", Value: fmt.Sprint(n)}, {Name: "Oldest", Value: age.String()}},
 			Error:   "events stay received while Temporal is unreachable; the ingress answers 202 and the sweep starts them when it is back",
 			Footer:  "Check TEMPORAL_ADDRESS and the Temporal cluster; `webhookd events list --status received` lists them.",
 		}
@@ -44,7 +42,7 @@ func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time
 		if err != nil || !closed {
 			return err
 		}
-		msg = alerts.Alert{Summary: "webhookd: resolved: the backlog is worked off", Title: "Resolved: backlog",
+		msg = Alert{Summary: "webhookd: resolved: the backlog is worked off", Title: "Resolved: backlog",
 			Error: "every recorded event has been started", Footer: "Temporal is reachable again."}
 	default:
 		return nil

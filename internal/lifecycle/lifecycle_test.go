@@ -1,4 +1,4 @@
-package events_test
+package lifecycle_test
 
 import (
 	"context"
@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
-
-	"github.com/webhookd/webhookd/alerts"
-	"github.com/webhookd/webhookd/internal/events"
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -37,6 +35,13 @@ func (r *runs) Start(_ context.Context, ev store.Event) (string, error) {
 	return "run-" + ev.EventID, nil
 }
 
+func (r *runs) Fits(ev store.Event) error {
+	if len(ev.Data) > 1<<20 {
+		return lifecycle.ErrTooLarge
+	}
+	return nil
+}
+
 func (r *runs) Restart(ctx context.Context, ev store.Event) (string, error) { return r.Start(ctx, ev) }
 func (r *runs) Current(context.Context, store.Event) (string, error)        { return "", nil }
 func (r *runs) Ping(context.Context) error                                  { return nil }
@@ -47,7 +52,7 @@ func record(t *testing.T, st *store.Store, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, id := range ids {
-		if _, _, err := st.RecordEvent(ctx, store.NewEvent{Provider: "dodo", EventID: id, EventType: "t",
+		if _, _, err := st.RecordEvent(ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "dodo", EventID: id, EventType: "t",
 			Payload: []byte(`{}`), WorkflowID: "dodo:" + id}); err != nil {
 			t.Fatal(err)
 		}
@@ -66,31 +71,31 @@ func TestSweepGoesPastBadEvents(t *testing.T) {
 	st := store.New(pgtest.New(t))
 	record(t, st, "evt_invalid", "evt_limited", "evt_ok1", "evt_ok2")
 	r := &runs{fail: map[string]error{
-		"evt_invalid": fmt.Errorf("events: start: %w", serviceerror.NewInvalidArgument("WorkflowId is not valid UTF-8")),
-		"evt_limited": serviceerror.NewResourceExhausted(0, "namespace rate limit exceeded"),
+		"evt_invalid": fmt.Errorf("runs: start: %w: WorkflowId is not valid UTF-8", lifecycle.ErrRefused),
+		"evt_limited": errors.New("namespace rate limit exceeded"),
 	}}
 	var alerted []string
-	svc := &events.Service{Store: st, Runs: r, OnStartFailed: func(_ context.Context, ev store.Event, reason string) {
+	svc := &lifecycle.Service{Store: st, Runs: r, OnStartFailed: func(_ context.Context, ev store.Event, reason string) {
 		alerted = append(alerted, ev.EventID+": "+reason)
 	}}
-	n, err := svc.Sweep(ctx, events.Ages{})
+	n, err := svc.Sweep(ctx, lifecycle.Ages{})
 	if err != nil || n != 2 || strings.Join(r.started, ",") != "evt_ok1,evt_ok2" {
 		t.Fatalf("sweep = %d, %v, started %v; want the two good events", n, err, r.started)
 	}
 	bad, _ := st.GetEventByKey(ctx, "dodo", "evt_invalid")
-	if bad.Status != store.StatusFailed || !strings.Contains(bad.LastError.String, "WorkflowId is not valid UTF-8") {
+	if bad.Status != domain.StatusFailed || !strings.Contains(bad.LastError.String, "WorkflowId is not valid UTF-8") {
 		t.Errorf("evt_invalid: %s %q; want failed with the reason", bad.Status, bad.LastError.String)
 	}
 	if len(alerted) != 1 || !strings.HasPrefix(alerted[0], "evt_invalid: its run could not be started") {
 		t.Errorf("alerts = %q", alerted)
 	}
 	limited, _ := st.GetEventByKey(ctx, "dodo", "evt_limited")
-	if limited.Status != store.StatusReceived {
+	if limited.Status != domain.StatusReceived {
 		t.Errorf("evt_limited: %s; want received, deferred", limited.Status)
 	}
 	// Deferred: the next sweep does not try it yet.
 	delete(r.fail, "evt_limited")
-	if n, err := svc.Sweep(ctx, events.Ages{}); n != 0 || err != nil {
+	if n, err := svc.Sweep(ctx, lifecycle.Ages{}); n != 0 || err != nil {
 		t.Errorf("second sweep = %d, %v; want nothing (evt_limited deferred)", n, err)
 	}
 }
@@ -101,27 +106,27 @@ func TestSweepStopsWhileTemporalIsDown(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(pgtest.New(t))
 	record(t, st, "evt_1", "evt_2")
-	down := serviceerror.NewUnavailable("connection refused")
+	down := fmt.Errorf("%w: connection refused", lifecycle.ErrUnreachable)
 	r := &runs{fail: map[string]error{"evt_1": down, "evt_2": down}}
-	svc := &events.Service{Store: st, Runs: r}
-	if n, err := svc.Sweep(ctx, events.Ages{}); n != 0 || !errors.As(err, new(*serviceerror.Unavailable)) {
+	svc := &lifecycle.Service{Store: st, Runs: r}
+	if n, err := svc.Sweep(ctx, lifecycle.Ages{}); n != 0 || !errors.Is(err, lifecycle.ErrUnreachable) {
 		t.Fatalf("sweep = %d, %v; want the unavailable error", n, err)
 	}
 	r.fail = nil
-	if n, err := svc.Sweep(ctx, events.Ages{}); n != 2 || err != nil {
+	if n, err := svc.Sweep(ctx, lifecycle.Ages{}); n != 2 || err != nil {
 		t.Fatalf("sweep after Temporal is back = %d, %v; want 2", n, err)
 	}
 }
 
-// A workflow input Temporal would refuse (over its blob size once the SDK
-// escapes <, > and &) is refused before anything is recorded.
+// A workflow input Temporal would refuse (Runs.Fits) is refused before
+// anything is recorded.
 func TestAcceptRefusesOversizeInput(t *testing.T) {
 	st := store.New(pgtest.New(t))
-	svc := &events.Service{Store: st, Runs: &runs{}}
+	svc := &lifecycle.Service{Store: st, Runs: &runs{}}
 	data := []byte(`"` + strings.Repeat("<", 1<<20) + `"`) // 1 MiB of data, 6 MiB encoded
 	_, err := svc.Accept(context.Background(), store.NewEvent{Provider: "dodo", EventID: "evt_big", EventType: "t",
 		Payload: []byte(`{}`), Data: data, WorkflowID: "dodo:evt_big", OccurredAt: time.Now()})
-	if !errors.Is(err, events.ErrTooLarge) {
+	if !errors.Is(err, lifecycle.ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)
 	}
 	if _, err := st.GetEventByKey(context.Background(), "dodo", "evt_big"); !errors.Is(err, store.ErrNotFound) {
@@ -140,14 +145,14 @@ type racingStore struct {
 
 func (r racingStore) RecordEvent(ctx context.Context, e store.NewEvent) (store.Event, bool, error) {
 	ev, inserted, err := r.Store.RecordEvent(ctx, e)
-	if err == nil && !inserted && ev.Status == store.StatusFailed {
-		if won, err := r.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, store.StatusFailed, ev.Attempts); err != nil || !won {
+	if err == nil && !inserted && ev.Status == domain.StatusFailed {
+		if won, err := r.Store.ClaimRerun(ctx, ev.Provider, ev.EventID, domain.StatusFailed, ev.Attempts); err != nil || !won {
 			r.t.Fatalf("the other redelivery's claim: %v, %v", won, err)
 		}
 		if err := r.Store.MarkDispatched(ctx, ev.Provider, ev.EventID, "run-2"); err != nil {
 			r.t.Fatal(err)
 		}
-		if err := r.Store.SetEventStatus(ctx, store.EventStatusUpdate{Provider: ev.Provider, EventID: ev.EventID, Status: store.StatusFailed, LastError: "bad data"}); err != nil {
+		if err := r.Store.SetEventStatus(ctx, store.EventStatusUpdate{Provider: ev.Provider, EventID: ev.EventID, Status: domain.StatusFailed, LastError: "bad data"}); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -159,44 +164,14 @@ func TestRedeliveryDoesNotRerunAFailureItDidNotSee(t *testing.T) {
 	st := store.New(pgtest.New(t))
 	r := &runs{}
 	e := store.NewEvent{Provider: "dodo", EventID: "evt_f", EventType: "t", Payload: []byte(`{}`), WorkflowID: "dodo:evt_f"}
-	if _, err := (&events.Service{Store: st, Runs: r}).Accept(ctx, e); err != nil {
+	if _, err := (&lifecycle.Service{Store: st, Runs: r}).Accept(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_f", Status: store.StatusFailed, LastError: "bad data"}); err != nil {
+	if err := st.SetEventStatus(ctx, store.EventStatusUpdate{Provider: "dodo", EventID: "evt_f", Status: domain.StatusFailed, LastError: "bad data"}); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := (&events.Service{Store: racingStore{st, t}, Runs: r}).Accept(ctx, e)
+	acc, err := (&lifecycle.Service{Store: racingStore{st, t}, Runs: r}).Accept(ctx, e)
 	if err != nil || acc.Rerun || len(r.started) != 1 {
 		t.Fatalf("accept = %+v, %v, starts %v; want a duplicate and no second start", acc, err, r.started)
-	}
-}
-
-// Events waiting for Temporal past the threshold post one incident
-// straight to the sinks, and its resolution once none wait; a second
-// worker checking at the same time posts neither again.
-func TestBacklogIncident(t *testing.T) {
-	ctx := context.Background()
-	st := store.New(pgtest.New(t))
-	record(t, st, "evt_w1", "evt_w2")
-	var posts []string
-	post := func(_ context.Context, a alerts.Alert) error { posts = append(posts, a.Title); return nil }
-	later := time.Now().Add(3 * time.Minute)
-	for worker := 0; worker < 2; worker++ {
-		if err := events.CheckBacklog(ctx, st, 2*time.Minute, later, post); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, id := range []string{"evt_w1", "evt_w2"} {
-		if err := st.MarkDispatched(ctx, "dodo", id, "run-"+id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for worker := 0; worker < 2; worker++ {
-		if err := events.CheckBacklog(ctx, st, 2*time.Minute, later, post); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want := "[Backlog: events waiting for Temporal Resolved: backlog]"; fmt.Sprint(posts) != want {
-		t.Errorf("posts = %v, want %s", posts, want)
 	}
 }

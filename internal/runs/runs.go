@@ -1,4 +1,10 @@
-package events
+// Package runs is the event life's Temporal side: it starts and finds an
+// event's ProcessWebhook runs (Temporal, the lifecycle.Runs of every
+// process) and groups failures into Incident workflows (Incidents). It
+// tells the lifecycle what a Temporal error means (lifecycle.ErrUnreachable,
+// lifecycle.ErrRefused, lifecycle.lifecycle.ErrAlreadyStarted), so that the rules
+// stay in internal/lifecycle and free of Temporal.
+package runs
 
 import (
 	"context"
@@ -9,11 +15,20 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )
+
+// MaxInputBytes bounds the encoded workflow input: Temporal's default blob
+// size limit (2 MiB), below gRPC's 4 MiB message limit. The SDK's JSON
+// encoding escapes <, > and & as \u003c and so on, so a body of 1 MiB can
+// become an input of 6.
+const MaxInputBytes = 2 << 20
 
 // Temporal starts ProcessWebhook runs on a Temporal client.
 type Temporal struct {
@@ -39,6 +54,19 @@ func (t *Temporal) Input(ev store.Event) workflows.ProcessWebhookInput {
 	return in
 }
 
+// Fits returns lifecycle.ErrTooLarge when the event's workflow input, as
+// the SDK's JSON payload converter encodes it, exceeds MaxInputBytes.
+func (t *Temporal) Fits(ev store.Event) error {
+	b, err := json.Marshal(t.Input(ev))
+	switch {
+	case err != nil: // Temporal could not encode it either
+		return fmt.Errorf("%w: %v", lifecycle.ErrTooLarge, err)
+	case len(b) > MaxInputBytes:
+		return fmt.Errorf("%w: %d bytes encoded, at most %d", lifecycle.ErrTooLarge, len(b), MaxInputBytes)
+	}
+	return nil
+}
+
 // specOf is the provider's format settings recorded with the event. An
 // event recorded before they were kept is read as its built-in provider's
 // format (dodo, resend), else the generic shapes.
@@ -55,7 +83,7 @@ func specOf(ev store.Event) provider.Spec {
 	return provider.Spec{Format: "generic"}
 }
 
-// Start starts the event's run and returns its run ID, or ErrAlreadyStarted.
+// Start starts the event's run and returns its run ID, or lifecycle.ErrAlreadyStarted.
 //
 // A failed event marks itself failed just before its run closes, so a
 // replay or redelivery can arrive while that run is still open. When the
@@ -63,7 +91,7 @@ func specOf(ev store.Event) provider.Spec {
 // it to close and starts again, instead of mistaking it for a duplicate.
 func (t *Temporal) Start(ctx context.Context, ev store.Event) (string, error) {
 	runID, err := t.start(ctx, ev)
-	if !errors.Is(err, ErrAlreadyStarted) || !ev.RunID.Valid || ev.RunID.String == "" {
+	if !errors.Is(err, lifecycle.ErrAlreadyStarted) || !ev.RunID.Valid || ev.RunID.String == "" {
 		return runID, err
 	}
 	current, err := t.Current(ctx, ev)
@@ -71,13 +99,13 @@ func (t *Temporal) Start(ctx context.Context, ev store.Event) (string, error) {
 		return "", err
 	}
 	if current != ev.RunID.String {
-		return "", ErrAlreadyStarted // another run than the event's last: a genuine duplicate
+		return "", lifecycle.ErrAlreadyStarted // another run than the event's last: a genuine duplicate
 	}
 	// The event's last run was still open at the start (it may have closed
 	// since). Wait for it to close; its error is the failure we know of.
 	_ = t.Client.GetWorkflow(ctx, ev.WorkflowID, ev.RunID.String).Get(ctx, nil)
 	if ctx.Err() != nil {
-		return "", fmt.Errorf("events: %s: the previous run has not closed yet: %w", ev.WorkflowID, ctx.Err())
+		return "", fmt.Errorf("runs: %s: the previous run has not closed yet: %w", ev.WorkflowID, ctx.Err())
 	}
 	return t.start(ctx, ev)
 }
@@ -102,12 +130,37 @@ func (t *Temporal) startWith(ctx context.Context, ev store.Event, reuse enumspb.
 	run, err := t.Client.ExecuteWorkflow(ctx, opts, workflows.ProcessWebhook, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return "", ErrAlreadyStarted
+		return "", lifecycle.ErrAlreadyStarted
 	}
 	if err != nil {
-		return "", fmt.Errorf("events: start %s: %w", ev.WorkflowID, err)
+		return "", fmt.Errorf("runs: start %s: %w", ev.WorkflowID, classify(err))
 	}
 	return run.GetRunID(), nil
+}
+
+// classify wraps a start error in what it means to the event life:
+// Temporal out of reach (lifecycle.ErrUnreachable), or a request it can
+// never accept (lifecycle.ErrRefused: refused as invalid, or not even a
+// gRPC error: the client could not encode or validate it). Any other
+// (a rate limit, an internal error) is left as it is: the sweep defers the
+// event and tries again.
+func classify(err error) error {
+	var code codes.Code
+	var svcErr serviceerror.ServiceError
+	if errors.As(err, &svcErr) {
+		code = svcErr.Status().Code()
+	} else if st, ok := status.FromError(err); ok {
+		code = st.Code()
+	} else if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", lifecycle.ErrRefused, err)
+	}
+	switch code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return fmt.Errorf("%w: %w", lifecycle.ErrUnreachable, err)
+	case codes.InvalidArgument, codes.OutOfRange, codes.Unimplemented:
+		return fmt.Errorf("%w: %w", lifecycle.ErrRefused, err)
+	}
+	return err
 }
 
 // Current returns the run ID of the event's workflow (its latest run), ""
@@ -119,7 +172,7 @@ func (t *Temporal) Current(ctx context.Context, ev store.Event) (string, error) 
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("events: describe %s: %w", ev.WorkflowID, err)
+		return "", fmt.Errorf("runs: describe %s: %w", ev.WorkflowID, err)
 	}
 	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), nil
 }
@@ -127,7 +180,7 @@ func (t *Temporal) Current(ctx context.Context, ev store.Event) (string, error) 
 // Ping checks that Temporal answers.
 func (t *Temporal) Ping(ctx context.Context) error {
 	if _, err := t.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return fmt.Errorf("events: temporal health: %w", err)
+		return fmt.Errorf("runs: temporal health: %w", err)
 	}
 	return nil
 }

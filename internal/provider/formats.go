@@ -1,0 +1,105 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/webhookd/webhookd/internal/domain"
+)
+
+// badData is a domain.ErrBadData for the event type.
+func badData(eventType, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", domain.ErrBadData, eventType, fmt.Sprintf(format, args...))
+}
+
+// Spec is what a format needs of its provider's configuration. It is
+// stored with each event, so that whatever starts the event's run later
+// (the sweep, a replay) normalizes it as the ingress would have.
+type Spec struct {
+	Format string `json:"format"`
+	// UserIDKey is the metadata key holding the app's user id.
+	UserIDKey string `json:"user_id_key,omitempty"`
+	// Plans maps a product id to a plan name.
+	Plans map[string]string `json:"plans,omitempty"`
+}
+
+// formats maps each format to its reader of provider events. A reader
+// returns nil and no error for a type it has no domain event for; every
+// format but stripe then tries the generic shapes, which it also takes.
+var formats = map[string]func(s Spec, eventType string, data json.RawMessage) (domain.Event, error){
+	"dodo":    dodo,
+	"resend":  func(_ Spec, t string, d json.RawMessage) (domain.Event, error) { return resend(t, d) },
+	"stripe":  stripe,
+	"generic": func(Spec, string, json.RawMessage) (domain.Event, error) { return nil, nil },
+}
+
+// Formats lists the formats a provider can have.
+func Formats() []string {
+	names := make([]string, 0, len(formats))
+	for name := range formats {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Normalize turns a provider event into a domain event: nil for a type the
+// format has no domain event for (the event is ignored); err wraps
+// domain.ErrBadData when a handled type lacks what it needs. An unknown
+// format reads the generic shapes.
+func (s Spec) Normalize(eventType string, data json.RawMessage) (domain.Event, error) {
+	if s.UserIDKey == "" {
+		s.UserIDKey = "user_id"
+	}
+	if read, ok := formats[s.Format]; ok {
+		ev, err := read(s, eventType, data)
+		if ev != nil || err != nil || s.Format == "stripe" {
+			return ev, err
+		}
+	}
+	return generic(eventType, data)
+}
+
+// decode reads data into v; no data object is bad data.
+func decode(eventType string, data json.RawMessage, v any) error {
+	if len(data) == 0 || string(data) == "null" {
+		return badData(eventType, "payload has no data object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return badData(eventType, "malformed data: %v", err)
+	}
+	return nil
+}
+
+// required names the first empty field, as the provider spells it.
+func required(eventType string, fields ...[2]string) error {
+	var missing []string
+	for _, f := range fields {
+		if strings.TrimSpace(f[1]) == "" {
+			missing = append(missing, f[0])
+		}
+	}
+	if len(missing) > 0 {
+		return badData(eventType, "missing %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// metadataString reads a metadata value that may be a string or a number.
+func metadataString(m map[string]json.RawMessage, key string) string {
+	raw, ok := m[key]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -133,4 +136,30 @@ func (a *Alerter) toSinks(done []string, post func(Sink) error) ([]string, error
 		done = append(done, s.Name())
 	}
 	return done, errors.Join(errs...)
+}
+
+// Sinks says where alerts go: Slack (an incoming webhook, or a bot token
+// and a channel) and Discord, each optional.
+type Sinks struct {
+	SlackWebhookURL, SlackBotToken, SlackChannel string
+	DiscordWebhookURL                            string
+}
+
+// sinkTimeout bounds one post to a sink.
+const sinkTimeout = 10 * time.Second
+
+// New is the alerter of the configured sinks; with none, the log.
+func New(c Sinks, ui temporalui.UI, reg prometheus.Registerer, logger *slog.Logger) *Alerter {
+	hc := &http.Client{Timeout: sinkTimeout}
+	var sinks []Sink
+	switch {
+	case c.SlackWebhookURL != "":
+		sinks = append(sinks, NewSlackWebhook(c.SlackWebhookURL, hc))
+	case c.SlackBotToken != "":
+		sinks = append(sinks, NewSlackBot(c.SlackBotToken, c.SlackChannel, "", hc))
+	}
+	if c.DiscordWebhookURL != "" {
+		sinks = append(sinks, &Discord{URL: c.DiscordWebhookURL, HTTP: hc})
+	}
+	return NewAlerter(sinks, ui, reg, Log{Logger: logger})
 }

@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -48,4 +49,28 @@ func CheckBacklog(ctx context.Context, st Backlog, after time.Duration, now time
 		return nil
 	}
 	return post(ctx, msg)
+}
+
+// BacklogInterval is how often WatchBacklog checks.
+const BacklogInterval = 10 * time.Second
+
+// WatchBacklog runs CheckBacklog every BacklogInterval until ctx ends,
+// posting straight to al's sinks.
+func WatchBacklog(ctx context.Context, st Backlog, after time.Duration, al *Alerter, logger *slog.Logger) {
+	post := func(ctx context.Context, msg Alert) error {
+		_, err := al.Post(ctx, msg, nil)
+		return err
+	}
+	t := time.NewTicker(BacklogInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := CheckBacklog(ctx, st, after, time.Now(), post); err != nil && ctx.Err() == nil {
+			logger.Warn("backlog check failed", slog.String("error", err.Error()))
+		}
+	}
 }

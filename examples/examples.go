@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 )
@@ -47,4 +48,26 @@ func Types(format string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Load is the data object a command line names: arg as JSON, @file, or
+// empty for the example of the event type in format's shape.
+func Load(arg, format, eventType string) (json.RawMessage, error) {
+	var raw []byte
+	switch {
+	case arg == "":
+		return Data(format, eventType)
+	case strings.HasPrefix(arg, "@"):
+		b, err := os.ReadFile(arg[1:])
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		raw = b
+	default:
+		raw = []byte(arg)
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("--data: not valid JSON")
+	}
+	return raw, nil
 }

@@ -63,18 +63,29 @@ type Options struct {
 	Now func() time.Time
 	// OnSignatureFailures, when set, is told once when a provider's
 	// signature rejections reach SignatureFailures within
-	// SignatureWindow (default 5 minutes; no threshold: never): after a
+	// SignatureWindow (default DefaultSignatureWindow; no threshold: never): after a
 	// secret rotation every delivery is rejected, and the provider soon
 	// gives up.
 	OnSignatureFailures func(provider string, count int, reasons map[string]int)
 	SignatureFailures   int
 	SignatureWindow     time.Duration
 	// OnUnavailable, when set, is told once when UnavailableAnswers
-	// deliveries within a minute were answered 503 because the database
-	// could not record them.
+	// (default DefaultUnavailableAnswers) deliveries within
+	// UnavailableWindow were answered 503 because the database could not
+	// record them.
 	OnUnavailable      func(count int)
 	UnavailableAnswers int
 }
+
+const (
+	// DefaultSignatureWindow is the window of SignatureFailures.
+	DefaultSignatureWindow = 5 * time.Minute
+	// UnavailableWindow is the window of UnavailableAnswers.
+	UnavailableWindow = time.Minute
+	// DefaultUnavailableAnswers: a few 503s are a blip, this many within
+	// UnavailableWindow an outage.
+	DefaultUnavailableAnswers = 5
+)
 
 type server struct {
 	Options
@@ -106,13 +117,16 @@ func New(opts Options) (*gin.Engine, error) {
 		opts.Now = time.Now
 	}
 	if opts.SignatureWindow <= 0 {
-		opts.SignatureWindow = 5 * time.Minute
+		opts.SignatureWindow = DefaultSignatureWindow
+	}
+	if opts.UnavailableAnswers <= 0 {
+		opts.UnavailableAnswers = DefaultUnavailableAnswers
 	}
 	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes),
 		watch: &burstWatch{threshold: opts.SignatureFailures, window: opts.SignatureWindow, report: opts.OnSignatureFailures,
 			seen: map[string][]rejection{}, fired: map[string]bool{}}}
 	if opts.OnUnavailable != nil {
-		s.down = &burstWatch{threshold: opts.UnavailableAnswers, window: time.Minute, seen: map[string][]rejection{}, fired: map[string]bool{},
+		s.down = &burstWatch{threshold: opts.UnavailableAnswers, window: UnavailableWindow, seen: map[string][]rejection{}, fired: map[string]bool{},
 			report: func(_ string, n int, _ map[string]int) { opts.OnUnavailable(n) }}
 	}
 	r := gin.New()

@@ -17,14 +17,10 @@ const (
 	// IncidentRecovered carries the event ID of a failed event that has
 	// succeeded since.
 	IncidentRecovered = "recovered"
-	// SignatureIncident is the event type of the incident of a provider's
-	// rejected deliveries: it resolves once any event of the provider
-	// succeeds after the quiet period.
-	SignatureIncident = "signature"
-	// DatabaseIncident is the event type of the incident of the ingress
-	// answering 503 (PostgreSQL unreachable), provider "ingress": it
-	// resolves once any event succeeds after the quiet period.
-	DatabaseIncident = "database"
+	// SignatureIncident and DatabaseIncident are the incidents of the
+	// ingress (alerts.SignatureRejected, alerts.DatabaseUnreachable).
+	SignatureIncident = alerts.SignatureIncident
+	DatabaseIncident  = alerts.DatabaseIncident
 )
 
 // IncidentInput starts (or continues) an incident: one per provider, event

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/internal/codec"
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/provider"
 )
 
@@ -22,17 +23,17 @@ const testSecret = "whsec_c2VjcmV0LWZyb20tdGhlLWVudmlyb25tZW50"
 func TestProdProvidersBuiltInWithEnvironmentSecrets(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	env := map[string]string{"WEBHOOKD_SECRET_DODO": testSecret}
-	ps, err := prodProviders(&settings{}, func(k string) string { return env[k] }, logger)
+	ps, err := prodProviders(&config.Settings{}, func(k string) string { return env[k] }, logger)
 	if err != nil || ps["dodo"] == nil || ps["resend"] != nil || len(ps) != 1 {
 		t.Fatalf("providers = %v, %v; want dodo alone", provider.Names(ps), err)
 	}
-	if _, err := prodProviders(&settings{}, func(string) string { return "" }, logger); err == nil ||
+	if _, err := prodProviders(&config.Settings{}, func(string) string { return "" }, logger); err == nil ||
 		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO or WEBHOOKD_SECRET_RESEND or WEBHOOKD_SECRET_STRIPE") {
 		t.Errorf("no secrets: %v, want an error naming the variables", err)
 	}
 	file := filepath.Join(t.TempDir(), "providers.yaml")
 	os.WriteFile(file, []byte("providers:\n  - name: acme\n    scheme: hmac-hex\n"), 0o600)
-	if _, err := prodProviders(&settings{ConfigFile: file}, func(k string) string { return env[k] }, logger); err == nil ||
+	if _, err := prodProviders(&config.Settings{ConfigFile: file}, func(k string) string { return env[k] }, logger); err == nil ||
 		!strings.Contains(err.Error(), "WEBHOOKD_SECRET_ACME: required for provider acme") {
 		t.Errorf("file provider without secret: %v", err)
 	}
@@ -72,9 +73,9 @@ func TestSendSignsWithTheEnvironmentSecret(t *testing.T) {
 // The worker's port serves health and metrics only, and the codec server
 // (behind its token) when payloads are encrypted.
 func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
-	a := &app{s: &settings{}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	a := &app{s: &config.Settings{}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
 	h := a.opsHandler()
-	keyed := &app{s: &settings{EncryptionKeys: codec.NewKey("k1"), CodecAuthToken: "t0ken"}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	keyed := &app{s: &config.Settings{EncryptionKeys: codec.NewKey("k1"), CodecAuthToken: "t0ken"}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
 	hk := keyed.opsHandler()
 	for _, tc := range []struct {
 		h            http.Handler
@@ -102,7 +103,7 @@ func TestBannerMasksEnvironmentSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := strings.Join(providerLines(providers, dev), "\n")
+	out := strings.Join(provider.DevLines(providers, dev), "\n")
 	if !strings.Contains(out, dev["dodo"]) || strings.Contains(out, testSecret) || !strings.Contains(out, "(from WEBHOOKD_SECRET_RESEND)") {
 		t.Errorf("banner providers:\n%s", out)
 	}

@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
@@ -52,7 +53,7 @@ type harness struct {
 	c        client.Client
 	smtp     *smtptest.Server
 	slack    *slackStandIn
-	settings settings
+	settings config.Settings
 	ingress  *httptest.Server
 	app      *app
 	dodo     *provider.Provider
@@ -84,7 +85,7 @@ func newHarness(t *testing.T, attempts int) *harness {
 		SearchAttributes: workflows.SearchAttributeNames()}
 	h.startTemporal()
 	t.Cleanup(func() { h.temporal.Stop() })
-	h.settings = settings{TemporalAddress: h.temporal.Address(), TemporalNamespace: "default", TemporalUIURL: "http://127.0.0.1:8233",
+	h.settings = config.Settings{TemporalAddress: h.temporal.Address(), TemporalNamespace: "default", TemporalUIURL: "http://127.0.0.1:8233",
 		SMTPURL: h.smtp.URL(), SlackWebhookURL: h.slack.URL, EmailFrom: "drills <d@example.com>",
 		AlertSummaryInterval: 2 * time.Second, IncidentQuiet: 30 * time.Minute,
 		RetryAttempts: attempts, RetryInitial: 100 * time.Millisecond, BodyLimit: 1 << 20, DataDir: h.dir}
@@ -128,7 +129,7 @@ func (h *harness) startTemporal() {
 
 // inProcessWorker starts a worker in this process; the returned func stops it.
 func (h *harness) inProcessWorker() func() {
-	w, _, err := h.app.newWorker()
+	w, _, _, err := h.app.newWorker()
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/store"
 )
@@ -59,7 +60,7 @@ func TestPayloadsStayPrivate(t *testing.T) {
 	if err := row.Scan(&visibility); err != nil {
 		t.Fatalf("no visibility database: %v", err)
 	}
-	state, _ := readDevState(d.dataDir)
+	state, _ := devstack.ReadState(d.dataDir)
 	vis, err := store.Open(ctx, strings.Replace(state.DatabaseURL, "/webhookd?", "/"+visibility+"?", 1))
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +100,13 @@ func TestPayloadsStayPrivate(t *testing.T) {
 
 	// Retention by hand: the payload goes, the audit row stays, a replay
 	// is refused with the reason.
-	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--dry-run"); err != nil || !strings.Contains(out, "would delete the payloads of 1 events") {
+	if _, err := d.cli("events", "purge", "--older-than", "1ns"); err == nil || !strings.Contains(err.Error(), "add --force") {
+		t.Errorf("purge --older-than 1ns without --force: %v, want refused", err)
+	}
+	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force", "--dry-run"); err != nil || !strings.Contains(out, "would delete the payloads of 1 events") {
 		t.Errorf("purge --dry-run: %v\n%s", err, out)
 	}
-	if out, err := d.cli("events", "purge", "--older-than", "1ns"); err != nil || !strings.Contains(out, "deleted the payloads of 1 events") {
+	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force"); err != nil || !strings.Contains(out, "deleted the payloads of 1 events") {
 		t.Errorf("purge: %v\n%s", err, out)
 	}
 	out, err = d.cli("events", "show", "dodo:evt_private")

@@ -25,6 +25,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/webhookd/webhookd/internal/codec"
+	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres"
@@ -86,15 +87,15 @@ func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {
 	d.cancel = cancel
 	// Port 0 everywhere: each component binds a free port as it starts; the
 	// dev state file tells where the ingress ended up.
-	os.Remove(devStateFile(d.dataDir))
+	os.Remove(devstack.StateFile(d.dataDir))
 	args := []string{"dev", "--data-dir", d.dataDir, "--http", "127.0.0.1:0",
 		"--temporal-port", "0", "--ui-port", "0", "--log-level", "warn"}
 	start := time.Now()
 	go func() { d.done <- run(ctx, args, d.getenv, d.stdout, d.stderr) }()
 	t.Cleanup(func() { d.stop() })
-	var state devState
+	var state devstack.State
 	for {
-		if st, ok := readDevState(d.dataDir); ok && st.IngressURL != "" {
+		if st, ok := devstack.ReadState(d.dataDir); ok && st.IngressURL != "" {
 			state, d.url, d.uiURL = st, st.IngressURL, st.TemporalUIURL
 			resp, err := http.Get(d.url + "/readyz")
 			if err == nil {
@@ -228,7 +229,7 @@ func (d *dev) uiSummary(workflowID, runID string) string {
 // with the key dev keeps in its data dir.
 func (d *dev) converter() converter.DataConverter {
 	d.t.Helper()
-	key, err := devEncryptionKey(d.dataDir)
+	key, err := devstack.EncryptionKey(d.dataDir)
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -6,19 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/eventlog"
 	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
-	"github.com/webhookd/webhookd/workflows"
 )
 
 // eventFilter is the flags that select events (list, replay).
@@ -66,21 +65,21 @@ func statusNames() string {
 }
 
 func (c *cli) eventsCmd() *cobra.Command {
-	cmd, s := c.group("events", cmdEvents, "the event log: list, show, replay, purge")
+	cmd, s := c.group("events", config.Events, "the event log: list, show, replay, purge")
 	var listF, replayF eventFilter
 	var asJSON, showJSON, dryRun, includeIgnored bool
-	list := c.sub(cmd, cmdEvents, s, "list", "list events, newest first", cobra.NoArgs,
+	list := c.sub(cmd, config.Events, s, "list", "list events, newest first", cobra.NoArgs,
 		func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			return c.eventsList(ctx, s, listF, asJSON)
 		})
 	listF.bind(list.Flags(), true)
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
-	show := c.sub(cmd, cmdEvents, s, "show ID", "one event: envelope, status, runs, last error, run link (ID: row id or provider:event_id)", cobra.ExactArgs(1),
+	show := c.sub(cmd, config.Events, s, "show ID", "one event: envelope, status, runs, last error, run link (ID: row id or provider:event_id)", cobra.ExactArgs(1),
 		func(ctx context.Context, _ *cobra.Command, args []string) error {
 			return c.eventsShow(ctx, s, args[0], showJSON)
 		})
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON instead of text")
-	replay := c.sub(cmd, cmdEvents, s, "replay [ID]", "a new run of one failed event, or of every failed event matching --status failed and the filters", cobra.MaximumNArgs(1),
+	replay := c.sub(cmd, config.Events, s, "replay [ID]", "a new run of one failed event, or of every failed event matching --status failed and the filters", cobra.MaximumNArgs(1),
 		func(ctx context.Context, _ *cobra.Command, args []string) error {
 			return c.eventsReplay(ctx, s, args, replayF, replayOptions{dryRun, includeIgnored})
 		})
@@ -88,40 +87,44 @@ func (c *cli) eventsCmd() *cobra.Command {
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "list what would run, start nothing")
 	replay.Flags().BoolVar(&includeIgnored, "include-ignored", false, "also replay ignored events (their run applied nothing): after an upgrade that handles their type")
 	var olderThan time.Duration
-	var purgeDry bool
-	purge := c.sub(cmd, cmdEvents, s, "purge --older-than D", "delete the payloads (envelope and data) of settled events received more than D ago, keeping their rows; what the worker's daily retention sweep does",
+	var purgeDry, force bool
+	purge := c.sub(cmd, config.Events, s, "purge --older-than D", "delete the payloads (envelope and data) of settled events received more than D ago, keeping their rows; what the worker's daily retention sweep does",
 		cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
-			return c.eventsPurge(ctx, s, olderThan, purgeDry)
+			return c.eventsPurge(ctx, s, olderThan, purgeDry, force)
 		})
 	purge.Flags().DurationVar(&olderThan, "older-than", 0, "age of the payloads to delete, e.g. 720h (required)")
 	purge.Flags().BoolVar(&purgeDry, "dry-run", false, "count what would be deleted, delete nothing")
+	purge.Flags().BoolVar(&force, "force", false, "allow an --older-than under an hour")
 	return cmd
 }
 
-func (c *cli) eventsPurge(ctx context.Context, s *settings, olderThan time.Duration, dryRun bool) error {
+func (c *cli) eventsPurge(ctx context.Context, s *config.Settings, olderThan time.Duration, dryRun, force bool) error {
 	if olderThan <= 0 {
 		return usageError{errors.New("--older-than: required, a positive duration such as 720h")}
+	}
+	if olderThan < lifecycle.MinRetention && !force {
+		return usageError{fmt.Errorf("--older-than %s: under %s deletes the payloads of events just settled; add --force if that is meant", olderThan, lifecycle.MinRetention)}
 	}
 	st, err := openCLIStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	cutoff := time.Now().Add(-olderThan)
+	svc := &lifecycle.Service{Store: st}
+	cutoff := time.Now().Add(-olderThan).UTC().Format(time.RFC3339)
 	if dryRun {
-		n, err := st.PurgeablePayloads(ctx, cutoff)
-		if err != nil {
-			return err
+		n, err := svc.Purgeable(ctx, olderThan)
+		if err == nil {
+			fmt.Fprintf(c.stdout, "would delete the payloads of %d events received before %s\n", n, cutoff)
 		}
-		fmt.Fprintf(c.stdout, "would delete the payloads of %d events received before %s\n", n, cutoff.UTC().Format(time.RFC3339))
-		return nil
+		return err
 	}
-	n, err := st.PurgePayloads(ctx, cutoff, 1000)
-	fmt.Fprintf(c.stdout, "deleted the payloads of %d events received before %s\n", n, cutoff.UTC().Format(time.RFC3339))
+	n, err := svc.Purge(ctx, olderThan)
+	fmt.Fprintf(c.stdout, "deleted the payloads of %d events received before %s\n", n, cutoff)
 	return err
 }
 
-func (c *cli) eventsList(ctx context.Context, s *settings, f eventFilter, asJSON bool) error {
+func (c *cli) eventsList(ctx context.Context, s *config.Settings, f eventFilter, asJSON bool) error {
 	filter, err := f.store()
 	if err != nil {
 		return err
@@ -135,10 +138,10 @@ func (c *cli) eventsList(ctx context.Context, s *settings, f eventFilter, asJSON
 	if err != nil {
 		return err
 	}
-	return printEvents(c.stdout, evs, asJSON)
+	return eventlog.WriteList(c.stdout, evs, asJSON)
 }
 
-func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON bool) error {
+func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJSON bool) error {
 	st, err := openCLIStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
@@ -148,8 +151,12 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	if err != nil {
 		return err
 	}
-	if err := printEvent(c.stdout, s, ev, asJSON); err != nil || asJSON || ev.Status != domain.StatusDispatched {
-		return err
+	if asJSON {
+		return json.NewEncoder(c.stdout).Encode(eventlog.JSON(ev, eventlog.RunURL(uiOf(s), ev)))
+	}
+	eventlog.WriteEvent(c.stdout, ev, eventlog.RunURL(uiOf(s), ev))
+	if ev.Status != domain.StatusDispatched {
+		return nil
 	}
 	// A run in flight says where it is: its status query, and the
 	// activity it is retrying with its attempts and last error.
@@ -159,49 +166,14 @@ func (c *cli) eventsShow(ctx context.Context, s *settings, id string, asJSON boo
 	return nil
 }
 
-// inFlight asks a run in flight where it is; nothing when it cannot be
-// asked (Temporal unreachable, the run closed meanwhile).
-func (c *cli) inFlight(ctx context.Context, s *settings, workflowID string) []string {
+// inFlight asks a run in flight where it is (runs.InFlight).
+func (c *cli) inFlight(ctx context.Context, s *config.Settings, workflowID string) []string {
 	tc, err := dialTemporal(s, newLogger(io.Discard, "error"), nil)
 	if err != nil {
 		return nil
 	}
 	defer tc.Close()
-	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	var lines []string
-	var st workflows.RunStatus
-	v, err := tc.QueryWorkflow(qctx, workflowID, "", workflows.StatusQuery)
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		// A run answers between workflow tasks: a task kept open (a local
-		// activity retrying within it) or no worker polling delays it.
-		lines = append(lines, "(no answer to the status query within 3s: the run is inside a workflow task, or no worker is polling)")
-	case err == nil && v.Get(&st) == nil:
-		line := st.Step
-		if st.LastError != "" {
-			line += ": " + st.LastError
-		}
-		lines = append(lines, line)
-	}
-	desc, err := tc.DescribeWorkflowExecution(qctx, workflowID, "")
-	if err != nil {
-		return lines
-	}
-	for _, pa := range desc.GetPendingActivities() {
-		line := fmt.Sprintf("%s: attempt %d", pa.GetActivityType().GetName(), pa.GetAttempt())
-		if max := pa.GetMaximumAttempts(); max > 0 {
-			line += fmt.Sprintf(" of %d", max)
-		}
-		if f := pa.GetLastFailure(); f != nil {
-			line += ", last error: " + f.GetMessage()
-		}
-		if next := pa.GetNextAttemptScheduleTime(); next != nil {
-			line += ", next attempt in " + time.Until(next.AsTime()).Round(time.Second).String()
-		}
-		lines = append(lines, line)
-	}
-	return lines
+	return runs.InFlight(ctx, tc, workflowID)
 }
 
 // replayOptions are replay's own flags.
@@ -209,7 +181,7 @@ type replayOptions struct {
 	dryRun, includeIgnored bool
 }
 
-func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f eventFilter, o replayOptions) error {
+func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []string, f eventFilter, o replayOptions) error {
 	filter, err := f.store()
 	if err != nil {
 		return err
@@ -240,7 +212,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *settings, args []string, f ev
 	return c.replayAll(ctx, svc, evs, filter, o)
 }
 
-func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *lifecycle.Service, id string, o replayOptions) error {
+func (c *cli) replayOne(ctx context.Context, s *config.Settings, st *store.Store, svc *lifecycle.Service, id string, o replayOptions) error {
 	ev, err := findEvent(ctx, st, id)
 	if err != nil {
 		return err
@@ -253,7 +225,7 @@ func (c *cli) replayOne(ctx context.Context, s *settings, st *store.Store, svc *
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, s.ui().Run(ev.WorkflowID, runID))
+	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, uiOf(s).Run(ev.WorkflowID, runID))
 	return nil
 }
 
@@ -286,105 +258,11 @@ func (c *cli) replayAll(ctx context.Context, svc *lifecycle.Service, evs []store
 	return nil
 }
 
+// findEvent is the event a command line names (eventlog.Find).
 func findEvent(ctx context.Context, st *store.Store, id string) (store.Event, error) {
-	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-		return st.GetEvent(ctx, n)
+	ev, err := eventlog.Find(ctx, st, id)
+	if errors.Is(err, eventlog.ErrBadRef) {
+		return ev, usageError{err}
 	}
-	provider, eventID, ok := strings.Cut(id, ":")
-	if !ok {
-		return store.Event{}, usageError{fmt.Errorf("event %q: want a row id or provider:event_id", id)}
-	}
-	return st.GetEventByKey(ctx, provider, eventID)
-}
-
-func printEvents(w io.Writer, evs []store.Event, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, ev := range evs {
-			if err := enc.Encode(eventJSON(ev, "")); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tPROVIDER\tTYPE\tEVENT ID\tSTATUS\tRUNS\tLAST ERROR")
-	for _, ev := range evs {
-		errText := ev.LastError.String
-		if len(errText) > 60 {
-			errText = errText[:57] + "..."
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.ID, ev.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-			ev.Provider, ev.EventType, ev.EventID, ev.Status, ev.Attempts, errText)
-	}
-	if len(evs) == 0 {
-		fmt.Fprintln(tw, "(no events match)")
-	}
-	return tw.Flush()
-}
-
-func eventJSON(ev store.Event, runURL string) map[string]any {
-	m := map[string]any{
-		"id": ev.ID, "provider": ev.Provider, "event_id": ev.EventID, "event_type": ev.EventType,
-		"status": ev.Status, "workflow_id": ev.WorkflowID, "run_id": ev.RunID.String, "runs": ev.Attempts,
-		"last_error": ev.LastError.String, "received_at": ev.ReceivedAt,
-	}
-	if ev.OccurredAt.Valid {
-		m["occurred_at"] = ev.OccurredAt.Time
-	}
-	if ev.ProcessedAt.Valid {
-		m["processed_at"] = ev.ProcessedAt.Time
-	}
-	if runURL != "" {
-		m["run_url"] = runURL
-	}
-	if len(ev.Payload) > 0 && string(ev.Payload) != "null" {
-		m["payload"] = json.RawMessage(ev.Payload)
-	}
-	return m
-}
-
-func printEvent(w io.Writer, s *settings, ev store.Event, asJSON bool) error {
-	url := ""
-	if ev.RunID.Valid && ev.RunID.String != "" {
-		url = s.ui().Run(ev.WorkflowID, ev.RunID.String)
-	} else if ev.Status == domain.StatusDispatched {
-		url = s.ui().Runs(ev.WorkflowID)
-	}
-	if asJSON {
-		return json.NewEncoder(w).Encode(eventJSON(ev, url))
-	}
-	fmt.Fprintf(w, "event %d  %s %s  %s\n", ev.ID, ev.Provider, ev.EventType, ev.EventID)
-	fmt.Fprintf(w, "  status       %s\n", ev.Status)
-	fmt.Fprintf(w, "  runs         %d\n", ev.Attempts)
-	fmt.Fprintf(w, "  received     %s\n", ev.ReceivedAt.Format(time.RFC3339))
-	if ev.OccurredAt.Valid {
-		fmt.Fprintf(w, "  occurred     %s\n", ev.OccurredAt.Time.Format(time.RFC3339))
-	}
-	if ev.ProcessedAt.Valid {
-		fmt.Fprintf(w, "  processed    %s\n", ev.ProcessedAt.Time.Format(time.RFC3339))
-	}
-	fmt.Fprintf(w, "  workflow     %s\n", ev.WorkflowID)
-	if url != "" {
-		fmt.Fprintf(w, "  run          %s\n", url)
-	}
-	if ev.LastError.Valid {
-		fmt.Fprintf(w, "  last error   %s\n", ev.LastError.String)
-	}
-	if ev.PayloadPurgedAt.Valid {
-		fmt.Fprintf(w, "  envelope     deleted %s (payload retention); the row is the audit record, a replay is refused\n",
-			ev.PayloadPurgedAt.Time.Format(time.RFC3339))
-		return nil
-	}
-	var pretty strings.Builder
-	var v any
-	if json.Unmarshal(ev.Payload, &v) == nil {
-		b, _ := json.MarshalIndent(v, "  ", "  ")
-		pretty.Write(b)
-	}
-	fmt.Fprintf(w, "  envelope\n  %s\n", pretty.String())
-	if ev.Status == domain.StatusFailed {
-		fmt.Fprintf(w, "\n  replay: webhookd events replay %s:%s\n", ev.Provider, ev.EventID)
-	}
-	return nil
+	return ev, err
 }

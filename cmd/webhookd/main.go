@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/webhookd/webhookd/internal/config"
 )
 
 func main() {
@@ -89,43 +91,43 @@ names, then to its default. See README.md.`,
 }
 
 // command builds a command that takes the settings of name (from
-// settingsTable) and calls do once they are read and valid.
-func (c *cli) command(use, name, short string, args cobra.PositionalArgs, do func(ctx context.Context, s *settings, cmd *cobra.Command, args []string) error) *cobra.Command {
-	s := &settings{}
+// config.Table) and calls do once they are read and valid.
+func (c *cli) command(use, name, short string, args cobra.PositionalArgs, do func(ctx context.Context, s *config.Settings, cmd *cobra.Command, args []string) error) *cobra.Command {
+	s := &config.Settings{}
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(cmd.Flags(), name, s, c.getenv); err != nil {
+			if err := config.Apply(cmd.Flags(), name, s, c.getenv); err != nil {
 				return usageError{err}
 			}
 			c.ran = true
 			return do(cmd.Context(), s, cmd, args)
 		},
 	}
-	bindSettings(cmd.PersistentFlags(), name, s)
+	config.Bind(cmd.PersistentFlags(), name, s)
 	return cmd
 }
 
 // group is a command whose subcommands share its settings (migrate, events).
-func (c *cli) group(use, name, short string) (*cobra.Command, *settings) {
-	s := &settings{}
+func (c *cli) group(use, name, short string) (*cobra.Command, *config.Settings) {
+	s := &config.Settings{}
 	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_ = cmd.Help()
 			return usageError{fmt.Errorf("%s needs a subcommand", cmd.Name())}
 		}}
-	bindSettings(cmd.PersistentFlags(), name, s)
+	config.Bind(cmd.PersistentFlags(), name, s)
 	return cmd, s
 }
 
 // sub adds a subcommand of a group; it reads and checks the group's
 // settings before do.
-func (c *cli) sub(parent *cobra.Command, name string, s *settings, use, short string, args cobra.PositionalArgs, do func(ctx context.Context, cmd *cobra.Command, args []string) error) *cobra.Command {
+func (c *cli) sub(parent *cobra.Command, name string, s *config.Settings, use, short string, args cobra.PositionalArgs, do func(ctx context.Context, cmd *cobra.Command, args []string) error) *cobra.Command {
 	cmd := &cobra.Command{Use: use, Short: short, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applySettings(cmd.Flags(), name, s, c.getenv); err != nil {
+			if err := config.Apply(cmd.Flags(), name, s, c.getenv); err != nil {
 				return usageError{err}
 			}
 			c.ran = true

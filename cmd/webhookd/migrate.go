@@ -7,11 +7,12 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/migrations"
 )
 
 func (c *cli) migrateCmd() *cobra.Command {
-	cmd, s := c.group("migrate", cmdMigrate, "schema migrations: up, down, status (goose, SQL embedded from migrations/)")
+	cmd, s := c.group("migrate", config.Migrate, "schema migrations: up, down, status (goose, SQL embedded from migrations/)")
 	with := func(do func(ctx context.Context, p *goose.Provider) error) func(context.Context, *cobra.Command, []string) error {
 		return func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			st, err := openCLIStore(ctx, s, c.getenv)
@@ -26,9 +27,9 @@ func (c *cli) migrateCmd() *cobra.Command {
 			return do(ctx, p)
 		}
 	}
-	c.sub(cmd, cmdMigrate, s, "up", "apply every pending migration", cobra.NoArgs, with(c.migrateUp))
-	c.sub(cmd, cmdMigrate, s, "down", "roll back the last migration", cobra.NoArgs, with(c.migrateDown))
-	c.sub(cmd, cmdMigrate, s, "status", "list migrations and when they were applied", cobra.NoArgs, with(c.migrateStatus))
+	c.sub(cmd, config.Migrate, s, "up", "apply every pending migration", cobra.NoArgs, with(c.migrateUp))
+	c.sub(cmd, config.Migrate, s, "down", "roll back the last migration", cobra.NoArgs, with(c.migrateDown))
+	c.sub(cmd, config.Migrate, s, "status", "list migrations and when they were applied", cobra.NoArgs, with(c.migrateStatus))
 	return cmd
 }
 

@@ -5,17 +5,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/webhookd/webhookd/examples"
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/provider"
 )
 
@@ -26,8 +26,8 @@ type sendOptions struct {
 
 func (c *cli) sendCmd() *cobra.Command {
 	var o sendOptions
-	cmd := c.command("send", cmdSend, "sign and POST a test event exactly as a provider would", cobra.NoArgs,
-		func(ctx context.Context, s *settings, _ *cobra.Command, _ []string) error {
+	cmd := c.command("send", config.Send, "sign and POST a test event exactly as a provider would", cobra.NoArgs,
+		func(ctx context.Context, s *config.Settings, _ *cobra.Command, _ []string) error {
 			return c.runSend(ctx, s, o)
 		})
 	cmd.Flags().StringVar(&o.provider, "provider", "dodo", "provider to sign as")
@@ -41,11 +41,11 @@ func (c *cli) sendCmd() *cobra.Command {
 // runSend signs and POSTs an event exactly as the provider's scheme would,
 // with the provider's secret from WEBHOOKD_SECRET_<PROVIDER>, else the dev
 // secret of the data dir.
-func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
+func (c *cli) runSend(ctx context.Context, s *config.Settings, o sendOptions) error {
 	target := s.IngressURL
 	if target == "" {
 		target = "http://127.0.0.1:8080"
-		if st, ok := readDevState(s.DataDir); ok && st.IngressURL != "" {
+		if st, ok := devstack.ReadState(s.DataDir); ok && st.IngressURL != "" {
 			target = st.IngressURL
 		}
 	}
@@ -61,11 +61,10 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 	if !ok {
 		return fmt.Errorf("--provider %q: unknown; configured: %s", o.provider, strings.Join(provider.Names(providers), ", "))
 	}
-	signer, err := p.Signer()
-	if err != nil {
+	if _, err := p.Signer(); err != nil {
 		return fmt.Errorf("%w (in dev, run `webhookd dev` once with the same --data-dir to generate it)", err)
 	}
-	payload, err := loadData(o.data, p.Format, o.eventType)
+	payload, err := examples.Load(o.data, p.Format, o.eventType)
 	if err != nil {
 		return err
 	}
@@ -81,12 +80,9 @@ func (c *cli) runSend(ctx context.Context, s *settings, o sendOptions) error {
 			return usageError{fmt.Errorf("--occurred-at: %w", err)}
 		}
 	}
-	h, body, err := p.BuildEnvelope(id, o.eventType, occurred, payload)
+	h, body, err := p.Delivery(id, o.eventType, occurred, now, payload)
 	if err != nil {
 		return err
-	}
-	for k, v := range signer.Sign(id, now, body) {
-		h[k] = v
 	}
 	return c.post(ctx, target, p.Name, o.eventType, h, body)
 }
@@ -117,24 +113,4 @@ func (c *cli) post(ctx context.Context, target, name, eventType string, h http.H
 		return fmt.Errorf("send: ingress answered %s", resp.Status)
 	}
 	return nil
-}
-
-func loadData(arg, format, eventType string) (json.RawMessage, error) {
-	var raw []byte
-	switch {
-	case arg == "":
-		return examples.Data(format, eventType)
-	case strings.HasPrefix(arg, "@"):
-		b, err := os.ReadFile(arg[1:])
-		if err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
-		}
-		raw = b
-	default:
-		raw = []byte(arg)
-	}
-	if !json.Valid(raw) {
-		return nil, fmt.Errorf("--data: not valid JSON")
-	}
-	return raw, nil
 }

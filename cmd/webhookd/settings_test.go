@@ -3,42 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
+	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
 )
-
-var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's configuration table from the settings")
-
-// The README's configuration table is rendered from the declarations; run
-// `go test ./cmd/webhookd -run TestConfigReference -update-readme` after
-// changing a setting.
-func TestConfigReferenceMatchesREADME(t *testing.T) {
-	const begin, end = "<!-- config-table:begin -->\n", "<!-- config-table:end -->"
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(raw)
-	i, j := strings.Index(readme, begin), strings.Index(readme, end)
-	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the %q … %q markers", begin, end)
-	}
-	want := configReference()
-	if got := readme[i+len(begin) : j]; got != want {
-		if *updateREADME {
-			if err := os.WriteFile("../../README.md", []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		t.Errorf("README.md's configuration table differs from the settings; run with -update-readme.\ngot:\n%s\nwant:\n%s", got, want)
-	}
-}
 
 func runCLI(args []string, env map[string]string) (string, string, error) {
 	var out, errOut syncBuffer
@@ -57,12 +29,12 @@ func TestHelpExitsZeroAndNamesVariables(t *testing.T) {
 			t.Errorf("%v: no usage in %q", args, out)
 		}
 	}
-	for _, cmd := range []string{cmdDev, cmdIngress, cmdWorker, cmdSend, cmdEvents, cmdMigrate} {
+	for _, cmd := range []string{config.Dev, config.Ingress, config.Worker, config.Send, config.Events, config.Migrate} {
 		out, _, _ := runCLI([]string{cmd, "--help"}, nil)
-		for _, st := range settingsTable {
-			for _, c := range st.cmds {
-				if c == cmd && !strings.Contains(out, "(env "+st.env+")") {
-					t.Errorf("%s --help: --%s does not name %s", cmd, st.flag, st.env)
+		for _, st := range config.Table {
+			for _, c := range st.Cmds {
+				if c == cmd && !strings.Contains(out, "(env "+st.Env+")") {
+					t.Errorf("%s --help: --%s does not name %s", cmd, st.Flag, st.Env)
 				}
 			}
 		}
@@ -115,22 +87,6 @@ func TestSettingErrorsNameFlagAndVariable(t *testing.T) {
 	}
 }
 
-func TestSettingsFromFlagsThenEnvironment(t *testing.T) {
-	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
-	var got settings
-	bindSettings(fs, cmdWorker, &got)
-	if err := fs.Parse([]string{"--temporal-grpc-compression", "none", "--http", ":9999"}); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"TEMPORAL_GRPC_COMPRESSION": "gzip", "WEBHOOKD_RETRY_ATTEMPTS": "9", "WEBHOOKD_HTTP": ":1"}
-	if err := applySettings(fs, cmdWorker, &got, func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
-	}
-	if got.TemporalCompression != "none" || got.HTTPAddr != ":9999" || got.RetryAttempts != 9 || got.DispatchAfter.String() != "10s" {
-		t.Errorf("settings = %+v: want flags over variables over defaults", got)
-	}
-}
-
 // Commands run by hand say how to reach dev when it is not running.
 func TestEventsWithoutDevSaysSo(t *testing.T) {
 	dir := t.TempDir()
@@ -139,7 +95,7 @@ func TestEventsWithoutDevSaysSo(t *testing.T) {
 		t.Errorf("no dev state: %v", err)
 	}
 	port := freePort(t)
-	os.WriteFile(devStateFile(dir), []byte(`{"database_url":"postgres://u@127.0.0.1:`+strconv.Itoa(port)+`/x?sslmode=disable&connect_timeout=2"}`), 0o600)
+	os.WriteFile(devstack.StateFile(dir), []byte(`{"database_url":"postgres://u@127.0.0.1:`+strconv.Itoa(port)+`/x?sslmode=disable&connect_timeout=2"}`), 0o600)
 	_, _, err = runCLI([]string{"events", "list", "--data-dir", dir}, nil)
 	if err == nil || !strings.Contains(err.Error(), "dev-state.json says 127.0.0.1:"+strconv.Itoa(port)+", which does not answer") {
 		t.Errorf("dev stopped: %v", err)

@@ -9,6 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/workflows"
@@ -38,7 +39,7 @@ func TestSetup(t *testing.T) {
 	if err != nil || strings.Contains(out, "created") || strings.Contains(out, "registered") || !strings.Contains(out, "temporal ready for webhookd") {
 		t.Fatalf("second setup: %v\n%s", err, out)
 	}
-	tc, err := dialTemporal(&settings{TemporalAddress: tmp.Address(), TemporalNamespace: "default"}, newLogger(&strings.Builder{}, "error"), nil)
+	tc, err := dialTemporal(&config.Settings{TemporalAddress: tmp.Address(), TemporalNamespace: "default"}, newLogger(&strings.Builder{}, "error"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/lifecycle"
@@ -41,7 +42,7 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 
 	st := store.New(pgtest.New(t))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s := settings{TemporalAddress: "127.0.0.1:" + strconv.Itoa(port), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir, BodyLimit: 1 << 20}
+	s := config.Settings{TemporalAddress: "127.0.0.1:" + strconv.Itoa(port), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir, BodyLimit: 1 << 20}
 	providers, err := provider.LoadProviders("", true, func(string) string { return "" }, map[string]string{"dodo": "whsec_c2VjcmV0LW9uZQ=="})
 	if err != nil {
 		t.Fatal(err)
@@ -80,11 +81,11 @@ func TestTemporalDownThenDispatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tmp.Stop()
-	wk, _, err := a.newWorker()
+	wk, _, _, err := a.newWorker()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := waitTemporal(ctx, c, logger); err != nil {
+	if err := runs.WaitReady(ctx, c, logger); err != nil {
 		t.Fatal(err)
 	}
 	if err := wk.Start(); err != nil {
@@ -132,7 +133,7 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 	defer tmp.Stop()
 	st := store.New(pgtest.New(t))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s := settings{TemporalAddress: tmp.Address(), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir}
+	s := config.Settings{TemporalAddress: tmp.Address(), TemporalNamespace: "default", TemporalUIURL: "http://x", DataDir: dir}
 	c, err := dialTemporal(&s, logger, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestSweepSettlesRunlessDispatchedEvents(t *testing.T) {
 		t.Errorf("second sweep = %d, %v; want nothing left", n, err)
 	}
 
-	wk, _, err := a.newWorker()
+	wk, _, _, err := a.newWorker()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package codec
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -63,4 +65,22 @@ func Server(codecs []converter.PayloadCodec, o ServerOptions) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		inner.ServeHTTP(w, r)
 	})
+}
+
+// UIOrigins are the browser origins of the Temporal UI at uiURL, which
+// calls the codec server from the page: its own, and the other spelling of
+// the loopback host (127.0.0.1 and localhost are different origins).
+func UIOrigins(uiURL string) []string {
+	u, err := url.Parse(uiURL)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	origins := []string{u.Scheme + "://" + u.Host}
+	switch host, port, _ := net.SplitHostPort(u.Host); host {
+	case "127.0.0.1":
+		origins = append(origins, u.Scheme+"://localhost:"+port)
+	case "localhost":
+		origins = append(origins, u.Scheme+"://127.0.0.1:"+port)
+	}
+	return origins
 }

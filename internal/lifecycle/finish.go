@@ -72,6 +72,17 @@ func (s *Service) Purgeable(ctx context.Context, retention time.Duration) (int64
 	return s.Store.PurgeablePayloads(ctx, time.Now().Add(-retention))
 }
 
+const (
+	// PurgeFirstAfter is how long after a worker starts its first purge
+	// runs (not in the middle of a start-up).
+	PurgeFirstAfter = time.Minute
+	// MinRetention is the shortest retention a purge by hand takes without
+	// --force: shorter deletes events that have just settled.
+	MinRetention = time.Hour
+	// PurgeInterval is how often payloads past retention are purged.
+	PurgeInterval = 24 * time.Hour
+)
+
 // RunPurges purges the payloads past retention once first has passed, then
 // every interval, until ctx ends. Every worker runs it; two at once update
 // disjoint batches or nothing.

@@ -134,6 +134,9 @@ func (s *Service) startFailed(ctx context.Context, ev store.Event, err error) er
 	return nil
 }
 
+// SweepInterval is how often a worker sweeps.
+const SweepInterval = 2 * time.Second
+
 // RunSweeps sweeps every interval until ctx ends.
 func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, ages Ages) {
 	Every(ctx, interval, func() {

@@ -70,3 +70,21 @@ func setAt(h http.Header, doc map[string]any, loc string, v any) error {
 	cur[parts[len(parts)-1]] = v
 	return nil
 }
+
+// Delivery is a signed delivery of the event exactly as the provider
+// would send it: the envelope with id, type, occurred time and data in
+// their places, signed at now with the provider's first secret.
+func (p Provider) Delivery(id, eventType string, occurred, now time.Time, data json.RawMessage) (http.Header, []byte, error) {
+	signer, err := p.Signer()
+	if err != nil {
+		return nil, nil, err
+	}
+	h, body, err := p.BuildEnvelope(id, eventType, occurred, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range signer.Sign(id, now, body) {
+		h[k] = v
+	}
+	return h, body, nil
+}

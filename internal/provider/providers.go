@@ -326,3 +326,50 @@ func EnsureDevSecrets(dataDir string) (map[string]string, error) {
 	}
 	return m, nil
 }
+
+// Served are the providers of a production ingress: the built-in ones and
+// the file's, with secrets from WEBHOOKD_SECRET_<PROVIDER> only. A built-in
+// provider whose variable is unset is not served (its deliveries get 404)
+// and is named in unset; a file's provider without a secret is an error,
+// and so is a set with no provider at all.
+func Served(path string, getenv func(string) string) (served map[string]*Provider, unset []string, err error) {
+	all, err := LoadProviders(path, true, getenv, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	served = map[string]*Provider{}
+	for _, name := range Names(all) {
+		p := all[name]
+		switch {
+		case len(p.Secrets) > 0:
+			served[name] = p
+		case !p.BuiltIn:
+			return nil, nil, fmt.Errorf("%s: required for provider %s of --config / WEBHOOKD_CONFIG %s", SecretEnv(name), name, path)
+		default:
+			unset = append(unset, SecretEnv(name))
+		}
+	}
+	if len(served) == 0 {
+		return nil, nil, fmt.Errorf("no provider has a secret: set %s (built-in providers), or list providers in --config / WEBHOOKD_CONFIG", strings.Join(unset, " or "))
+	}
+	return served, unset, nil
+}
+
+// DevLines are dev's banner rows: name, scheme and secret. A secret is
+// shown only when dev generated it: one from the environment is a real
+// secret.
+func DevLines(providers map[string]*Provider, devSecrets map[string]string) []string {
+	var lines []string
+	for _, name := range Names(providers) {
+		p := providers[name]
+		secret := "(no secret: set " + SecretEnv(name) + ")"
+		switch {
+		case len(p.Secrets) > 0 && p.Secrets[0] == devSecrets[name]:
+			secret = p.Secrets[0]
+		case len(p.Secrets) > 0:
+			secret = "(from " + SecretEnv(name) + ")"
+		}
+		lines = append(lines, fmt.Sprintf("%-10s %-18s %s", name, p.Scheme, secret))
+	}
+	return lines
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -32,7 +33,8 @@ const (
 type Store interface {
 	ResolveUser(ctx context.Context, provider string, c store.Customer) (store.User, error)
 	RecordPayment(ctx context.Context, p store.Payment) (bool, error)
-	RefundPayment(ctx context.Context, paymentID string, amount int64) (bool, error)
+	RecordRefund(ctx context.Context, r store.Refund) (store.RefundOutcome, error)
+	AddPaymentRef(ctx context.Context, ref, paymentID string) error
 	ApplySubscription(ctx context.Context, s store.SubscriptionChange) (bool, error)
 	StampEmail(ctx context.Context, providerMessageID, messageID, kind string, at time.Time) (bool, error)
 	RecordBounce(ctx context.Context, addresses []string, bounceType string, invalidate bool) (bool, error)
@@ -188,17 +190,58 @@ func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (
 	return RecordPaymentResult{Inserted: ins, UserID: userID}, nil
 }
 
-// RefundInput is money given back on a payment.
+// RefundInput is money given back on a payment: one refund (RefundID),
+// or the running total of a charge.
 type RefundInput struct {
-	Event     EventRef
+	Event EventRef
+	// PaymentID is the payment's id or another reference of it.
 	PaymentID string
 	Amount    int64
+	// RefundID is the provider's; empty (runs from before refunds were
+	// kept one by one): the running total of the payment.
+	RefundID     string `json:",omitempty"`
+	Currency     string `json:",omitempty"`
+	Status       string `json:",omitempty"` // succeeded when empty
+	RunningTotal bool   `json:",omitempty"`
+	Full         bool   `json:",omitempty"`
 }
 
-// RefundPayment marks the payment refunded. A refund of a payment webhookd
-// did not record matches nothing and succeeds.
-func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (MatchResult, error) {
-	return matched("refund payment")(a.Store.RefundPayment(ctx, in.PaymentID, in.Amount))
+// RefundResult is the payment after the refund; Matched false: no payment
+// is known under the reference yet (the refund is kept, and counts when the
+// payment comes).
+type RefundResult struct {
+	Matched  bool
+	Refunded int64  `json:",omitempty"`
+	Status   string `json:",omitempty"`
+}
+
+// RefundPayment keeps the refund and sets the payment's refunded amount
+// (the sum of its refunds) and status (partially_refunded or refunded).
+// Refunds adding up to more than the payment are bad data.
+func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (RefundResult, error) {
+	r := store.Refund{ID: in.RefundID, Provider: in.Event.Provider, PaymentRef: in.PaymentID, Amount: in.Amount,
+		Currency: in.Currency, Status: domain.FirstNonEmpty(in.Status, "succeeded"), RunningTotal: in.RunningTotal, Full: in.Full}
+	if r.ID == "" {
+		r.ID, r.RunningTotal = "total:"+in.Event.Provider+":"+in.PaymentID, true
+	}
+	out, err := a.Store.RecordRefund(ctx, r)
+	if err != nil {
+		return RefundResult{}, classify("refund payment", err)
+	}
+	return RefundResult{Matched: out.PaymentID != "", Refunded: out.Refunded, Status: out.Status}, nil
+}
+
+// PaymentRefInput names a payment by another id.
+type PaymentRefInput struct {
+	Event     EventRef
+	PaymentID string
+	Ref       string
+}
+
+// AddPaymentRef records that Ref names the payment PaymentID too (the
+// PaymentIntent of a Stripe invoice), and counts the refunds made under it.
+func (a *Activities) AddPaymentRef(ctx context.Context, in PaymentRefInput) error {
+	return classify("payment reference", a.Store.AddPaymentRef(ctx, in.Ref, in.PaymentID))
 }
 
 // ApplySubscriptionInput is a subscription state snapshot from one event.
@@ -213,6 +256,8 @@ type ApplySubscriptionInput struct {
 	CancelAtPeriodEnd *bool
 	// UserPlan, when set, becomes the user's plan in the same transaction.
 	UserPlan string
+	// OtherPlans are items that could have been the plan too: logged.
+	OtherPlans []string `json:",omitempty"`
 }
 
 // ApplySubscriptionResult tells whether the snapshot was newer than the
@@ -228,6 +273,10 @@ func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscription
 	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID)
 	if err != nil {
 		return ApplySubscriptionResult{}, err
+	}
+	if len(in.OtherPlans) > 0 {
+		activity.GetLogger(ctx).Warn("subscription has several items that could be the plan; set the provider's plans map to choose",
+			"subscription_id", in.SubscriptionID, "plan", in.Plan, "other_items", strings.Join(in.OtherPlans, ","))
 	}
 	ok, err := a.Store.ApplySubscription(ctx, store.SubscriptionChange{
 		ID: in.SubscriptionID, UserID: userID, Plan: in.Plan, Status: in.Status,

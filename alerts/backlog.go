@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/lifecycle"
 )
 
 // Backlog is what the backlog check needs of the database.
@@ -61,16 +63,9 @@ func WatchBacklog(ctx context.Context, st Backlog, after time.Duration, al *Aler
 		_, err := al.Post(ctx, msg, nil)
 		return err
 	}
-	t := time.NewTicker(BacklogInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	lifecycle.Every(ctx, BacklogInterval, func() {
 		if err := CheckBacklog(ctx, st, after, time.Now(), post); err != nil && ctx.Err() == nil {
 			logger.Warn("backlog check failed", slog.String("error", err.Error()))
 		}
-	}
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -124,6 +122,10 @@ func handle(ctx workflow.Context, ev event, dom domain.Event) error {
 		return ev.knowUser(ctx, res.UserID)
 	case domain.DisputeOpened:
 		return disputeOpened(ctx, ev, d.Dispute)
+	case domain.DisputeClosed:
+		return disputeClosed(ctx, ev, d.Dispute)
+	case domain.PaymentReferenced:
+		return paymentReferenced(ctx, ev, d.Reference)
 	}
 	return badData("%s: domain event %q has no handler", ev.ref.EventType, dom.Kind())
 }
@@ -132,18 +134,6 @@ func handle(ctx workflow.Context, ev event, dom domain.Event) error {
 func badData(format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	return temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeBadData, nil)
-}
-
-// zeroDecimal lists ISO 4217 currencies without minor units.
-var zeroDecimal = map[string]bool{"BIF": true, "CLP": true, "DJF": true, "GNF": true, "JPY": true, "KMF": true,
-	"KRW": true, "MGA": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "XAF": true, "XOF": true, "XPF": true}
-
-// displayAmount formats minor units for people: 1999 USD is "19.99".
-func displayAmount(minor int64, currency string) string {
-	if zeroDecimal[strings.ToUpper(currency)] {
-		return strconv.FormatInt(minor, 10)
-	}
-	return fmt.Sprintf("%d.%02d", minor/100, minor%100)
 }
 
 func sendEmail(ctx workflow.Context, ev event, in activities.SendEmailInput) error {

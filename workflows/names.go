@@ -5,11 +5,12 @@
 package workflows
 
 import (
-	"github.com/webhookd/webhookd/internal/domain"
-	"github.com/webhookd/webhookd/internal/lifecycle"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/lifecycle"
 )
 
 // TaskQueue is the task queue webhook workflows and activities run on.

@@ -7,6 +7,7 @@ import (
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/money"
 )
 
 // paymentSucceeded records the payment once and sends the confirmation. A
@@ -25,7 +26,7 @@ func paymentSucceeded(ctx workflow.Context, ev event, p domain.Payment) error {
 		return err
 	}
 	in := activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentConfirmation, Data: map[string]string{
-		"amount": displayAmount(p.Amount, p.Currency), "currency": p.Currency, "payment_id": p.ID,
+		"amount": money.Amount(p.Amount, p.Currency), "currency": p.Currency, "payment_id": p.ID,
 	}}
 	if p.OncePerPayment {
 		in.Key = "payment:" + ev.ref.Provider + ":" + p.ID + ":" + email.PaymentConfirmation
@@ -39,10 +40,14 @@ func disputeOpened(ctx workflow.Context, ev event, d domain.Dispute) error {
 	if d.DueBy != nil {
 		due = d.DueBy.Format("2006-01-02 15:04 MST")
 	}
+	amount := money.Format(d.Amount, d.Currency)
+	if d.NoAmount {
+		amount = "amount not given"
+	}
 	return workflow.ExecuteActivity(summarized(ctx, "tell on-call of dispute "+d.ID), a.Notify, alerts.Alert{
-		Summary: "webhookd: payment disputed: " + displayAmount(d.Amount, d.Currency) + " " + d.Currency + " (" + d.Reason + "), evidence due " + due,
+		Summary: "webhookd: payment disputed: " + amount + " (" + d.Reason + "), evidence due " + due,
 		Title:   "Payment disputed: " + ev.ref.Provider,
-		Fields: []alerts.Field{{Name: "Amount", Value: displayAmount(d.Amount, d.Currency) + " " + d.Currency},
+		Fields: []alerts.Field{{Name: "Amount", Value: amount},
 			{Name: "Reason", Value: d.Reason}, {Name: "Charge", Value: "`" + d.ChargeID + "`"}, {Name: "Evidence due", Value: due}},
 		Error:  "dispute " + d.ID + " opened on charge " + d.ChargeID,
 		Footer: "Answer it in the provider's dashboard before the deadline.",
@@ -53,12 +58,39 @@ func disputeOpened(ctx workflow.Context, ev event, d domain.Dispute) error {
 func paymentFailed(ctx workflow.Context, ev event, p domain.Payment) error {
 	data := map[string]string{"currency": p.Currency, "payment_id": p.ID, "reason": p.Reason}
 	if !p.NoAmount {
-		data["amount"] = displayAmount(p.Amount, p.Currency)
+		data["amount"] = money.Amount(p.Amount, p.Currency)
 	}
 	return sendEmail(ctx, ev, activities.SendEmailInput{Customer: p.Customer, Template: email.PaymentFailed, Data: data})
 }
 
-// paymentRefunded marks the payment refunded.
+// paymentRefunded keeps the refund and settles the payment's refunded
+// amount and status.
 func paymentRefunded(ctx workflow.Context, ev event, r domain.Refund) error {
-	return ev.write(ctx, "refund payment "+r.PaymentID, a.RefundPayment, activities.RefundInput{Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount}, nil)
+	return ev.write(ctx, "refund payment "+r.PaymentID, a.RefundPayment, activities.RefundInput{
+		Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount, RefundID: r.RefundID, Currency: r.Currency,
+		Status: r.Status, RunningTotal: r.RunningTotal, Full: r.Full,
+	}, nil)
+}
+
+// paymentReferenced records another id of a payment, so refunds that name
+// it find the payment.
+func paymentReferenced(ctx workflow.Context, ev event, r domain.Reference) error {
+	return ev.write(ctx, "payment "+r.PaymentID+" is also "+r.Ref, a.AddPaymentRef,
+		activities.PaymentRefInput{Event: ev.ref, PaymentID: r.PaymentID, Ref: r.Ref}, nil)
+}
+
+// disputeClosed tells on-call how a dispute ended (or that it moved on).
+func disputeClosed(ctx workflow.Context, ev event, d domain.Dispute) error {
+	amount := money.Format(d.Amount, d.Currency)
+	if d.NoAmount {
+		amount = "amount not given"
+	}
+	return workflow.ExecuteActivity(summarized(ctx, "tell on-call dispute "+d.ID+" is "+d.Outcome), a.Notify, alerts.Alert{
+		Summary: "webhookd: dispute " + d.ID + " " + d.Outcome + ": " + amount,
+		Title:   "Dispute " + d.Outcome + ": " + ev.ref.Provider,
+		Fields: []alerts.Field{{Name: "Outcome", Value: d.Outcome}, {Name: "Amount", Value: amount},
+			{Name: "Payment", Value: "`" + d.ChargeID + "`"}},
+		Error:  "dispute " + d.ID + " on " + d.ChargeID + ": " + d.Outcome,
+		Footer: "Follow-up of the dispute opened earlier; details in the provider's dashboard.",
+	}).Get(ctx, nil)
 }

@@ -16,7 +16,7 @@ import (
 func subscriptionChanged(ctx workflow.Context, ev event, s domain.Subscription) error {
 	in := activities.ApplySubscriptionInput{
 		Event: ev.ref, SubscriptionID: s.ID, Customer: s.Customer, Plan: s.Plan,
-		Status: string(s.Status), CurrentPeriodEnd: s.PeriodEnd, CancelAtPeriodEnd: s.CancelAtPeriodEnd,
+		Status: string(s.Status), CurrentPeriodEnd: s.PeriodEnd, CancelAtPeriodEnd: s.CancelAtPeriodEnd, OtherPlans: s.OtherPlans,
 	}
 	switch s.Status {
 	case domain.SubscriptionEnded:

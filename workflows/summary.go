@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/money"
 )
 
 // Summary is the one line and the short markdown details a run shows in
@@ -42,7 +43,7 @@ func domainSummary(dom domain.Event) []string {
 	case domain.PaymentFailed:
 		return paymentSummary(d.Payment)
 	case domain.PaymentRefunded:
-		return []string{"refund of " + d.PaymentID, displayAmount(d.Amount, d.Currency) + " " + d.Currency}
+		return []string{"refund of " + d.PaymentID, money.Format(d.Amount, d.Currency)}
 	case domain.SubscriptionChanged:
 		return []string{who(d.Customer), domain.FirstNonEmpty(d.Plan, "?") + " " + string(d.Status), d.ID}
 	case domain.EmailNews:
@@ -54,7 +55,11 @@ func domainSummary(dom domain.Event) []string {
 	case domain.CustomerLinked:
 		return []string{d.CustomerID + " → " + domain.FirstNonEmpty(d.UserID, d.Email)}
 	case domain.DisputeOpened:
-		return []string{"dispute " + d.ID, displayAmount(d.Amount, d.Currency) + " " + d.Currency, d.Reason}
+		return []string{"dispute " + d.ID, money.Format(d.Amount, d.Currency), d.Reason}
+	case domain.DisputeClosed:
+		return []string{"dispute " + d.ID, d.Outcome}
+	case domain.PaymentReferenced:
+		return []string{d.PaymentID + " = " + d.Ref}
 	}
 	return nil
 }
@@ -62,7 +67,7 @@ func domainSummary(dom domain.Event) []string {
 func paymentSummary(p domain.Payment) []string {
 	out := []string{who(p.Customer)}
 	if !p.NoAmount {
-		out = append(out, displayAmount(p.Amount, p.Currency)+" "+p.Currency)
+		out = append(out, money.Format(p.Amount, p.Currency))
 	}
 	return append(out, p.ID)
 }

@@ -32,11 +32,14 @@ const (
 	KindEmailSuppressed     Kind = "email.suppressed"
 	KindCustomerLinked      Kind = "customer.linked"
 	KindDisputeOpened       Kind = "dispute.opened"
+	KindDisputeClosed       Kind = "dispute.closed"
+	KindPaymentReferenced   Kind = "payment.referenced"
 )
 
 // Event is a provider's event as webhookd understands it: one of
-// PaymentSucceeded, PaymentFailed, PaymentRefunded, SubscriptionChanged,
-// EmailNews, CustomerLinked and DisputeOpened. The set is closed (the
+// PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentReferenced,
+// SubscriptionChanged, EmailNews, CustomerLinked, DisputeOpened and
+// DisputeClosed. The set is closed (the
 // unexported method), so a type switch over it is the whole list.
 type Event interface {
 	Kind() Kind
@@ -71,6 +74,14 @@ type CustomerLinked struct{ Customer }
 // DisputeOpened: a payment is disputed; on-call has a deadline.
 type DisputeOpened struct{ Dispute }
 
+// DisputeClosed: a dispute has an outcome (Dispute.Outcome), or moved on
+// (challenged): on-call hears the follow-up.
+type DisputeClosed struct{ Dispute }
+
+// PaymentReferenced: a payment is also known by another id (the
+// PaymentIntent that paid a Stripe invoice), which refunds may name.
+type PaymentReferenced struct{ Reference }
+
 func (PaymentSucceeded) Kind() Kind    { return KindPaymentSucceeded }
 func (PaymentFailed) Kind() Kind       { return KindPaymentFailed }
 func (PaymentRefunded) Kind() Kind     { return KindPaymentRefunded }
@@ -78,6 +89,8 @@ func (SubscriptionChanged) Kind() Kind { return KindSubscriptionChanged }
 func (e EmailNews) Kind() Kind         { return e.News }
 func (CustomerLinked) Kind() Kind      { return KindCustomerLinked }
 func (DisputeOpened) Kind() Kind       { return KindDisputeOpened }
+func (DisputeClosed) Kind() Kind       { return KindDisputeClosed }
+func (PaymentReferenced) Kind() Kind   { return KindPaymentReferenced }
 
 func (e PaymentSucceeded) body() any    { return e.Payment }
 func (e PaymentFailed) body() any       { return e.Payment }
@@ -86,6 +99,8 @@ func (e SubscriptionChanged) body() any { return e.Subscription }
 func (e EmailNews) body() any           { return e.Email }
 func (e CustomerLinked) body() any      { return e.Customer }
 func (e DisputeOpened) body() any       { return e.Dispute }
+func (e DisputeClosed) body() any       { return e.Dispute }
+func (e PaymentReferenced) body() any   { return e.Reference }
 
 // families maps each kind to the field of the workflow input that carries
 // its body, and to a decoder of that body.
@@ -99,6 +114,8 @@ var families = map[Kind]struct {
 	KindSubscriptionChanged: {"Subscription", decodeAs(func(s Subscription) Event { return SubscriptionChanged{s} })},
 	KindCustomerLinked:      {"Customer", decodeAs(func(c Customer) Event { return CustomerLinked{c} })},
 	KindDisputeOpened:       {"Dispute", decodeAs(func(d Dispute) Event { return DisputeOpened{d} })},
+	KindDisputeClosed:       {"Dispute", decodeAs(func(d Dispute) Event { return DisputeClosed{d} })},
+	KindPaymentReferenced:   {"Reference", decodeAs(func(r Reference) Event { return PaymentReferenced{r} })},
 }
 
 func init() {
@@ -205,6 +222,17 @@ type Dispute struct {
 	Reason   string
 	// DueBy is when the evidence is due, if the provider says.
 	DueBy *time.Time `json:",omitempty"`
+	// Outcome, of a closed dispute: won, lost, accepted, expired,
+	// cancelled, challenged or the provider's word.
+	Outcome string `json:",omitempty"`
+	// NoAmount: the provider did not give the amount.
+	NoAmount bool `json:",omitempty"`
+}
+
+// Reference is another id of a payment.
+type Reference struct {
+	PaymentID string
+	Ref       string
 }
 
 // Customer says who an event is about, as the provider knows them. The
@@ -240,12 +268,21 @@ type Payment struct {
 	OncePerPayment bool `json:",omitempty"`
 }
 
-// Refund is money given back on a payment.
+// Refund is money given back on a payment: one refund, keyed by RefundID,
+// unless RunningTotal.
 type Refund struct {
+	// PaymentID is the payment's id or another reference of it.
 	PaymentID string
 	RefundID  string
 	Amount    int64
 	Currency  string
+	// Status: succeeded (when empty), pending, failed or canceled.
+	Status string `json:",omitempty"`
+	// RunningTotal: Amount is all refunded on the payment so far (Stripe's
+	// charge.refunded), not one refund.
+	RunningTotal bool `json:",omitempty"`
+	// Full: the whole payment, whatever its amount (no amount given).
+	Full bool `json:",omitempty"`
 }
 
 // SubscriptionStatus is a subscription's state in webhookd's terms.
@@ -263,10 +300,13 @@ const (
 // Subscription is a snapshot of a subscription; an older snapshot never
 // overwrites a newer one.
 type Subscription struct {
-	ID                string
-	Customer          Customer
-	Plan              string `json:",omitempty"`
-	Status            SubscriptionStatus
+	ID       string
+	Customer Customer
+	Plan     string `json:",omitempty"`
+	Status   SubscriptionStatus
+	// OtherPlans are the other items that could have been the plan (a
+	// subscription of several items): logged, so a wrong choice shows.
+	OtherPlans        []string   `json:",omitempty"`
 	PeriodEnd         *time.Time `json:",omitempty"`
 	CancelAtPeriodEnd *bool      `json:",omitempty"`
 	// NoEmail: apply the snapshot without the email its status would send

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,19 @@ type dodoRefund struct {
 	PaymentID string `json:"payment_id"`
 	Amount    *int64 `json:"amount"`
 	Currency  string `json:"currency"`
+	IsPartial *bool  `json:"is_partial"`
+	Status    string `json:"status"`
+}
+
+// dodoDispute is Dodo's Dispute: its amount is a string.
+type dodoDispute struct {
+	DisputeID     string  `json:"dispute_id"`
+	PaymentID     string  `json:"payment_id"`
+	Amount        string  `json:"amount"`
+	Currency      string  `json:"currency"`
+	DisputeStage  string  `json:"dispute_stage"`
+	DisputeStatus string  `json:"dispute_status"`
+	Remarks       *string `json:"remarks"`
 }
 
 // dodoStatuses maps Dodo's subscription status to webhookd's.
@@ -56,23 +70,93 @@ func dodo(s Spec, eventType string, data json.RawMessage) (domain.Event, error) 
 	switch {
 	case eventType == "payment.succeeded" || eventType == "payment.failed":
 		return dodoPaymentEvent(s, eventType, data)
-	case eventType == "refund.succeeded":
-		var r dodoRefund
-		if err := decode(eventType, data, &r); err != nil {
-			return nil, err
-		}
-		if err := required(eventType, [2]string{"payment_id", r.PaymentID}, [2]string{"refund_id", r.RefundID}); err != nil {
-			return nil, err
-		}
-		ref := &domain.Refund{PaymentID: r.PaymentID, RefundID: r.RefundID, Currency: strings.ToUpper(r.Currency)}
-		if r.Amount != nil {
-			ref.Amount = *r.Amount
-		}
-		return domain.PaymentRefunded{Refund: *ref}, nil
+	case eventType == "refund.succeeded" || eventType == "refund.failed":
+		return dodoRefundEvent(eventType, data)
+	case strings.HasPrefix(eventType, "dispute."):
+		return dodoDisputeEvent(eventType, data)
 	case strings.HasPrefix(eventType, "subscription.") && !isGenericSubscription(eventType):
 		return dodoSubscriptionEvent(s, eventType, data)
 	}
 	return nil, nil
+}
+
+// dodoRefundEvent is one refund of a payment: each carries its own amount,
+// so two partial refunds add up; one without an amount that is not partial
+// refunds the whole payment.
+func dodoRefundEvent(eventType string, data json.RawMessage) (domain.Event, error) {
+	var r dodoRefund
+	if err := decode(eventType, data, &r); err != nil {
+		return nil, err
+	}
+	if err := required(eventType, [2]string{"payment_id", r.PaymentID}, [2]string{"refund_id", r.RefundID}); err != nil {
+		return nil, err
+	}
+	ref := domain.Refund{PaymentID: r.PaymentID, RefundID: r.RefundID, Status: "succeeded"}
+	if eventType == "refund.failed" {
+		ref.Status = "failed"
+	}
+	switch {
+	case r.Amount != nil && *r.Amount < 0:
+		return nil, badData(eventType, "negative amount")
+	case r.Amount != nil:
+		ref.Amount = *r.Amount
+	case r.IsPartial != nil && !*r.IsPartial:
+		ref.Full = true
+	case ref.Status == "succeeded":
+		return nil, badData(eventType, "missing amount of a partial refund")
+	}
+	if r.Currency != "" || r.Amount != nil {
+		cur, err := currencyCode(eventType, r.Currency)
+		if err != nil {
+			return nil, err
+		}
+		ref.Currency = cur
+	}
+	return domain.PaymentRefunded{Refund: ref}, nil
+}
+
+// dodoDisputeOutcomes are the dispute events after dispute.opened, and
+// what each means for the merchant.
+var dodoDisputeOutcomes = map[string]string{
+	"dispute.won": "won", "dispute.lost": "lost", "dispute.accepted": "accepted (lost)", "dispute.expired": "expired (lost)",
+	"dispute.cancelled": "cancelled by the customer (won)", "dispute.challenged": "challenged (evidence submitted)",
+}
+
+// dodoDisputeEvent: dispute.opened pages on-call; the others follow it up.
+func dodoDisputeEvent(eventType string, data json.RawMessage) (domain.Event, error) {
+	outcome, closing := dodoDisputeOutcomes[eventType]
+	if eventType != "dispute.opened" && !closing {
+		return nil, nil
+	}
+	var d dodoDispute
+	if err := decode(eventType, data, &d); err != nil {
+		return nil, err
+	}
+	if err := required(eventType, [2]string{"dispute_id", d.DisputeID}, [2]string{"payment_id", d.PaymentID}); err != nil {
+		return nil, err
+	}
+	cur, err := currencyCode(eventType, d.Currency)
+	if err != nil {
+		return nil, err
+	}
+	dis := domain.Dispute{ID: d.DisputeID, ChargeID: d.PaymentID, Currency: cur, Outcome: outcome,
+		Reason: domain.FirstNonEmpty(deref(d.Remarks), strings.ReplaceAll(d.DisputeStage, "_", " "))}
+	if n, err := strconv.ParseInt(strings.TrimSpace(d.Amount), 10, 64); err == nil && n >= 0 {
+		dis.Amount = n
+	} else {
+		dis.NoAmount = true
+	}
+	if closing {
+		return domain.DisputeClosed{Dispute: dis}, nil
+	}
+	return domain.DisputeOpened{Dispute: dis}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // isGenericSubscription: the generic shapes' subscription types, which the
@@ -96,10 +180,14 @@ func dodoPaymentEvent(s Spec, eventType string, data json.RawMessage) (domain.Ev
 	if err := required(eventType, [2]string{"payment_id", p.PaymentID}, [2]string{"currency", p.Currency}); err != nil {
 		return nil, err
 	}
+	cur, err := currencyCode(eventType, p.Currency)
+	if err != nil {
+		return nil, err
+	}
 	if p.TotalAmount == nil || *p.TotalAmount < 0 {
 		return nil, badData(eventType, "missing or negative total_amount")
 	}
-	pay := &domain.Payment{ID: p.PaymentID, Amount: *p.TotalAmount, Currency: strings.ToUpper(p.Currency),
+	pay := &domain.Payment{ID: p.PaymentID, Amount: *p.TotalAmount, Currency: cur,
 		Customer: domain.Customer{UserID: metadataString(p.Metadata, s.UserIDKey), CustomerID: p.Customer.CustomerID, Email: p.Customer.Email},
 		NoCharge: p.IsUpdatePaymentMethod && *p.TotalAmount == 0}
 	if eventType == "payment.failed" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/money"
 )
 
 // badData is a domain.ErrBadData for the event type.
@@ -102,4 +103,13 @@ func metadataString(m map[string]json.RawMessage, key string) string {
 		return n.String()
 	}
 	return ""
+}
+
+// currencyCode is a provider's currency code upper-cased; one that is not
+// three letters is bad data.
+func currencyCode(eventType, code string) (string, error) {
+	if !money.ValidCode(code) {
+		return "", badData(eventType, "currency %.12q is not a three-letter code", code)
+	}
+	return strings.ToUpper(code), nil
 }

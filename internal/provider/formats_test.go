@@ -51,7 +51,7 @@ func TestFormats(t *testing.T) {
 			ID: "pay_demo_Kp2wLm9", Customer: demo, Amount: 1999, Currency: "USD",
 			Reason: "The card has insufficient funds. Ask the customer to use another card."}}},
 		{"dodo", "refund.succeeded", domain.PaymentRefunded{Refund: domain.Refund{
-			PaymentID: "pay_demo_Nf7cAx1", RefundID: "ref_demo_Z8yq2", Amount: 1999, Currency: "USD"}}},
+			PaymentID: "pay_demo_Nf7cAx1", RefundID: "ref_demo_Z8yq2", Amount: 1999, Currency: "USD", Status: "succeeded"}}},
 		{"dodo", "subscription.active", sub(domain.SubscriptionActive, "pro", "2026-12-30T09:12:44Z", false)},
 		{"dodo", "subscription.renewed", sub(domain.SubscriptionActive, "pro", "2027-01-30T09:12:44Z", false)},
 		{"dodo", "subscription.updated", sub(domain.SubscriptionActive, "pro", "2026-12-30T09:12:44Z", true)},
@@ -81,7 +81,7 @@ func TestFormats(t *testing.T) {
 		{"stripe", "customer.subscription.updated", stripeSub(domain.SubscriptionPastDue)},
 		{"stripe", "customer.subscription.deleted", stripeSub(domain.SubscriptionEnded)},
 		{"stripe", "charge.refunded", domain.PaymentRefunded{Refund: domain.Refund{
-			PaymentID: "pi_3SdemoOneOff", RefundID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD"}}},
+			PaymentID: "pi_3SdemoOneOff", RefundID: "charge:ch_3SdemoOneOff", Amount: 4900, Currency: "USD", RunningTotal: true}}},
 		{"stripe", "charge.dispute.created", domain.DisputeOpened{Dispute: domain.Dispute{
 			ID: "du_1SdemoDisp", ChargeID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD", Reason: "fraudulent", DueBy: ptime("2025-12-09T23:59:59Z")}}},
 		{"generic", "payment.succeeded", domain.PaymentSucceeded{Payment: domain.Payment{
@@ -175,11 +175,17 @@ func TestFormatEdges(t *testing.T) {
 			tc.check(t, ev, err)
 		})
 	}
-	// Stripe: a payment intent an invoice made is booked by the invoice.
+	// Stripe: a payment intent an invoice made is booked by the invoice,
+	// and names it for the refunds that name the payment intent.
 	ev, err := provider.Spec{Format: "stripe"}.Normalize("payment_intent.succeeded",
 		json.RawMessage(`{"id":"pi_1","amount_received":1999,"currency":"usd","customer":"cus_1","payment_details":{"order_reference":"in_1"}}`))
+	if ref, ok := ev.(domain.PaymentReferenced); err != nil || !ok || ref.PaymentID != "in_1" || ref.Ref != "pi_1" {
+		t.Errorf("invoice payment intent = %+v, %v; want in_1 referenced as pi_1", ev, err)
+	}
+	ev, err = provider.Spec{Format: "stripe"}.Normalize("payment_intent.payment_failed",
+		json.RawMessage(`{"id":"pi_1","amount":1999,"currency":"usd","customer":"cus_1","payment_details":{"order_reference":"in_1"}}`))
 	if err != nil || !payment(ev).NoCharge {
-		t.Errorf("invoice payment intent = %+v, %v; want NoCharge", payment(ev), err)
+		t.Errorf("failed invoice payment intent = %+v, %v; want NoCharge", payment(ev), err)
 	}
 	// Resend: a transient bounce is recorded without invalidating.
 	ev, err = provider.Spec{Format: "resend"}.Normalize("email.bounced",

@@ -104,5 +104,18 @@ func mapUserFK(err error, userID string) error {
 	if isCode(err, pqerror.ForeignKeyViolation) {
 		return fmt.Errorf("user %q: %w", userID, ErrUnknownUser)
 	}
+	return mapIndexRow(err)
+}
+
+// programLimitExceeded (SQLSTATE 54000) is what PostgreSQL answers for a
+// value too large for an index row (a key of a few KiB): the data, not the
+// database, is at fault, and a retry cannot help.
+const programLimitExceeded = pqerror.Code("54000")
+
+// mapIndexRow turns a value too large for its index into ErrInvalid.
+func mapIndexRow(err error) error {
+	if isCode(err, programLimitExceeded) {
+		return fmt.Errorf("%w: a value too large for its index: %v", ErrInvalid, err)
+	}
 	return err
 }

@@ -44,11 +44,8 @@ type Store interface {
 	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
 }
 
-// Mailer sends one rendered message and returns the id to store for it:
-// the id the email provider's webhooks will name it by.
-type Mailer interface {
-	Send(ctx context.Context, m email.Message) (string, error)
-}
+// Mailer sends the activities' email (email.Sender).
+type Mailer = email.Sender
 
 // Alerter posts to every sink not in done, and returns the sinks that have
 // it (alerts.Alerter).

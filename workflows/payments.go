@@ -40,10 +40,7 @@ func disputeOpened(ctx workflow.Context, ev event, d domain.Dispute) error {
 	if d.DueBy != nil {
 		due = d.DueBy.Format("2006-01-02 15:04 MST")
 	}
-	amount := money.Format(d.Amount, d.Currency)
-	if d.NoAmount {
-		amount = "amount not given"
-	}
+	amount := disputeAmount(d)
 	return workflow.ExecuteActivity(summarized(ctx, "tell on-call of dispute "+d.ID), a.Notify, alerts.Alert{
 		Summary: "webhookd: payment disputed: " + amount + " (" + d.Reason + "), evidence due " + due,
 		Title:   "Payment disputed: " + ev.ref.Provider,
@@ -81,10 +78,7 @@ func paymentReferenced(ctx workflow.Context, ev event, r domain.Reference) error
 
 // disputeClosed tells on-call how a dispute ended (or that it moved on).
 func disputeClosed(ctx workflow.Context, ev event, d domain.Dispute) error {
-	amount := money.Format(d.Amount, d.Currency)
-	if d.NoAmount {
-		amount = "amount not given"
-	}
+	amount := disputeAmount(d)
 	return workflow.ExecuteActivity(summarized(ctx, "tell on-call dispute "+d.ID+" is "+d.Outcome), a.Notify, alerts.Alert{
 		Summary: "webhookd: dispute " + d.ID + " " + d.Outcome + ": " + amount,
 		Title:   "Dispute " + d.Outcome + ": " + ev.ref.Provider,
@@ -93,4 +87,12 @@ func disputeClosed(ctx workflow.Context, ev event, d domain.Dispute) error {
 		Error:  "dispute " + d.ID + " on " + d.ChargeID + ": " + d.Outcome,
 		Footer: "Follow-up of the dispute opened earlier; details in the provider's dashboard.",
 	}).Get(ctx, nil)
+}
+
+// disputeAmount is the disputed amount for people.
+func disputeAmount(d domain.Dispute) string {
+	if d.NoAmount {
+		return "amount not given"
+	}
+	return money.Format(d.Amount, d.Currency)
 }

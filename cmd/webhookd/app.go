@@ -21,7 +21,6 @@ import (
 	"github.com/webhookd/webhookd/ingress"
 	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
-	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/httpserve"
 	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
@@ -103,8 +102,12 @@ func uiOf(s *config.Settings) temporalui.UI {
 // compression and keys; reg (optional) gets the SDK's metrics.
 func dialTemporal(s *config.Settings, logger *slog.Logger, reg prometheus.Registerer) (client.Client, error) {
 	keys, _ := codec.ParseKeys(s.EncryptionKeys) // validated with the settings
-	return runs.Dial(runs.DialOptions{Address: s.TemporalAddress, Namespace: s.TemporalNamespace,
+	c, err := runs.Dial(runs.DialOptions{Address: s.TemporalAddress, Namespace: s.TemporalNamespace,
 		NoCompression: s.TemporalCompression == "none", EncryptionKeys: keys, Logger: logger, Registry: reg})
+	if err != nil {
+		return nil, fmt.Errorf("--temporal-address / TEMPORAL_ADDRESS: %w", err)
+	}
+	return c, nil
 }
 
 // startWorker starts the worker once Temporal answers, with the sweep, the
@@ -134,7 +137,7 @@ func (a *app) startWorker(ctx context.Context) (func(), []string, error) {
 // with the one alerter of the process, and alerts on-call of events whose
 // run the sweep cannot start.
 func (a *app) newWorker() (worker.Worker, *alerts.Alerter, []string, error) {
-	m, mailDest, err := email.Choose(a.s.ResendAPIKey, a.s.SMTPURL, a.s.DataDir)
+	m, mailDest, err := a.s.Mailer()
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -146,7 +146,7 @@ func openCLIStore(ctx context.Context, s *config.Settings, getenv func(string) s
 		if fromDev {
 			return nil, fmt.Errorf("no webhookd dev on %s (dev-state.json says %s, which does not answer): start `make dev` or set DATABASE_URL", s.DataDir, hostOf(s.DatabaseURL))
 		}
-		return nil, fmt.Errorf("--database-url / DATABASE_URL %s: %w", redactURL(s.DatabaseURL), err)
+		return nil, fmt.Errorf("--database-url / DATABASE_URL %s: %w", config.RedactURL(s.DatabaseURL), err)
 	}
 	return st, nil
 }
@@ -155,13 +155,5 @@ func hostOf(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		return u.Host
 	}
-	return redactURL(raw)
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return u.Redacted()
+	return config.RedactURL(raw)
 }

@@ -3,8 +3,9 @@ package devstack
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/config"
 )
 
 // Banner is what `webhookd dev` prints once everything is up, beside the
@@ -25,7 +26,7 @@ type Banner struct {
 
 // WriteBanner says where everything is.
 func (s *Stack) WriteBanner(w io.Writer, b Banner) {
-	pg := "DATABASE_URL " + redacted(s.DatabaseURL)
+	pg := "DATABASE_URL " + config.RedactURL(s.DatabaseURL)
 	if s.Postgres != nil {
 		pg = "managed PostgreSQL in " + s.Postgres.Dir()
 	}
@@ -49,12 +50,4 @@ func (s *Stack) WriteBanner(w io.Writer, b Banner) {
 	fmt.Fprintf(w, "\n  try: %s\n", b.Try)
 	fmt.Fprintf(w, "  Ctrl-C stops everything; data stays in the data dir.\n\n")
 	fmt.Fprintf(w, "  payloads in Temporal: %s\n\n", b.Payloads)
-}
-
-func redacted(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return u.Redacted()
 }

@@ -37,6 +37,13 @@ var templateFS embed.FS
 // ErrUnknownTemplate is returned by Render for a name with no template.
 var ErrUnknownTemplate = errors.New("unknown email template")
 
+// Sender sends one rendered message and returns the id to store for it:
+// the id the email provider's webhooks will name it by. SMTP, Resend and
+// Outbox are Senders.
+type Sender interface {
+	Send(ctx context.Context, m Message) (string, error)
+}
+
 // Message is a rendered email.
 type Message struct {
 	From, To  string

@@ -49,11 +49,7 @@ func Dial(o DialOptions) (client.Client, error) {
 	if o.Registry != nil {
 		opts.MetricsHandler = metricsHandler(o.Registry, o.Logger)
 	}
-	c, err := client.NewLazyClient(opts)
-	if err != nil {
-		return nil, fmt.Errorf("--temporal-address / TEMPORAL_ADDRESS: %w", err)
-	}
-	return c, nil
+	return client.NewLazyClient(opts)
 }
 
 func metricsHandler(reg prometheus.Registerer, logger *slog.Logger) client.MetricsHandler {

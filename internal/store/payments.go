@@ -29,6 +29,9 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (bool, error) {
 	}
 	var inserted bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockPaymentNames(ctx, tx, p.ID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO NOTHING`, p.ID, p.UserID, p.Amount, p.Currency, p.Status)

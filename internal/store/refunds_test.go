@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/webhookd/webhookd/internal/store"
@@ -124,5 +126,62 @@ func TestRefundsConvergeInAnyOrder(t *testing.T) {
 	wantRefunded(t, st, "pay_late", 1000, store.PaymentRefunded)
 	if _, err := st.RecordRefund(ctx, store.Refund{ID: "ref_neg", Provider: "dodo", PaymentRef: "pay_late", Amount: -1, Status: "succeeded"}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("negative refund: %v, want ErrInvalid", err)
+	}
+}
+
+// Refunds of one payment recorded at once, and refunds racing the
+// payment's own insert and its reference, all count: each transaction
+// holds the payment's names, so the last to commit sees every refund.
+func TestConcurrentRefundsAllCount(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	if _, err := st.RecordPayment(ctx, store.Payment{ID: "pay_c", UserID: "usr_1", Amount: 10000, Currency: "USD", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make(chan error, 3*n+2)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			_, err := st.RecordRefund(ctx, store.Refund{ID: fmt.Sprintf("ref_c%d", i), Provider: "dodo", PaymentRef: "pay_c", Amount: 10, Currency: "USD", Status: "succeeded"})
+			errs <- err
+		}()
+		go func() { // before its payment exists
+			defer wg.Done()
+			_, err := st.RecordRefund(ctx, store.Refund{ID: fmt.Sprintf("ref_l%d", i), Provider: "dodo", PaymentRef: "pay_racing", Amount: 10, Currency: "USD", Status: "succeeded"})
+			errs <- err
+		}()
+		go func() { // under the PaymentIntent of an invoice
+			defer wg.Done()
+			_, err := st.RecordRefund(ctx, store.Refund{ID: fmt.Sprintf("re_%d", i), Provider: "stripe", PaymentRef: "pi_racing", Amount: 10, Currency: "USD", Status: "succeeded"})
+			errs <- err
+		}()
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, err := st.RecordPayment(ctx, store.Payment{ID: "pay_racing", UserID: "usr_1", Amount: 10000, Currency: "USD", Status: "succeeded"})
+		errs <- err
+	}()
+	go func() {
+		defer wg.Done()
+		if err := st.AddPaymentRef(ctx, "pi_racing", "in_racing"); err != nil {
+			errs <- err
+			return
+		}
+		_, err := st.RecordPayment(ctx, store.Payment{ID: "in_racing", UserID: "usr_1", Amount: 10000, Currency: "USD", Status: "succeeded"})
+		errs <- err
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"pay_c", "pay_racing", "in_racing"} {
+		wantRefunded(t, st, id, 10*n, store.PaymentPartiallyRefunded)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/httpserve"
 	"github.com/webhookd/webhookd/internal/provider"
-	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
 	"github.com/webhookd/webhookd/workflows"
 )
@@ -125,35 +123,4 @@ func localHost(addr net.Addr) string {
 		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
 	}
 	return host
-}
-
-// openCLIStore opens the database for a command run by hand (events,
-// migrate): DATABASE_URL, else that of the dev stack in the data dir. It
-// checks the database answers, and says what to do when it does not.
-func openCLIStore(ctx context.Context, s *config.Settings, getenv func(string) string) (*store.Store, error) {
-	fromDev := devstack.Attach(s, getenv)
-	if s.DatabaseURL == "" {
-		return nil, fmt.Errorf("no webhookd dev on %s (no dev-state.json) and no --database-url / DATABASE_URL: start `make dev` or set DATABASE_URL", s.DataDir)
-	}
-	st, err := store.Open(ctx, s.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := st.Ping(pctx); err != nil {
-		st.Close()
-		if fromDev {
-			return nil, fmt.Errorf("no webhookd dev on %s (dev-state.json says %s, which does not answer): start `make dev` or set DATABASE_URL", s.DataDir, hostOf(s.DatabaseURL))
-		}
-		return nil, fmt.Errorf("--database-url / DATABASE_URL %s: %w", config.RedactURL(s.DatabaseURL), err)
-	}
-	return st, nil
-}
-
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return config.RedactURL(raw)
 }

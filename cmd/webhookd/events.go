@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/eventlog"
 	"github.com/webhookd/webhookd/internal/lifecycle"
@@ -20,59 +19,25 @@ import (
 	"github.com/webhookd/webhookd/internal/store"
 )
 
-// eventFilter is the flags that select events (list, replay).
-type eventFilter struct {
-	provider, eventType, status string
-	since                       time.Duration
-	limit                       int
-}
-
-func (f *eventFilter) bind(fs *pflag.FlagSet, withLimit bool) {
-	fs.StringVar(&f.provider, "provider", "", "only this provider")
-	fs.StringVar(&f.eventType, "type", "", "only this event type")
-	fs.StringVar(&f.status, "status", "", "only this status: "+statusNames())
-	fs.DurationVar(&f.since, "since", 24*time.Hour, "only events received within this window")
-	if withLimit {
-		fs.IntVar(&f.limit, "limit", 50, "at most this many events")
-	}
-}
-
-// store turns the flags into a store filter; errors name the flag.
-func (f *eventFilter) store() (store.EventFilter, error) {
-	out := store.EventFilter{Provider: f.provider, Type: f.eventType, Since: time.Now().Add(-f.since), Limit: f.limit}
-	if f.status != "" {
-		st, err := domain.ParseStatus(f.status)
-		if err != nil {
-			return out, usageError{fmt.Errorf("--status: %w", err)}
-		}
-		out.Status = st
-	}
-	if f.since <= 0 {
-		return out, usageError{fmt.Errorf("--since: must be positive, got %s", f.since)}
-	}
-	if f.limit < 0 {
-		return out, usageError{fmt.Errorf("--limit: must be positive, got %d", f.limit)}
+// eventFilter reads a command line's event filter (eventlog.Filter); a bad
+// one is a usage error.
+func eventFilter(f eventlog.Filter) (store.EventFilter, error) {
+	out, err := f.Store(time.Now())
+	if err != nil {
+		return out, usageError{err}
 	}
 	return out, nil
 }
 
-func statusNames() string {
-	var names []string
-	for _, st := range domain.Statuses() {
-		names = append(names, string(st))
-	}
-	return strings.Join(names, ", ")
-}
-
 func (c *cli) eventsCmd() *cobra.Command {
 	cmd, s := c.group("events", config.Events, "the event log: list, show, replay, purge")
-	var listF, replayF eventFilter
+	var listF, replayF eventlog.Filter
 	var asJSON, showJSON, dryRun, includeIgnored bool
 	list := c.sub(cmd, config.Events, s, "list", "list events, newest first", cobra.NoArgs,
 		func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			return c.eventsList(ctx, s, listF, asJSON)
 		})
-	listF.bind(list.Flags(), true)
+	listF.Bind(list.Flags(), true)
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
 	show := c.sub(cmd, config.Events, s, "show ID", "one event: envelope, status, runs, last error, run link (ID: row id or provider:event_id)", cobra.ExactArgs(1),
 		func(ctx context.Context, _ *cobra.Command, args []string) error {
@@ -83,7 +48,7 @@ func (c *cli) eventsCmd() *cobra.Command {
 		func(ctx context.Context, _ *cobra.Command, args []string) error {
 			return c.eventsReplay(ctx, s, args, replayF, replayOptions{dryRun, includeIgnored})
 		})
-	replayF.bind(replay.Flags(), false)
+	replayF.Bind(replay.Flags(), false)
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "list what would run, start nothing")
 	replay.Flags().BoolVar(&includeIgnored, "include-ignored", false, "also replay ignored events (their run applied nothing): after an upgrade that handles their type")
 	var olderThan time.Duration
@@ -105,7 +70,7 @@ func (c *cli) eventsPurge(ctx context.Context, s *config.Settings, olderThan tim
 	if olderThan < lifecycle.MinRetention && !force {
 		return usageError{fmt.Errorf("--older-than %s: under %s deletes the payloads of events just settled; add --force if that is meant", olderThan, lifecycle.MinRetention)}
 	}
-	st, err := openCLIStore(ctx, s, c.getenv)
+	st, err := devstack.OpenStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
@@ -124,12 +89,12 @@ func (c *cli) eventsPurge(ctx context.Context, s *config.Settings, olderThan tim
 	return err
 }
 
-func (c *cli) eventsList(ctx context.Context, s *config.Settings, f eventFilter, asJSON bool) error {
-	filter, err := f.store()
+func (c *cli) eventsList(ctx context.Context, s *config.Settings, f eventlog.Filter, asJSON bool) error {
+	filter, err := eventFilter(f)
 	if err != nil {
 		return err
 	}
-	st, err := openCLIStore(ctx, s, c.getenv)
+	st, err := devstack.OpenStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
@@ -142,7 +107,7 @@ func (c *cli) eventsList(ctx context.Context, s *config.Settings, f eventFilter,
 }
 
 func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJSON bool) error {
-	st, err := openCLIStore(ctx, s, c.getenv)
+	st, err := devstack.OpenStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
@@ -181,8 +146,8 @@ type replayOptions struct {
 	dryRun, includeIgnored bool
 }
 
-func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []string, f eventFilter, o replayOptions) error {
-	filter, err := f.store()
+func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []string, f eventlog.Filter, o replayOptions) error {
+	filter, err := eventFilter(f)
 	if err != nil {
 		return err
 	}
@@ -190,7 +155,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []strin
 	if len(args) == 0 && !bulkOK {
 		return usageError{fmt.Errorf("events replay needs an ID, or --status failed (or --status ignored --include-ignored)")}
 	}
-	st, err := openCLIStore(ctx, s, c.getenv)
+	st, err := devstack.OpenStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}

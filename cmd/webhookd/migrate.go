@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/migrations"
 )
 
@@ -15,7 +16,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 	cmd, s := c.group("migrate", config.Migrate, "schema migrations: up, down, status (goose, SQL embedded from migrations/)")
 	with := func(do func(ctx context.Context, p *goose.Provider) error) func(context.Context, *cobra.Command, []string) error {
 		return func(ctx context.Context, _ *cobra.Command, _ []string) error {
-			st, err := openCLIStore(ctx, s, c.getenv)
+			st, err := devstack.OpenStore(ctx, s, c.getenv)
 			if err != nil {
 				return err
 			}

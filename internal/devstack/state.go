@@ -1,14 +1,18 @@
 package devstack
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/store"
 )
 
 // State is what `webhookd dev` writes to <data-dir>/dev-state.json so that
@@ -85,4 +89,35 @@ func Attach(s *config.Settings, getenv func(string) string) bool {
 		s.TemporalUIURL = st.TemporalUIURL
 	}
 	return true
+}
+
+// OpenStore opens the database for a command run by hand (events,
+// migrate): DATABASE_URL, else that of the dev stack in the data dir. It
+// checks the database answers, and says what to do when it does not.
+func OpenStore(ctx context.Context, s *config.Settings, getenv func(string) string) (*store.Store, error) {
+	fromDev := Attach(s, getenv)
+	if s.DatabaseURL == "" {
+		return nil, fmt.Errorf("no webhookd dev on %s (no dev-state.json) and no --database-url / DATABASE_URL: start `make dev` or set DATABASE_URL", s.DataDir)
+	}
+	st, err := store.Open(ctx, s.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := st.Ping(pctx); err != nil {
+		st.Close()
+		if fromDev {
+			return nil, fmt.Errorf("no webhookd dev on %s (dev-state.json says %s, which does not answer): start `make dev` or set DATABASE_URL", s.DataDir, hostOf(s.DatabaseURL))
+		}
+		return nil, fmt.Errorf("--database-url / DATABASE_URL %s: %w", config.RedactURL(s.DatabaseURL), err)
+	}
+	return st, nil
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return config.RedactURL(raw)
 }

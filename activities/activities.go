@@ -42,6 +42,8 @@ type Store interface {
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
 	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
+	AlertThread(ctx context.Context, key string) (map[string]string, error)
+	SaveAlertThread(ctx context.Context, key string, refs map[string]string) error
 }
 
 // Mailer sends the activities' email (email.Sender).
@@ -52,11 +54,28 @@ type Mailer = email.Sender
 type Alerter interface {
 	SendIncident(ctx context.Context, in alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error)
 	Post(ctx context.Context, msg alerts.Alert, done []string) ([]string, error)
+	PostThread(ctx context.Context, msg alerts.Alert, done []string, refs map[string]string) ([]string, map[string]string, error)
 }
 
 // Notify posts a message to every sink (a dispute: on-call has a deadline).
+// A message with a Thread goes in that thread where a sink has threads:
+// where its first message was posted is kept in the database.
 func (a *Activities) Notify(ctx context.Context, msg alerts.Alert) error {
-	return toEverySink(ctx, func(done []string) ([]string, error) { return a.Alerter.Post(ctx, msg, done) })
+	if msg.Thread == "" {
+		return toEverySink(ctx, func(done []string) ([]string, error) { return a.Alerter.Post(ctx, msg, done) })
+	}
+	refs, err := a.Store.AlertThread(ctx, msg.Thread)
+	if err != nil {
+		return err
+	}
+	return toEverySink(ctx, func(done []string) ([]string, error) {
+		done, refs, err := a.Alerter.PostThread(ctx, msg, done, refs)
+		if serr := a.Store.SaveAlertThread(ctx, msg.Thread, refs); serr != nil {
+			// The message is out; a later reply then starts its own thread.
+			activity.GetLogger(ctx).Warn("alert thread not kept", "error", serr.Error())
+		}
+		return done, err
+	})
 }
 
 // toEverySink posts through post, passing the sinks an earlier attempt

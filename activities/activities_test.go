@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"github.com/webhookd/webhookd/internal/email/smtptest"
 	"github.com/webhookd/webhookd/internal/postgres/pgtest"
 	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/internal/temporalui"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -32,6 +35,10 @@ type noAlerts struct{}
 
 func (noAlerts) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
 	return done, nil
+}
+
+func (noAlerts) PostThread(_ context.Context, _ alerts.Alert, done []string, refs map[string]string) ([]string, map[string]string, error) {
+	return done, refs, nil
 }
 
 func (noAlerts) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
@@ -243,15 +250,14 @@ func TestSendEmailThroughResend(t *testing.T) {
 }
 
 // recordingAlerter notes which sinks each call was asked to post to.
-type recordingAlerter struct{ asked [][]string }
+type recordingAlerter struct {
+	noAlerts
+	asked [][]string
+}
 
 func (r *recordingAlerter) Post(_ context.Context, _ alerts.Alert, done []string) ([]string, error) {
 	r.asked = append(r.asked, done)
 	return append(done, "discord"), nil
-}
-
-func (r *recordingAlerter) SendIncident(_ context.Context, _ alerts.Incident, done []string, refs map[string]string) ([]string, map[string]string, error) {
-	return done, refs, nil
 }
 
 // A retry of Notify (a dispute) passes on the sinks the last attempt
@@ -267,5 +273,48 @@ func TestNotifyRetryKeepsTheSinksReached(t *testing.T) {
 	}
 	if len(rec.asked) != 1 || len(rec.asked[0]) != 1 || rec.asked[0][0] != "slack" {
 		t.Errorf("alerter asked with done = %v, want [slack]", rec.asked)
+	}
+}
+
+// A dispute's outcome is a reply in the thread of its opening on Slack
+// with a bot token (the thread is kept in PostgreSQL, so any worker's run
+// finds it); a sink without threads gets both as messages of their own.
+func TestDisputeOutcomeRepliesInTheOpeningsThread(t *testing.T) {
+	var mu sync.Mutex
+	var slack []string
+	var discord int
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		slack = append(slack, r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]+" thread="+r.PostForm.Get("thread_ts"))
+		mu.Unlock()
+		w.Write([]byte(`{"ok":true,"channel":"C1","ts":"1700000000.000200"}`))
+	}))
+	defer bot.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		discord++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	st := store.New(pgtest.New(t))
+	al := alerts.NewAlerter([]alerts.Sink{alerts.NewSlackBot("xoxb-test", "#oncall", bot.URL+"/", http.DefaultClient),
+		&alerts.Discord{URL: hook.URL, HTTP: http.DefaultClient}}, temporalui.UI{}, nil, alerts.Log{Logger: slog.New(slog.DiscardHandler)})
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Alerter: al})
+	for _, msg := range []alerts.Alert{
+		{Title: "Payment disputed: dodo", Thread: "dispute:dodo:dsp_1"},
+		{Title: "Dispute won: dodo", Thread: "dispute:dodo:dsp_1"},
+		{Title: "Payment disputed: dodo", Thread: "dispute:dodo:dsp_2"},
+	} {
+		if _, err := env.ExecuteActivity(a.Notify, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "[chat.postMessage thread= chat.postMessage thread=1700000000.000200 chat.postMessage thread=]"
+	if fmt.Sprint(slack) != want || discord != 3 {
+		t.Errorf("slack calls = %v, discord posts = %d\nwant %s and 3", slack, discord, want)
 	}
 }

@@ -119,6 +119,30 @@ func (a *Alerter) Post(ctx context.Context, msg Alert, done []string) ([]string,
 	return a.toSinks(done, func(s Sink) error { return s.Post(ctx, msg) })
 }
 
+// PostThread posts msg to every sink not in done, as Post; on a threaded
+// sink it replies in the thread refs names for that sink, or starts one
+// and adds its reference to refs (a dispute's opening, then its outcome).
+func (a *Alerter) PostThread(ctx context.Context, msg Alert, done []string, refs map[string]string) ([]string, map[string]string, error) {
+	if refs == nil {
+		refs = map[string]string{}
+	}
+	done, err := a.toSinks(done, func(s Sink) error {
+		th, ok := threaded(s)
+		switch {
+		case !ok:
+			return s.Post(ctx, msg)
+		case refs[s.Name()] != "":
+			return th.Reply(ctx, refs[s.Name()], msg)
+		}
+		ref, err := th.PostRef(ctx, msg)
+		if err == nil {
+			refs[s.Name()] = ref
+		}
+		return err
+	})
+	return done, refs, err
+}
+
 // toSinks calls post for every sink not in done, counts each outcome, and
 // returns the sinks done now with the errors of the others.
 func (a *Alerter) toSinks(done []string, post func(Sink) error) ([]string, error) {

@@ -44,6 +44,10 @@ type Alert struct {
 	LinkText string
 	// Footer is a hint such as the replay command.
 	Footer string
+	// Thread, when set, names the thread of related messages this one
+	// belongs to (a dispute's opening and outcome): on a threaded sink the
+	// first message with a thread starts it and later ones reply in it.
+	Thread string `json:",omitempty"`
 }
 
 // Field is a short name and value shown side by side.

@@ -1,6 +1,7 @@
 // Package examples embeds a sample "data" object for every event type
-// webhookd handles: in the shapes of Dodo Payments' and Resend's own
-// objects (dodo/, resend/: built from their published SDK types), and in
+// webhookd handles: in the shapes of Dodo Payments', Resend's and Stripe's
+// own objects (dodo/, resend/, stripe/: built from their published SDK
+// types), and in
 // the generic shapes (userId, paymentId, …) at the top. `webhookd send`
 // uses them when no --data is given, and the provider tests read them;
 // they refer to the dev demo user usr_demo <demo@example.com>.

@@ -48,6 +48,7 @@ func disputeOpened(ctx workflow.Context, ev event, d domain.Dispute) error {
 			{Name: "Reason", Value: d.Reason}, {Name: "Charge", Value: "`" + d.ChargeID + "`"}, {Name: "Evidence due", Value: due}},
 		Error:  "dispute " + d.ID + " opened on charge " + d.ChargeID,
 		Footer: "Answer it in the provider's dashboard before the deadline.",
+		Thread: disputeThread(ev, d),
 	}).Get(ctx, nil)
 }
 
@@ -86,7 +87,14 @@ func disputeClosed(ctx workflow.Context, ev event, d domain.Dispute) error {
 			{Name: "Payment", Value: "`" + d.ChargeID + "`"}},
 		Error:  "dispute " + d.ID + " on " + d.ChargeID + ": " + d.Outcome,
 		Footer: "Follow-up of the dispute opened earlier; details in the provider's dashboard.",
+		Thread: disputeThread(ev, d),
 	}).Get(ctx, nil)
+}
+
+// disputeThread names the alert thread of a dispute: its opening and its
+// outcomes are one thread on Slack with a bot token.
+func disputeThread(ev event, d domain.Dispute) string {
+	return "dispute:" + ev.ref.Provider + ":" + d.ID
 }
 
 // disputeAmount is the disputed amount for people.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,7 +98,61 @@ func TestStripe(t *testing.T) {
 		t.Errorf("runs of usr_late = %d, want 1", n)
 	}
 
+	// A one-off Checkout sale (mode payment, Stripe's default
+	// customer_creation if_required: no customer) is one payment and one
+	// email whichever of its two events comes first; its PaymentIntent
+	// names nobody and books nothing of its own.
+	for _, order := range []string{"checkout_first", "intent_first"} {
+		user, pi := "usr_"+order, "pi_"+order
+		if err := d.st.UpsertUser(ctx, user, order+"@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		cs := moneyFixture(t, "stripe_checkout.session.completed.payment.json", map[string]any{"client_reference_id": user, "payment_intent": pi})
+		intent := moneyFixture(t, "stripe_payment_intent.succeeded.checkout.json", map[string]any{"id": pi})
+		steps := [][2]string{{"checkout.session.completed", cs}, {"payment_intent.succeeded", intent}}
+		if order == "intent_first" {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for i, step := range steps {
+			id := "evt_" + order + "_" + string(rune('a'+i))
+			d.sendAs("stripe", step[0], id, step[1], at(20+i))
+			if ev := d.waitStatusOf("stripe", id, domain.StatusSucceeded, domain.StatusFailed); ev.Status != domain.StatusSucceeded {
+				t.Errorf("%s: %s %s %q", order, step[0], ev.Status, ev.LastError.String)
+			}
+		}
+		if ps, _ := d.st.Payments(ctx, user); len(ps) != 1 || ps[0].ID != pi || ps[0].Amount != 2599 || ps[0].Currency != "USD" {
+			t.Errorf("%s: payments = %+v, want one of 2599 USD under %s", order, ps, pi)
+		}
+		if n := countMessages(smtpSrv, "To: <"+order+"@example.com>"); n != 1 {
+			t.Errorf("%s: emails = %d, want 1", order, n)
+		}
+	}
+
 	// A dispute tells on-call at once.
 	send("charge.dispute.created", "evt_dispute", nil, at(12))
 	waitFor(t, 10*time.Second, func() bool { return anyContains(slack.posts(), "Payment disputed: stripe") })
+}
+
+// moneyFixture is the data object of a fixture in
+// internal/provider/testdata/money (built from Stripe's published types),
+// with fields changed.
+func moneyFixture(t *testing.T, name string, change map[string]any) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../internal/provider/testdata/money/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Data struct {
+			Object map[string]any `json:"object"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range change {
+		ev.Data.Object[k] = v
+	}
+	b, _ := json.Marshal(ev.Data.Object)
+	return string(b)
 }

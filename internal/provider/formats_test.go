@@ -84,6 +84,16 @@ func TestFormats(t *testing.T) {
 			PaymentID: "pi_3SdemoOneOff", RefundID: "charge:ch_3SdemoOneOff", Amount: 4900, Currency: "USD", RunningTotal: true}}},
 		{"stripe", "charge.dispute.created", domain.DisputeOpened{Dispute: domain.Dispute{
 			ID: "du_1SdemoDisp", ChargeID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD", Reason: "fraudulent", DueBy: ptime("2025-12-09T23:59:59Z")}}},
+		{"stripe", "charge.dispute.closed", domain.DisputeClosed{Dispute: domain.Dispute{
+			ID: "du_1SdemoDisp", ChargeID: "ch_3SdemoOneOff", Amount: 4900, Currency: "USD", Reason: "fraudulent", Outcome: "won", DueBy: ptime("2025-12-09T23:59:59Z")}}},
+		{"stripe", "refund.created", domain.PaymentRefunded{Refund: domain.Refund{
+			PaymentID: "pi_3SdemoOneOff", RefundID: "re_3SdemoOneOff", Amount: 4900, Currency: "USD", Status: "succeeded"}}},
+		{"stripe", "checkout.session.async_payment_succeeded", domain.PaymentSucceeded{Payment: domain.Payment{ID: "pi_3SdemoAsync",
+			Customer: domain.Customer{UserID: "usr_demo", Email: "demo@example.com"}, Amount: 2599, Currency: "USD", OncePerPayment: true}}},
+		{"dodo", "dispute.opened", domain.DisputeOpened{Dispute: domain.Dispute{
+			ID: "dsp_demo_Q1", ChargeID: "pay_demo_Nf7cAx1", Amount: 1999, Currency: "USD", Reason: "dispute"}}},
+		{"dodo", "dispute.won", domain.DisputeClosed{Dispute: domain.Dispute{
+			ID: "dsp_demo_Q1", ChargeID: "pay_demo_Nf7cAx1", Amount: 1999, Currency: "USD", Outcome: "won", Reason: "Issuer ruled in the merchant's favour"}}},
 		{"generic", "payment.succeeded", domain.PaymentSucceeded{Payment: domain.Payment{
 			ID: "pay_demo_001", Customer: domain.Customer{UserID: "usr_demo"}, Amount: 1999, Currency: "USD"}}},
 	} {
@@ -105,7 +115,7 @@ func TestFormats(t *testing.T) {
 	}
 	// Every example of a format is in the table above.
 	for _, format := range []string{"dodo", "resend", "stripe"} {
-		if n := len(examples.Types(format)); n != map[string]int{"dodo": 12, "resend": 6, "stripe": 10}[format] {
+		if n := len(examples.Types(format)); n != map[string]int{"dodo": 14, "resend": 6, "stripe": 13}[format] {
 			t.Errorf("%s has %d examples; add the new ones to the table", format, n)
 		}
 	}

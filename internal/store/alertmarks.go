@@ -45,3 +45,31 @@ func (s *Store) SetAlertMark(ctx context.Context, key string, open bool) (bool, 
 	}
 	return changed, nil
 }
+
+// AlertThread is where the message of a thread key was posted, by sink
+// name (empty when it never was).
+func (s *Store) AlertThread(ctx context.Context, key string) (map[string]string, error) {
+	var rows []struct {
+		Sink string `db:"sink"`
+		Ref  string `db:"ref"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT sink, ref FROM alert_threads WHERE key = $1`, key); err != nil {
+		return nil, fmt.Errorf("store: alert thread: %w", err)
+	}
+	refs := make(map[string]string, len(rows))
+	for _, r := range rows {
+		refs[r.Sink] = r.Ref
+	}
+	return refs, nil
+}
+
+// SaveAlertThread keeps where a thread key's message was posted; a sink's
+// first reference stays.
+func (s *Store) SaveAlertThread(ctx context.Context, key string, refs map[string]string) error {
+	for sink, ref := range refs {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO alert_threads (key, sink, ref) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, key, sink, ref); err != nil {
+			return fmt.Errorf("store: save alert thread: %w", err)
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -26,7 +27,6 @@ import (
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
-	"github.com/webhookd/webhookd/internal/temporalui"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -94,10 +94,6 @@ func retryConfig(s *config.Settings) workflows.RetryConfig {
 	return workflows.RetryConfig{MaximumAttempts: int32(s.RetryAttempts), InitialInterval: s.RetryInitial}
 }
 
-func uiOf(s *config.Settings) temporalui.UI {
-	return temporalui.UI{Base: s.TemporalUIURL, Namespace: s.TemporalNamespace}
-}
-
 // dialTemporal reaches Temporal with the settings' address, namespace,
 // compression and keys; reg (optional) gets the SDK's metrics.
 func dialTemporal(s *config.Settings, logger *slog.Logger, reg prometheus.Registerer) (client.Client, error) {
@@ -142,7 +138,7 @@ func (a *app) newWorker() (worker.Worker, *alerts.Alerter, []string, error) {
 		return nil, nil, nil, err
 	}
 	al := alerts.New(alerts.Sinks{SlackWebhookURL: a.s.SlackWebhookURL, SlackBotToken: a.s.SlackBotToken,
-		SlackChannel: a.s.SlackChannel, DiscordWebhookURL: a.s.DiscordWebhookURL}, uiOf(a.s), a.reg, a.logger)
+		SlackChannel: a.s.SlackChannel, DiscordWebhookURL: a.s.DiscordWebhookURL}, a.s.UI(), a.reg, a.logger)
 	a.events.OnStartFailed = func(_ context.Context, ev store.Event, reason string) {
 		a.openIncident(alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason})
 	}
@@ -184,37 +180,16 @@ func (a *app) openIncident(f alerts.Failure) {
 	}
 }
 
-// codecServer is the codec server of the app's keys under /codec/ (nil
-// without keys): the Temporal UI's origin may call it from the browser.
-func (a *app) codecServer() http.Handler {
-	keys, _ := codec.ParseKeys(a.s.EncryptionKeys)
-	if len(keys) == 0 {
-		return nil
-	}
-	codecs, _ := codec.Codecs(keys)
-	return http.StripPrefix("/codec", codec.Server(codecs, codec.ServerOptions{
-		Token: a.s.CodecAuthToken, Origins: codec.UIOrigins(a.s.TemporalUIURL), Namespace: a.s.TemporalNamespace,
-	}))
+// codecServer is the codec server of the app's keys under /codec/ on a
+// listener at addr (codec.Mount).
+func (a *app) codecServer(addr net.Addr) http.Handler {
+	return codec.Mount(codec.MountOptions{Keys: a.s.EncryptionKeys, Token: a.s.CodecAuthToken, UIURL: a.s.TemporalUIURL,
+		Namespace: a.s.TemporalNamespace, Loopback: httpserve.Loopback(addr)}, a.logger)
 }
 
-// logPayloadPrivacy says once at start whether payloads sent to Temporal
-// are encrypted.
-func (a *app) logPayloadPrivacy() {
-	keys, _ := codec.ParseKeys(a.s.EncryptionKeys)
-	if len(keys) == 0 {
-		a.logger.Warn("payload encryption off: Temporal stores event data (names, addresses) as plain JSON; set WEBHOOKD_ENCRYPTION_KEYS")
-		return
-	}
-	a.logger.Info("payloads encrypted before they reach Temporal", slog.String("key_id", keys[0].ID), slog.Int("keys", len(keys)))
-}
-
-// opsHandler is the worker's HTTP port.
-func (a *app) opsHandler() http.Handler {
-	cs := a.codecServer()
-	if cs != nil && a.s.CodecAuthToken == "" {
-		a.logger.Warn("codec server on --http /codec/ without WEBHOOKD_CODEC_AUTH_TOKEN: whoever reaches the port can decrypt payloads")
-	}
+// opsHandler is the worker's HTTP port at addr.
+func (a *app) opsHandler(addr net.Addr) http.Handler {
 	return httpserve.Ops(func(ctx context.Context) (int, map[string]string) {
 		return ingress.Readiness(ctx, a.events.Ready, a.logger)
-	}, a.reg, cs)
+	}, a.reg, a.codecServer(addr))
 }

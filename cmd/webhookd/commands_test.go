@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,12 +72,17 @@ func TestSendSignsWithTheEnvironmentSecret(t *testing.T) {
 }
 
 // The worker's port serves health and metrics only, and the codec server
-// (behind its token) when payloads are encrypted.
+// when payloads are encrypted: behind its token, or without one on a
+// loopback port only.
 func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
+	wide := &net.TCPAddr{IP: net.IPv6zero, Port: 9090}
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090}
 	a := &app{s: &config.Settings{}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
-	h := a.opsHandler()
+	h := a.opsHandler(wide)
 	keyed := &app{s: &config.Settings{EncryptionKeys: codec.NewKey("k1"), CodecAuthToken: "t0ken"}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
-	hk := keyed.opsHandler()
+	hk := keyed.opsHandler(wide)
+	open := &app{s: &config.Settings{EncryptionKeys: codec.NewKey("k1")}, logger: slog.New(slog.DiscardHandler), reg: newRegistry()}
+	hWide, hLocal := open.opsHandler(wide), open.opsHandler(local)
 	for _, tc := range []struct {
 		h            http.Handler
 		method, path string
@@ -85,6 +91,7 @@ func TestWorkerPortServesHealthAndMetricsOnly(t *testing.T) {
 		{h, "GET", "/healthz", 200}, {h, "GET", "/metrics", 200},
 		{h, "POST", "/webhooks/dodo", 404}, {h, "GET", "/", 404}, {h, "POST", "/codec/decode", 404},
 		{hk, "POST", "/codec/decode", 401}, {hk, "GET", "/healthz", 200},
+		{hWide, "POST", "/codec/decode", 404}, {hLocal, "POST", "/codec/decode", 400},
 	} {
 		h := tc.h
 		w := httptest.NewRecorder()

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,7 +55,7 @@ func (c *cli) runDev(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	defer l.Close()
-	ingressURL := "http://" + localHost(l.Addr())
+	ingressURL := "http://" + httpserve.LocalHost(l.Addr())
 	start := time.Now()
 	stack, err := devstack.Start(ctx, devstack.Options{
 		DataDir: s.DataDir, TemporalPort: s.TemporalPort, UIPort: s.UIPort, CodecEndpoint: ingressURL + "/codec",
@@ -94,7 +93,9 @@ func (c *cli) runDev(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/codec/", a.codecServer())
+	if cs := a.codecServer(l.Addr()); cs != nil {
+		mux.Handle("/codec/", cs)
+	}
 	mux.Handle("/", h)
 	return httpserve.Serve(ctx, l, mux, logger, func(net.Addr) {
 		// Written once the ingress serves, so a reader finds it serving.
@@ -104,23 +105,23 @@ func (c *cli) runDev(ctx context.Context, s *config.Settings) error {
 		stack.WriteBanner(c.stdout, devstack.Banner{IngressURL: ingressURL, TaskQueue: workflows.TaskQueue, Outputs: dests,
 			Providers: provider.DevLines(providers, devSecrets), Took: time.Since(start),
 			Try:      fmt.Sprintf("webhookd send --provider dodo --type payment.succeeded   (demo user %s <%s>)", demoUserID, demoUserEmail),
-			Payloads: fmt.Sprintf("encrypted (%s); the UI decodes them through %s/codec", keySource(c.getenv, s), ingressURL)})
+			Payloads: payloadsLine(c.getenv, s, ingressURL, httpserve.Loopback(l.Addr()))})
 	})
 }
 
-func keySource(getenv func(string) string, s *config.Settings) string {
+// payloadsLine is the banner's word on payloads: the key, and where the
+// codec server is (codec.Mount).
+func payloadsLine(getenv func(string) string, s *config.Settings, ingressURL string, loopback bool) string {
 	keys, _ := codec.ParseKeys(s.EncryptionKeys)
+	key := "key " + keys[0].ID + ", kept in " + devstack.KeyFile(s.DataDir)
 	if getenv("WEBHOOKD_ENCRYPTION_KEYS") != "" {
-		return "key " + keys[0].ID + " from WEBHOOKD_ENCRYPTION_KEYS"
+		key = "key " + keys[0].ID + " from WEBHOOKD_ENCRYPTION_KEYS"
 	}
-	return "key " + keys[0].ID + ", kept in " + devstack.KeyFile(s.DataDir)
-}
-
-// localHost turns a wildcard listen address into one a local client dials.
-func localHost(addr net.Addr) string {
-	host := addr.String()
-	if strings.HasPrefix(host, "[::]:") || strings.HasPrefix(host, "0.0.0.0:") {
-		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
+	switch {
+	case s.CodecAuthToken != "":
+		return fmt.Sprintf("encrypted (%s); %s/codec wants WEBHOOKD_CODEC_AUTH_TOKEN, so the UI shows them encrypted", key, ingressURL)
+	case !loopback:
+		return fmt.Sprintf("encrypted (%s); no codec server: --http is reachable beyond this host and WEBHOOKD_CODEC_AUTH_TOKEN is unset", key)
 	}
-	return host
+	return fmt.Sprintf("encrypted (%s); the UI decodes them through %s/codec", key, ingressURL)
 }

@@ -117,9 +117,9 @@ func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJ
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.stdout).Encode(eventlog.JSON(ev, eventlog.RunURL(uiOf(s), ev)))
+		return json.NewEncoder(c.stdout).Encode(eventlog.JSON(ev, eventlog.RunURL(s.UI(), ev)))
 	}
-	eventlog.WriteEvent(c.stdout, ev, eventlog.RunURL(uiOf(s), ev))
+	eventlog.WriteEvent(c.stdout, ev, eventlog.RunURL(s.UI(), ev))
 	if ev.Status != domain.StatusDispatched {
 		return nil
 	}
@@ -174,7 +174,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []strin
 	if err != nil {
 		return err
 	}
-	return c.replayAll(ctx, svc, evs, filter, o)
+	return eventlog.Replay(ctx, c.stdout, svc, evs, filter, o.dryRun, o.includeIgnored)
 }
 
 func (c *cli) replayOne(ctx context.Context, s *config.Settings, st *store.Store, svc *lifecycle.Service, id string, o replayOptions) error {
@@ -190,36 +190,7 @@ func (c *cli) replayOne(ctx context.Context, s *config.Settings, st *store.Store
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, uiOf(s).Run(ev.WorkflowID, runID))
-	return nil
-}
-
-func (c *cli) replayAll(ctx context.Context, svc *lifecycle.Service, evs []store.Event, filter store.EventFilter, o replayOptions) error {
-	dryRun := o.dryRun
-	fmt.Fprintf(c.stdout, "%d %s events since %s\n", len(evs), filter.Status, filter.Since.Format(time.RFC3339))
-	ok, failed := 0, 0
-	for i, ev := range evs {
-		prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(evs), ev.WorkflowID)
-		if dryRun {
-			fmt.Fprintf(c.stdout, "%s  would replay\n", prefix)
-			continue
-		}
-		_, runID, err := svc.Rerun(ctx, ev.Provider, ev.EventID, o.includeIgnored)
-		if err != nil {
-			failed++
-			fmt.Fprintf(c.stdout, "%s  not replayed: %v\n", prefix, err)
-			continue
-		}
-		ok++
-		fmt.Fprintf(c.stdout, "%s  started run %s\n", prefix, runID)
-	}
-	if dryRun {
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "replayed %d, not replayed %d\n", ok, failed)
-	if failed > 0 {
-		return fmt.Errorf("%d events not replayed", failed)
-	}
+	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, s.UI().Run(ev.WorkflowID, runID))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/httpserve"
 	"github.com/webhookd/webhookd/internal/provider"
@@ -43,7 +44,7 @@ func (c *cli) runIngress(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	defer a.Close()
-	a.logPayloadPrivacy()
+	codec.LogPrivacy(logger, s.EncryptionKeys)
 	h, err := a.ingressHandler(providers)
 	if err != nil {
 		return err
@@ -63,14 +64,18 @@ func (c *cli) runWorker(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	defer a.Close()
-	a.logPayloadPrivacy()
+	codec.LogPrivacy(logger, s.EncryptionKeys)
 	stop, dests, err := a.startWorker(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests)
-	return serveHTTP(ctx, s.HTTPAddr, 0, a.opsHandler(), logger, nil)
+	l, err := httpserve.Listen(s.HTTPAddr, 0, "--http / WEBHOOKD_HTTP")
+	if err != nil {
+		return err
+	}
+	return httpserve.Serve(ctx, l, a.opsHandler(l.Addr()), logger, nil)
 }
 
 // prodProviders are the providers the ingress serves (provider.Served).

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -70,47 +66,24 @@ func (c *cli) runSend(ctx context.Context, s *config.Settings, o sendOptions) er
 	}
 	id := o.id
 	if id == "" {
-		buf := make([]byte, 12)
-		_, _ = rand.Read(buf)
-		id = "evt_" + hex.EncodeToString(buf)
+		id = provider.NewEventID()
 	}
-	now, occurred := time.Now(), time.Now()
+	occurred := time.Now()
 	if o.occurredAt != "" {
 		if occurred, err = time.Parse(time.RFC3339, o.occurredAt); err != nil {
 			return usageError{fmt.Errorf("--occurred-at: %w", err)}
 		}
 	}
-	h, body, err := p.Delivery(id, o.eventType, occurred, now, payload)
-	if err != nil {
-		return err
-	}
-	return c.post(ctx, target, p.Name, o.eventType, h, body)
-}
-
-// post sends a signed event to the ingress and prints its answer.
-func (c *cli) post(ctx context.Context, target, name, eventType string, h http.Header, body []byte) error {
-	url := strings.TrimRight(target, "/")
-	if !strings.Contains(url, "/webhooks/") {
-		url += "/webhooks/" + name
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("--url / WEBHOOKD_URL: %w", err)
-	}
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	sent, err := p.Send(ctx, target, id, o.eventType, occurred, payload)
 	if err != nil {
 		return fmt.Errorf("send: %w (is `webhookd dev` running? start `make dev`, or set --url / WEBHOOKD_URL)", err)
 	}
-	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", url, name, eventType, resp.Status, bytes.TrimSpace(respBody))
-	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("send: ingress answered %s: the ingress has another secret for %s than this command (%s, else the dev secret of --data-dir)", resp.Status, name, provider.SecretEnv(name))
+	fmt.Fprintf(c.stdout, "POST %s  %s %s\n%s %s\n", sent.URL, p.Name, o.eventType, sent.Status, sent.Body)
+	if sent.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("send: ingress answered %s: the ingress has another secret for %s than this command (%s, else the dev secret of --data-dir)", sent.Status, p.Name, provider.SecretEnv(p.Name))
 	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("send: ingress answered %s", resp.Status)
+	if sent.StatusCode >= 300 {
+		return fmt.Errorf("send: ingress answered %s", sent.Status)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/webhookd/webhookd/internal/codec"
 )
@@ -115,9 +118,11 @@ func TestParseKeys(t *testing.T) {
 }
 
 func TestServer(t *testing.T) {
-	codecs, _ := codec.Codecs(keys(t, k1))
-	srv := httptest.NewServer(http.StripPrefix("/codec", codec.Server(codecs, codec.ServerOptions{
-		Token: "t0ken", Origins: []string{"http://ui.example"}, Namespace: "default"})))
+	h, err := codec.Server(keys(t, k1), codec.ServerOptions{Token: "t0ken", Origins: []string{"http://ui.example"}, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.StripPrefix("/codec", h))
 	defer srv.Close()
 	enc, _ := codec.NewEncryption(keys(t, k1))
 	p, _ := converter.GetDefaultDataConverter().ToPayload("secret-customer@example.com")
@@ -169,6 +174,43 @@ func TestServer(t *testing.T) {
 	pre, err := http.DefaultClient.Do(req)
 	if err != nil || pre.StatusCode != 204 || !strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Errorf("preflight: %v %v", pre.StatusCode, err)
+	}
+}
+
+// A zlib bomb stops at the inflate bound: one payload past MaxInflate, or
+// several each under it but past MaxInflateRequest together, get 413, and
+// the server's memory never holds the inflated whole.
+func TestServerRefusesDecompressionBombs(t *testing.T) {
+	h, err := codec.Server(keys(t, k1), codec.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zlibPayload := func(n int) *commonpb.Payload {
+		inner, _ := proto.Marshal(&commonpb.Payload{Data: bytes.Repeat([]byte{'a'}, n)})
+		var buf bytes.Buffer
+		w := zlib.NewWriter(&buf)
+		w.Write(inner)
+		w.Close()
+		return &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte("binary/zlib")}, Data: buf.Bytes()}
+	}
+	post := func(ps ...*commonpb.Payload) int {
+		body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: ps})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/decode", bytes.NewReader(body)))
+		return w.Code
+	}
+	if got := post(zlibPayload(1 << 20)); got != 200 {
+		t.Errorf("1 MiB payload: %d, want 200", got)
+	}
+	if got := post(zlibPayload(codec.MaxInflate + 1)); got != 413 {
+		t.Errorf("payload inflating past MaxInflate: %d, want 413", got)
+	}
+	var many []*commonpb.Payload
+	for range codec.MaxInflateRequest/(codec.MaxInflate/2) + 1 {
+		many = append(many, zlibPayload(codec.MaxInflate/2))
+	}
+	if got := post(many...); got != 413 {
+		t.Errorf("payloads inflating past MaxInflateRequest together: %d, want 413", got)
 	}
 }
 

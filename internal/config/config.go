@@ -124,7 +124,7 @@ var Table = []Setting{
 	{Flag: "config", Env: "WEBHOOKD_CONFIG", Cmds: []string{Dev, Ingress, Send},
 		help:  "providers file (YAML) adding to or replacing the built-in providers dodo, resend and stripe; see deploy/providers.yaml",
 		field: func(s *Settings) any { return &s.ConfigFile }, check: checkConfigFile},
-	{Flag: "http", Env: "WEBHOOKD_HTTP", def: ":8080", defs: map[string]string{Worker: ":9090"}, docDefault: ":8080 (worker :9090)", Cmds: []string{Dev, Ingress, Worker},
+	{Flag: "http", Env: "WEBHOOKD_HTTP", def: ":8080", defs: map[string]string{Dev: "127.0.0.1:8080", Worker: ":9090"}, docDefault: ":8080 (dev 127.0.0.1:8080, worker :9090)", Cmds: []string{Dev, Ingress, Worker},
 		help:  "listen address: the ingress (dev, ingress), or health and metrics (worker)",
 		field: func(s *Settings) any { return &s.HTTPAddr }, check: hostPort(func(s *Settings) string { return s.HTTPAddr })},
 	{Flag: "body-limit", Env: "WEBHOOKD_BODY_LIMIT", def: "1048576", Cmds: []string{Dev, Ingress},
@@ -230,8 +230,8 @@ var Table = []Setting{
 			_, err := codec.ParseKeys(s.EncryptionKeys)
 			return err
 		}},
-	{Flag: "codec-auth-token", Env: "WEBHOOKD_CODEC_AUTH_TOKEN", Cmds: []string{Worker},
-		help:  "bearer token the codec server (/codec/encode, /codec/decode on the worker's --http) requires; unset: no check (keep the port private)",
+	{Flag: "codec-auth-token", Env: "WEBHOOKD_CODEC_AUTH_TOKEN", Cmds: []string{Dev, Worker},
+		help:  "bearer token the codec server (/codec/encode, /codec/decode on --http of dev and worker) requires; unset, the codec server is served only on a loopback --http",
 		field: func(s *Settings) any { return &s.CodecAuthToken }},
 	{Flag: "payload-retention", Env: "WEBHOOKD_PAYLOAD_RETENTION", def: "720h", Cmds: []string{Dev, Worker},
 		help:  "raw envelopes (and their data) older than this are deleted by a daily sweep, keeping each event's audit row; 0 keeps them",

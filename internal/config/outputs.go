@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"path/filepath"
 
+	"github.com/webhookd/webhookd/internal/temporalui"
+
 	"github.com/webhookd/webhookd/internal/email"
 )
 
@@ -38,4 +40,9 @@ func RedactURL(raw string) string {
 		return "(invalid URL)"
 	}
 	return u.Redacted()
+}
+
+// UI is the Temporal Web UI the settings name, for links to runs.
+func (s *Settings) UI() temporalui.UI {
+	return temporalui.UI{Base: s.TemporalUIURL, Namespace: s.TemporalNamespace}
 }

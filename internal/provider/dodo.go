@@ -128,14 +128,9 @@ func dodoDisputeEvent(eventType string, data json.RawMessage) (domain.Event, err
 	if eventType != "dispute.opened" && !closing {
 		return nil, nil
 	}
-	var d dodoDispute
-	if err := decode(eventType, data, &d); err != nil {
-		return nil, err
-	}
-	if err := required(eventType, [2]string{"dispute_id", d.DisputeID}, [2]string{"payment_id", d.PaymentID}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, d.Currency)
+	d, cur, err := decodeMoney(eventType, data, func(d *dodoDispute) (string, [][2]string) {
+		return d.Currency, [][2]string{{"dispute_id", d.DisputeID}, {"payment_id", d.PaymentID}}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -170,17 +165,12 @@ func isGenericSubscription(t string) bool {
 }
 
 func dodoPaymentEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
-	var p dodoPayment
-	if err := decode(eventType, data, &p); err != nil {
-		return nil, err
-	}
 	if genericShape(data) {
 		return nil, nil
 	}
-	if err := required(eventType, [2]string{"payment_id", p.PaymentID}, [2]string{"currency", p.Currency}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, p.Currency)
+	p, cur, err := decodeMoney(eventType, data, func(p *dodoPayment) (string, [][2]string) {
+		return p.Currency, [][2]string{{"payment_id", p.PaymentID}, {"currency", p.Currency}}
+	})
 	if err != nil {
 		return nil, err
 	}

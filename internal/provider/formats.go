@@ -105,6 +105,22 @@ func metadataString(m map[string]json.RawMessage, key string) string {
 	return ""
 }
 
+// decodeMoney decodes data into a T and checks what a money event needs:
+// the fields check names (as the provider spells them) are set, and the
+// currency it returns is a three-letter code, returned upper-cased.
+func decodeMoney[T any](eventType string, data json.RawMessage, check func(*T) (currency string, fields [][2]string)) (T, string, error) {
+	var v T
+	if err := decode(eventType, data, &v); err != nil {
+		return v, "", err
+	}
+	code, fields := check(&v)
+	if err := required(eventType, fields...); err != nil {
+		return v, "", err
+	}
+	cur, err := currencyCode(eventType, code)
+	return v, cur, err
+}
+
 // currencyCode is a provider's currency code upper-cased; one that is not
 // three letters is bad data.
 func currencyCode(eventType, code string) (string, error) {

@@ -157,14 +157,9 @@ func stripe(s Spec, eventType string, data json.RawMessage) (domain.Event, error
 // (amount_refunded; clover's charge carries no refunds list), on the
 // payment of its PaymentIntent.
 func stripeChargeRefunded(eventType string, data json.RawMessage) (domain.Event, error) {
-	var c stripeCharge
-	if err := decode(eventType, data, &c); err != nil {
-		return nil, err
-	}
-	if err := required(eventType, [2]string{"id", c.ID}, [2]string{"payment_intent", c.PaymentIntent}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, c.Currency)
+	c, cur, err := decodeMoney(eventType, data, func(c *stripeCharge) (string, [][2]string) {
+		return c.Currency, [][2]string{{"id", c.ID}, {"payment_intent", c.PaymentIntent}}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -178,18 +173,13 @@ func stripeChargeRefunded(eventType string, data json.RawMessage) (domain.Event,
 // stripeRefundEvent is one refund, on the payment of its PaymentIntent
 // (else its charge); its status decides whether it counts.
 func stripeRefundEvent(eventType string, data json.RawMessage) (domain.Event, error) {
-	var r stripeRefund
-	if err := decode(eventType, data, &r); err != nil {
-		return nil, err
-	}
-	payment := domain.FirstNonEmpty(r.PaymentIntent, r.Charge)
-	if err := required(eventType, [2]string{"id", r.ID}, [2]string{"payment_intent", payment}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, r.Currency)
+	r, cur, err := decodeMoney(eventType, data, func(r *stripeRefund) (string, [][2]string) {
+		return r.Currency, [][2]string{{"id", r.ID}, {"payment_intent", domain.FirstNonEmpty(r.PaymentIntent, r.Charge)}}
+	})
 	if err != nil {
 		return nil, err
 	}
+	payment := domain.FirstNonEmpty(r.PaymentIntent, r.Charge)
 	if r.Amount == nil || *r.Amount < 0 {
 		return nil, badData(eventType, "missing or negative amount")
 	}
@@ -203,14 +193,9 @@ func stripeRefundEvent(eventType string, data json.RawMessage) (domain.Event, er
 // stripeDisputeEvent: a dispute opened, or closed (won, lost or
 // warning_closed).
 func stripeDisputeEvent(eventType string, data json.RawMessage) (domain.Event, error) {
-	var d stripeDispute
-	if err := decode(eventType, data, &d); err != nil {
-		return nil, err
-	}
-	if err := required(eventType, [2]string{"id", d.ID}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, d.Currency)
+	d, cur, err := decodeMoney(eventType, data, func(d *stripeDispute) (string, [][2]string) {
+		return d.Currency, [][2]string{{"id", d.ID}}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -276,14 +261,9 @@ func stripeCheckoutEvent(s Spec, eventType string, data json.RawMessage) (domain
 }
 
 func stripeInvoiceEvent(eventType string, data json.RawMessage) (domain.Event, error) {
-	var in stripeInvoice
-	if err := decode(eventType, data, &in); err != nil {
-		return nil, err
-	}
-	if err := required(eventType, [2]string{"id", in.ID}, [2]string{"customer", in.Customer}, [2]string{"currency", in.Currency}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, in.Currency)
+	in, cur, err := decodeMoney(eventType, data, func(in *stripeInvoice) (string, [][2]string) {
+		return in.Currency, [][2]string{{"id", in.ID}, {"customer", in.Customer}, {"currency", in.Currency}}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -303,14 +283,9 @@ func stripeInvoiceEvent(eventType string, data json.RawMessage) (domain.Event, e
 // stripePaymentIntentEvent books a one-off payment; one an invoice made is
 // booked by its invoice.paid (or emailed by invoice.payment_failed).
 func stripePaymentIntentEvent(s Spec, eventType string, data json.RawMessage) (domain.Event, error) {
-	var pi stripePaymentIntent
-	if err := decode(eventType, data, &pi); err != nil {
-		return nil, err
-	}
-	if err := required(eventType, [2]string{"id", pi.ID}, [2]string{"currency", pi.Currency}); err != nil {
-		return nil, err
-	}
-	cur, err := currencyCode(eventType, pi.Currency)
+	pi, cur, err := decodeMoney(eventType, data, func(pi *stripePaymentIntent) (string, [][2]string) {
+		return pi.Currency, [][2]string{{"id", pi.ID}, {"currency", pi.Currency}}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -160,7 +160,7 @@ func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Custom
 	if c == (domain.Customer{}) {
 		c.UserID = userID
 	}
-	if c.UserID != "" && c.CustomerID == "" && !c.WaitForLink {
+	if c.UserID != "" && c.CustomerID == "" && !c.WaitForLink && !c.CreateUser {
 		return c.UserID, nil
 	}
 	u, err := a.resolve(ctx, ev, c, "")
@@ -172,7 +172,7 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c domain.Customer
 	if c == (domain.Customer{}) {
 		c.UserID = userID
 	}
-	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer{UserID: c.UserID, CustomerID: c.CustomerID, Email: c.Email})
+	u, err := a.Store.ResolveUser(ctx, ev.Provider, store.Customer{UserID: c.UserID, CustomerID: c.CustomerID, Email: c.Email, Create: c.CreateUser})
 	if errors.Is(err, store.ErrUnknownUser) && c.WaitForLink {
 		// The event that links the customer may still come (the provider
 		// does not keep order): retried until the attempts run out.
@@ -470,6 +470,7 @@ type SetEventStatusInput struct {
 	Status    domain.Status
 	RunID     string
 	LastError string
+	UserID    string `json:",omitempty"`
 }
 
 // Finisher writes a run's outcome (lifecycle.Service).
@@ -482,7 +483,7 @@ type Finisher interface {
 // the event now succeeded.
 func (a *Activities) SetEventStatus(ctx context.Context, in SetEventStatusInput) error {
 	err := a.Events.Finish(ctx, lifecycle.Result{Provider: in.Provider, EventID: in.EventID, EventType: in.EventType,
-		Status: in.Status, RunID: in.RunID, LastError: in.LastError})
+		Status: in.Status, RunID: in.RunID, LastError: in.LastError, UserID: in.UserID})
 	return classify("set event status", err)
 }
 

@@ -219,9 +219,12 @@ func finish(ctx workflow.Context, in ProcessWebhookInput, status domain.Status, 
 		RetryPolicy:            bookkeeping.RetryPolicy,
 		Summary:                "mark event " + string(status),
 	})
+	// Whose event it was, as the run found it (knowUser): the event log
+	// keeps it for the product API and for an erasure.
+	userID, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(UserIDKey)
 	err := workflow.ExecuteLocalActivity(lctx, a.SetEventStatus, activities.SetEventStatusInput{
 		Provider: in.Provider, EventID: in.EventID, EventType: in.EventType, Status: status,
-		RunID: info.WorkflowExecution.RunID, LastError: lastErr,
+		RunID: info.WorkflowExecution.RunID, LastError: lastErr, UserID: userID,
 	}).Get(ctx, nil)
 	if err != nil {
 		return ProcessWebhookResult{}, err

@@ -754,7 +754,7 @@ func startDev(ctx context.Context, o options, dir string) (*devProc, error) {
 	d := &devProc{url: "http://127.0.0.1:" + strconv.Itoa(httpPort), quit: make(chan struct{})}
 	d.cmd = exec.CommandContext(ctx, o.binary, "dev", "--data-dir", filepath.Join(dir, "data"),
 		"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--temporal-port", strconv.Itoa(freePort()),
-		"--ui-port", strconv.Itoa(freePort()), "--log-level", "error", "--temporal-store", o.store,
+		"--ui-port", strconv.Itoa(freePort()), "--api-http", "127.0.0.1:0", "--log-level", "error", "--temporal-store", o.store,
 		"--pprof-port", strconv.Itoa(o.pprofPort))
 	logf, err := os.Create(filepath.Join(dir, "webhookd.log"))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/api"
 	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/httpserve"
@@ -27,6 +29,7 @@ import (
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/internal/users"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -185,6 +188,16 @@ func (a *app) openIncident(f alerts.Failure) {
 func (a *app) codecServer(addr net.Addr) http.Handler {
 	return codec.Mount(codec.MountOptions{Keys: a.s.EncryptionKeys, Token: a.s.CodecAuthToken, UIURL: a.s.TemporalUIURL,
 		Namespace: a.s.TemporalNamespace, Loopback: httpserve.Loopback(addr)}, a.logger)
+}
+
+// startAPI serves the management API on --api-http (api.Serve).
+func (a *app) startAPI(ctx context.Context) (string, error) {
+	url, err := api.Serve(ctx, a.s.APIHTTP, api.Options{Store: a.st, UI: a.s.UI(), Logger: a.logger, Tokens: strings.Split(a.s.APITokens, ","),
+		Users: &users.Service{Store: a.st, Runs: &runs.Eraser{Client: a.c, Namespace: a.s.TemporalNamespace}}})
+	if errors.Is(err, api.ErrNoToken) {
+		return "", usageError{err}
+	}
+	return url, err
 }
 
 // opsHandler is the worker's HTTP port at addr.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/httpserve"
@@ -92,6 +91,10 @@ func (c *cli) runDev(ctx context.Context, s *config.Settings) error {
 	if err != nil {
 		return err
 	}
+	apiLine, apiURL, err := c.devAPI(ctx, a)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	if cs := a.codecServer(l.Addr()); cs != nil {
 		mux.Handle("/codec/", cs)
@@ -99,29 +102,27 @@ func (c *cli) runDev(ctx context.Context, s *config.Settings) error {
 	mux.Handle("/", h)
 	return httpserve.Serve(ctx, l, mux, logger, func(net.Addr) {
 		// Written once the ingress serves, so a reader finds it serving.
-		if err := devstack.WriteState(s.DataDir, devstack.State{IngressURL: ingressURL, DatabaseURL: s.DatabaseURL, TemporalAddress: s.TemporalAddress, TemporalUIURL: s.TemporalUIURL}); err != nil {
+		if err := devstack.WriteState(s.DataDir, devstack.State{IngressURL: ingressURL, DatabaseURL: s.DatabaseURL, TemporalAddress: s.TemporalAddress, TemporalUIURL: s.TemporalUIURL, APIURL: apiURL}); err != nil {
 			logger.Warn("dev state not written", slog.String("error", err.Error()))
 		}
 		stack.WriteBanner(c.stdout, devstack.Banner{IngressURL: ingressURL, TaskQueue: workflows.TaskQueue, Outputs: dests,
 			Providers: provider.DevLines(providers, devSecrets), Took: time.Since(start),
 			Try:      fmt.Sprintf("webhookd send --provider dodo --type payment.succeeded   (demo user %s <%s>)", demoUserID, demoUserEmail),
-			Payloads: payloadsLine(c.getenv, s, ingressURL, httpserve.Loopback(l.Addr()))})
+			Payloads: devstack.PayloadsLine(s, c.getenv("WEBHOOKD_ENCRYPTION_KEYS") != "", ingressURL, httpserve.Loopback(l.Addr())), API: apiLine})
 	})
 }
 
-// payloadsLine is the banner's word on payloads: the key, and where the
-// codec server is (codec.Mount).
-func payloadsLine(getenv func(string) string, s *config.Settings, ingressURL string, loopback bool) string {
-	keys, _ := codec.ParseKeys(s.EncryptionKeys)
-	key := "key " + keys[0].ID + ", kept in " + devstack.KeyFile(s.DataDir)
-	if getenv("WEBHOOKD_ENCRYPTION_KEYS") != "" {
-		key = "key " + keys[0].ID + " from WEBHOOKD_ENCRYPTION_KEYS"
+// devAPI serves the management API with dev's own token unless
+// WEBHOOKD_API_TOKENS names others; it returns the banner's line and the
+// API's URL.
+func (c *cli) devAPI(ctx context.Context, a *app) (string, string, error) {
+	from, err := devstack.APITokens(a.s)
+	if err != nil {
+		return "", "", err
 	}
-	switch {
-	case s.CodecAuthToken != "":
-		return fmt.Sprintf("encrypted (%s); %s/codec wants WEBHOOKD_CODEC_AUTH_TOKEN, so the UI shows them encrypted", key, ingressURL)
-	case !loopback:
-		return fmt.Sprintf("encrypted (%s); no codec server: --http is reachable beyond this host and WEBHOOKD_CODEC_AUTH_TOKEN is unset", key)
+	url, err := a.startAPI(ctx)
+	if err != nil || url == "" {
+		return "off (--api-http)", "", err
 	}
-	return fmt.Sprintf("encrypted (%s); the UI decodes them through %s/codec", key, ingressURL)
+	return url + "/v1   " + from, url, nil
 }

@@ -64,6 +64,7 @@ type dev struct {
 	st       *store.Store
 	temporal client.Client
 	uiURL    string
+	apiURL   string
 }
 
 func freePort(t *testing.T) int {
@@ -89,14 +90,14 @@ func startDevWith(t *testing.T, env map[string]string, dataDir string) *dev {
 	// dev state file tells where the ingress ended up.
 	os.Remove(devstack.StateFile(d.dataDir))
 	args := []string{"dev", "--data-dir", d.dataDir, "--http", "127.0.0.1:0",
-		"--temporal-port", "0", "--ui-port", "0", "--log-level", "warn"}
+		"--temporal-port", "0", "--ui-port", "0", "--api-http", "127.0.0.1:0", "--log-level", "warn"}
 	start := time.Now()
 	go func() { d.done <- run(ctx, args, d.getenv, d.stdout, d.stderr) }()
 	t.Cleanup(func() { d.stop() })
 	var state devstack.State
 	for {
 		if st, ok := devstack.ReadState(d.dataDir); ok && st.IngressURL != "" {
-			state, d.url, d.uiURL = st, st.IngressURL, st.TemporalUIURL
+			state, d.url, d.uiURL, d.apiURL = st, st.IngressURL, st.TemporalUIURL, st.APIURL
 			resp, err := http.Get(d.url + "/readyz")
 			if err == nil {
 				resp.Body.Close()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -18,16 +17,6 @@ import (
 	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
 )
-
-// eventFilter reads a command line's event filter (eventlog.Filter); a bad
-// one is a usage error.
-func eventFilter(f eventlog.Filter) (store.EventFilter, error) {
-	out, err := f.Store(time.Now())
-	if err != nil {
-		return out, usageError{err}
-	}
-	return out, nil
-}
 
 func (c *cli) eventsCmd() *cobra.Command {
 	cmd, s := c.group("events", config.Events, "the event log: list, show, replay, purge")
@@ -64,33 +53,16 @@ func (c *cli) eventsCmd() *cobra.Command {
 }
 
 func (c *cli) eventsPurge(ctx context.Context, s *config.Settings, olderThan time.Duration, dryRun, force bool) error {
-	if olderThan <= 0 {
-		return usageError{errors.New("--older-than: required, a positive duration such as 720h")}
-	}
-	if olderThan < lifecycle.MinRetention && !force {
-		return usageError{fmt.Errorf("--older-than %s: under %s deletes the payloads of events just settled; add --force if that is meant", olderThan, lifecycle.MinRetention)}
-	}
 	st, err := devstack.OpenStore(ctx, s, c.getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := &lifecycle.Service{Store: st}
-	cutoff := time.Now().Add(-olderThan).UTC().Format(time.RFC3339)
-	if dryRun {
-		n, err := svc.Purgeable(ctx, olderThan)
-		if err == nil {
-			fmt.Fprintf(c.stdout, "would delete the payloads of %d events received before %s\n", n, cutoff)
-		}
-		return err
-	}
-	n, err := svc.Purge(ctx, olderThan)
-	fmt.Fprintf(c.stdout, "deleted the payloads of %d events received before %s\n", n, cutoff)
-	return err
+	return eventlog.Purge(ctx, c.stdout, &lifecycle.Service{Store: st}, olderThan, dryRun, force)
 }
 
 func (c *cli) eventsList(ctx context.Context, s *config.Settings, f eventlog.Filter, asJSON bool) error {
-	filter, err := eventFilter(f)
+	filter, err := f.Store(time.Now())
 	if err != nil {
 		return err
 	}
@@ -112,7 +84,7 @@ func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJ
 		return err
 	}
 	defer st.Close()
-	ev, err := findEvent(ctx, st, id)
+	ev, err := eventlog.Find(ctx, st, id)
 	if err != nil {
 		return err
 	}
@@ -147,7 +119,7 @@ type replayOptions struct {
 }
 
 func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []string, f eventlog.Filter, o replayOptions) error {
-	filter, err := eventFilter(f)
+	filter, err := f.Store(time.Now())
 	if err != nil {
 		return err
 	}
@@ -178,7 +150,7 @@ func (c *cli) eventsReplay(ctx context.Context, s *config.Settings, args []strin
 }
 
 func (c *cli) replayOne(ctx context.Context, s *config.Settings, st *store.Store, svc *lifecycle.Service, id string, o replayOptions) error {
-	ev, err := findEvent(ctx, st, id)
+	ev, err := eventlog.Find(ctx, st, id)
 	if err != nil {
 		return err
 	}
@@ -192,13 +164,4 @@ func (c *cli) replayOne(ctx context.Context, s *config.Settings, st *store.Store
 	}
 	fmt.Fprintf(c.stdout, "replayed %s: run %s\n%s\n", ev.WorkflowID, runID, s.UI().Run(ev.WorkflowID, runID))
 	return nil
-}
-
-// findEvent is the event a command line names (eventlog.Find).
-func findEvent(ctx context.Context, st *store.Store, id string) (store.Event, error) {
-	ev, err := eventlog.Find(ctx, st, id)
-	if errors.Is(err, eventlog.ErrBadRef) {
-		return ev, usageError{err}
-	}
-	return ev, err
 }

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"time"
-
 	"github.com/spf13/cobra"
+
+	"github.com/webhookd/webhookd/internal/httpserve"
 )
 
 func (c *cli) healthCmd() *cobra.Command {
@@ -18,29 +14,9 @@ func (c *cli) healthCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.ran = true
-			return c.runHealth(cmd.Context(), target)
+			return httpserve.Check(cmd.Context(), target, c.stdout)
 		},
 	}
 	cmd.Flags().StringVar(&target, "url", "http://127.0.0.1:8080/readyz", "URL that must answer 200")
 	return cmd
-}
-
-func (c *cli) runHealth(ctx context.Context, target string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fmt.Errorf("--url: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(c.stdout, "%s %s\n", resp.Status, body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s answered %s", target, resp.Status)
-	}
-	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webhookd/webhookd/internal/config"
+	"github.com/webhookd/webhookd/internal/eventlog"
+	"github.com/webhookd/webhookd/internal/users"
 )
 
 func main() {
@@ -31,6 +33,10 @@ var errUsage = errors.New("usage")
 
 // usageError is an error of the command line; errors.Is(err, errUsage).
 type usageError struct{ error }
+
+// usageErrors are the packages' errors that mean a command line webhookd
+// cannot run (a bad filter, event reference or user field).
+var usageErrors = []error{eventlog.ErrBadFilter, eventlog.ErrBadRef, users.ErrInvalid}
 
 func (usageError) Is(target error) bool { return target == errUsage }
 func (u usageError) Unwrap() error      { return u.error }
@@ -62,6 +68,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil && !c.ran && !errors.Is(err, errUsage) {
 		return usageError{fmt.Errorf("%v (see 'webhookd %s--help')", err, cmdPath(cmd))}
 	}
+	for _, target := range usageErrors {
+		if errors.Is(err, target) {
+			return usageError{err}
+		}
+	}
 	return err
 }
 
@@ -85,7 +96,7 @@ names, then to its default. See README.md.`,
 		Args:          cobra.NoArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.AddCommand(c.devCmd(), c.ingressCmd(), c.workerCmd(), c.migrateCmd(), c.sendCmd(), c.eventsCmd(), c.healthCmd(), c.setupCmd())
+	root.AddCommand(c.devCmd(), c.ingressCmd(), c.workerCmd(), c.migrateCmd(), c.sendCmd(), c.eventsCmd(), c.healthCmd(), c.setupCmd(), c.usersCmd())
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }
@@ -98,13 +109,9 @@ func (c *cli) command(use, name, short string, args cobra.PositionalArgs, do fun
 		Use:   use,
 		Short: short,
 		Args:  args,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := config.Apply(cmd.Flags(), name, s, c.getenv); err != nil {
-				return usageError{err}
-			}
-			c.ran = true
-			return do(cmd.Context(), s, cmd, args)
-		},
+		RunE: c.runE(name, s, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			return do(ctx, s, cmd, args)
+		}),
 	}
 	config.Bind(cmd.PersistentFlags(), name, s)
 	return cmd
@@ -125,14 +132,18 @@ func (c *cli) group(use, name, short string) (*cobra.Command, *config.Settings) 
 // sub adds a subcommand of a group; it reads and checks the group's
 // settings before do.
 func (c *cli) sub(parent *cobra.Command, name string, s *config.Settings, use, short string, args cobra.PositionalArgs, do func(ctx context.Context, cmd *cobra.Command, args []string) error) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Args: args,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := config.Apply(cmd.Flags(), name, s, c.getenv); err != nil {
-				return usageError{err}
-			}
-			c.ran = true
-			return do(cmd.Context(), cmd, args)
-		}}
+	cmd := &cobra.Command{Use: use, Short: short, Args: args, RunE: c.runE(name, s, do)}
 	parent.AddCommand(cmd)
 	return cmd
+}
+
+// runE reads and checks the settings of name into s, then calls do.
+func (c *cli) runE(name string, s *config.Settings, do func(ctx context.Context, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := config.Apply(cmd.Flags(), name, s, c.getenv); err != nil {
+			return usageError{err}
+		}
+		c.ran = true
+		return do(cmd.Context(), cmd, args)
+	}
 }

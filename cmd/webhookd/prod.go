@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,7 +48,14 @@ func (c *cli) runIngress(ctx context.Context, s *config.Settings) error {
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, s.HTTPAddr, s.MaxConnections, h, logger, func(addr net.Addr) {
+	if _, err := a.startAPI(ctx); err != nil {
+		return err
+	}
+	l, err := httpserve.Listen(s.HTTPAddr, s.MaxConnections, "--http / WEBHOOKD_HTTP")
+	if err != nil {
+		return err
+	}
+	return httpserve.Serve(ctx, l, h, logger, func(addr net.Addr) {
 		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(provider.Names(providers), ","))
 	})
 }
@@ -70,6 +76,9 @@ func (c *cli) runWorker(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	defer stop()
+	if _, err := a.startAPI(ctx); err != nil {
+		return err
+	}
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests)
 	l, err := httpserve.Listen(s.HTTPAddr, 0, "--http / WEBHOOKD_HTTP")
 	if err != nil {
@@ -85,13 +94,4 @@ func prodProviders(s *config.Settings, getenv func(string) string, logger *slog.
 		logger.Info("built-in providers without a secret are not served", "unset", strings.Join(unset, ","))
 	}
 	return served, err
-}
-
-// serveHTTP serves h on the --http address until ctx ends.
-func serveHTTP(ctx context.Context, addr string, maxConns int, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
-	l, err := httpserve.Listen(addr, maxConns, "--http / WEBHOOKD_HTTP")
-	if err != nil {
-		return err
-	}
-	return httpserve.Serve(ctx, l, h, logger, ready)
 }

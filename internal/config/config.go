@@ -66,6 +66,8 @@ type Settings struct {
 	EncryptionKeys         string
 	CodecAuthToken         string
 	PayloadRetention       time.Duration
+	APIHTTP                string
+	APITokens              string
 }
 
 // Setting declares one setting. Help, the variable fallback, validation
@@ -96,29 +98,30 @@ const (
 	Send    = "send"
 	Events  = "events"
 	Setup   = "setup"
+	Users   = "users"
 )
 
 // allServing is every command that reads settings.
-var allServing = []string{Dev, Ingress, Worker, Migrate, Send, Events, Setup}
+var allServing = []string{Dev, Ingress, Worker, Migrate, Send, Events, Setup, Users}
 
 // Table is every setting, in the order help and the docs list them.
 var Table = []Setting{
-	{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", def: ".data", Cmds: []string{Dev, Send, Events, Migrate},
+	{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", def: ".data", Cmds: []string{Dev, Send, Events, Migrate, Users},
 		help:  "dev's Temporal file, PostgreSQL cluster, outbox and dev secrets; send, events and migrate find a running dev through it",
 		field: func(s *Settings) any { return &s.DataDir }},
-	{Flag: "database-url", Env: "DATABASE_URL", docDefault: "dev: managed; events, migrate: dev's", Cmds: []string{Dev, Ingress, Worker, Events, Migrate},
+	{Flag: "database-url", Env: "DATABASE_URL", docDefault: "dev: managed; events, migrate, users: dev's", Cmds: []string{Dev, Ingress, Worker, Events, Migrate, Users},
 		help:  "PostgreSQL URL, e.g. postgres://user:pass@host:5432/webhookd?sslmode=disable",
 		field: func(s *Settings) any { return &s.DatabaseURL }, check: checkDatabaseURL},
-	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", def: "127.0.0.1:7233", Cmds: []string{Ingress, Worker, Events, Setup},
+	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", def: "127.0.0.1:7233", Cmds: []string{Ingress, Worker, Events, Setup, Users},
 		help:  "Temporal frontend host:port",
 		field: func(s *Settings) any { return &s.TemporalAddress }, check: hostPort(func(s *Settings) string { return s.TemporalAddress })},
-	{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", def: "default", Cmds: []string{Ingress, Worker, Events, Setup},
+	{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", def: "default", Cmds: []string{Ingress, Worker, Events, Setup, Users},
 		help:  "Temporal namespace (needs webhookd's search attributes)",
 		field: func(s *Settings) any { return &s.TemporalNamespace }, check: nonEmpty(func(s *Settings) string { return s.TemporalNamespace })},
 	{Flag: "temporal-ui-url", Env: "TEMPORAL_UI_URL", def: "http://127.0.0.1:8233", Cmds: []string{Worker, Events},
 		help:  "Temporal Web UI base URL, for the run links of alerts and 'events show'",
 		field: func(s *Settings) any { return &s.TemporalUIURL }, check: checkUIURL},
-	{Flag: "temporal-grpc-compression", Env: "TEMPORAL_GRPC_COMPRESSION", def: "gzip", Cmds: []string{Ingress, Worker, Events},
+	{Flag: "temporal-grpc-compression", Env: "TEMPORAL_GRPC_COMPRESSION", def: "gzip", Cmds: []string{Ingress, Worker, Events, Users},
 		help:  "compression of gRPC requests to Temporal and of its answers: gzip or none (cheaper where the network is fast; dev always uses none)",
 		field: func(s *Settings) any { return &s.TemporalCompression }, check: oneOf(func(s *Settings) string { return s.TemporalCompression }, "gzip", "none")},
 	{Flag: "config", Env: "WEBHOOKD_CONFIG", Cmds: []string{Dev, Ingress, Send},
@@ -233,6 +236,17 @@ var Table = []Setting{
 	{Flag: "codec-auth-token", Env: "WEBHOOKD_CODEC_AUTH_TOKEN", Cmds: []string{Dev, Worker},
 		help:  "bearer token the codec server (/codec/encode, /codec/decode on --http of dev and worker) requires; unset, the codec server is served only on a loopback --http",
 		field: func(s *Settings) any { return &s.CodecAuthToken }},
+	{Flag: "api-http", Env: "WEBHOOKD_API_HTTP", defs: map[string]string{Dev: "127.0.0.1:8081"}, docDefault: "dev 127.0.0.1:8081; ingress, worker: off", Cmds: []string{Dev, Ingress, Worker},
+		help:  "listen address of the management API for the product (docs/api.md), never the webhook port; empty or off: not served",
+		field: func(s *Settings) any { return &s.APIHTTP }, check: func(s *Settings) error {
+			if s.APIHTTP == "" || s.APIHTTP == "off" {
+				return nil
+			}
+			return hostPort(func(s *Settings) string { return s.APIHTTP })(s)
+		}},
+	{Flag: "api-tokens", Env: "WEBHOOKD_API_TOKENS", docDefault: "dev: one kept in the data dir", Cmds: []string{Dev, Ingress, Worker},
+		help:  "bearer tokens of the management API, comma-separated (two during a rotation); outside dev the API does not start without one",
+		field: func(s *Settings) any { return &s.APITokens }},
 	{Flag: "payload-retention", Env: "WEBHOOKD_PAYLOAD_RETENTION", def: "720h", Cmds: []string{Dev, Worker},
 		help:  "raw envelopes (and their data) older than this are deleted by a daily sweep, keeping each event's audit row; 0 keeps them",
 		field: func(s *Settings) any { return &s.PayloadRetention }, check: func(s *Settings) error {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
 )
 
@@ -21,7 +22,10 @@ type Banner struct {
 	Try string
 	// Payloads says how payloads reach Temporal.
 	Payloads string
-	Took     time.Duration
+	// API is the management API's line: its URL and token (dev's own
+	// only), or why it is off.
+	API  string
+	Took time.Duration
 }
 
 // WriteBanner says where everything is.
@@ -40,6 +44,9 @@ func (s *Stack) WriteBanner(w io.Writer, b Banner) {
 		fmt.Fprintf(w, "                %s\n", s.DatabaseURL)
 	}
 	fmt.Fprintf(w, "  data dir      %s\n", s.DataDir)
+	if b.API != "" {
+		fmt.Fprintf(w, "  product api   %s\n", b.API)
+	}
 	for _, d := range b.Outputs {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
@@ -50,4 +57,21 @@ func (s *Stack) WriteBanner(w io.Writer, b Banner) {
 	fmt.Fprintf(w, "\n  try: %s\n", b.Try)
 	fmt.Fprintf(w, "  Ctrl-C stops everything; data stays in the data dir.\n\n")
 	fmt.Fprintf(w, "  payloads in Temporal: %s\n\n", b.Payloads)
+}
+
+// PayloadsLine is the banner's word on payloads: the key (from the
+// environment, or dev's own) and where the codec server is (codec.Mount).
+func PayloadsLine(s *config.Settings, keyFromEnv bool, ingressURL string, loopback bool) string {
+	keys, _ := codec.ParseKeys(s.EncryptionKeys)
+	key := "key " + keys[0].ID + ", kept in " + KeyFile(s.DataDir)
+	if keyFromEnv {
+		key = "key " + keys[0].ID + " from WEBHOOKD_ENCRYPTION_KEYS"
+	}
+	switch {
+	case s.CodecAuthToken != "":
+		return fmt.Sprintf("encrypted (%s); %s/codec wants WEBHOOKD_CODEC_AUTH_TOKEN, so the UI shows them encrypted", key, ingressURL)
+	case !loopback:
+		return fmt.Sprintf("encrypted (%s); no codec server: --http is reachable beyond this host and WEBHOOKD_CODEC_AUTH_TOKEN is unset", key)
+	}
+	return fmt.Sprintf("encrypted (%s); the UI decodes them through %s/codec", key, ingressURL)
 }

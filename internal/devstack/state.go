@@ -2,6 +2,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -23,6 +25,7 @@ type State struct {
 	DatabaseURL     string `json:"database_url"`
 	TemporalAddress string `json:"temporal_address"`
 	TemporalUIURL   string `json:"temporal_ui_url"`
+	APIURL          string `json:"api_url,omitempty"`
 }
 
 // StateFile is where dev's state is kept.
@@ -66,6 +69,40 @@ func EncryptionKey(dataDir string) (string, error) {
 		return "", fmt.Errorf("dev encryption key: %w", err)
 	}
 	return key, nil
+}
+
+// APITokenFile keeps dev's management API token.
+func APITokenFile(dataDir string) string { return filepath.Join(dataDir, "api-token") }
+
+// APIToken returns dev's management API token, generating it on first use.
+func APIToken(dataDir string) (string, error) {
+	if b, err := os.ReadFile(APITokenFile(dataDir)); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 24)
+	_, _ = rand.Read(buf)
+	token := "whapi_" + hex.EncodeToString(buf)
+	if err := os.WriteFile(APITokenFile(dataDir), []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("dev API token: %w", err)
+	}
+	return token, nil
+}
+
+// APITokens gives dev's settings its API token when WEBHOOKD_API_TOKENS
+// names none, and says where the tokens come from.
+func APITokens(s *config.Settings) (string, error) {
+	if s.APITokens != "" {
+		return "tokens from WEBHOOKD_API_TOKENS", nil
+	}
+	token, err := APIToken(s.DataDir)
+	if err != nil {
+		return "", err
+	}
+	s.APITokens = token
+	return "token " + token + " (kept in " + APITokenFile(s.DataDir) + ")", nil
 }
 
 // Attach fills what the environment and flags left unset from a

@@ -247,6 +247,9 @@ type Customer struct {
 	// links the customer arrives (Stripe does not keep order), so it is
 	// retried for the activity's attempts instead of failing at once.
 	WaitForLink bool `json:",omitempty"`
+	// CreateUser: an unknown UserID is created with Email (the provider
+	// allows it, and the event names both).
+	CreateUser bool `json:",omitempty"`
 }
 
 // Payment is money taken, or an attempt that failed.

@@ -90,6 +90,9 @@ func JSON(ev store.Event, runURL string) map[string]any {
 	if runURL != "" {
 		m["run_url"] = runURL
 	}
+	if ev.UserID.Valid {
+		m["user_id"] = ev.UserID.String
+	}
 	if len(ev.Payload) > 0 && string(ev.Payload) != "null" {
 		m["payload"] = json.RawMessage(ev.Payload)
 	}

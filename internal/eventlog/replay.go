@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -43,4 +44,35 @@ func Replay(ctx context.Context, w io.Writer, r Rerunner, evs []store.Event, f s
 		return fmt.Errorf("%d events not replayed", failed)
 	}
 	return nil
+}
+
+// Purger deletes, or counts, the payloads of settled events received more
+// than a retention ago (lifecycle.Service).
+type Purger interface {
+	Purge(ctx context.Context, retention time.Duration) (int64, error)
+	Purgeable(ctx context.Context, retention time.Duration) (int64, error)
+}
+
+// Purge is what `events purge` does: deletes (or, with dryRun, counts) the
+// payloads received more than olderThan ago and says how many. An
+// olderThan that is not positive, or under lifecycle.MinRetention without
+// force, is ErrBadFilter.
+func Purge(ctx context.Context, w io.Writer, p Purger, olderThan time.Duration, dryRun, force bool) error {
+	if olderThan <= 0 {
+		return badFilter{fmt.Errorf("--older-than: required, a positive duration such as 720h")}
+	}
+	if olderThan < lifecycle.MinRetention && !force {
+		return badFilter{fmt.Errorf("--older-than %s: under %s deletes the payloads of events just settled; add --force if that is meant", olderThan, lifecycle.MinRetention)}
+	}
+	cutoff := time.Now().Add(-olderThan).UTC().Format(time.RFC3339)
+	if dryRun {
+		n, err := p.Purgeable(ctx, olderThan)
+		if err == nil {
+			fmt.Fprintf(w, "would delete the payloads of %d events received before %s\n", n, cutoff)
+		}
+		return err
+	}
+	n, err := p.Purge(ctx, olderThan)
+	fmt.Fprintf(w, "deleted the payloads of %d events received before %s\n", n, cutoff)
+	return err
 }

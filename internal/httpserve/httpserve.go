@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -114,4 +115,26 @@ func LocalHost(addr net.Addr) string {
 		host = "127.0.0.1:" + host[strings.LastIndex(host, ":")+1:]
 	}
 	return host
+}
+
+// Check GETs url and writes its answer to w; anything but 200 is an
+// error (container healthchecks of images without curl).
+func Check(ctx context.Context, url string, w io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	fmt.Fprintf(w, "%s %s\n", resp.Status, body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", url, resp.Status)
+	}
+	return nil
 }

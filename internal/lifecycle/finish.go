@@ -18,6 +18,8 @@ type Result struct {
 	Status    domain.Status
 	RunID     string
 	LastError string
+	// UserID is whose event it was, when the run resolved the user.
+	UserID string
 }
 
 // IsResult reports whether a run may write st as its outcome: succeeded,
@@ -42,7 +44,7 @@ func (s *Service) Finish(ctx context.Context, r Result) error {
 		return fmt.Errorf("lifecycle: %q is not a run's outcome: %w", r.Status, store.ErrInvalid)
 	}
 	prev, err := s.Store.FinishEvent(ctx, store.EventStatusUpdate{
-		Provider: r.Provider, EventID: r.EventID, Status: r.Status, RunID: r.RunID, LastError: r.LastError,
+		Provider: r.Provider, EventID: r.EventID, Status: r.Status, RunID: r.RunID, LastError: r.LastError, UserID: r.UserID,
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,9 @@ type Spec struct {
 	UserIDKey string `json:"user_id_key,omitempty"`
 	// Plans maps a product id to a plan name.
 	Plans map[string]string `json:"plans,omitempty"`
+	// NoUserCreation: an unknown user is never created from an event
+	// (create_users: false).
+	NoUserCreation bool `json:"no_user_creation,omitempty"`
 }
 
 // formats maps each format to its reader of provider events. A reader
@@ -57,10 +60,38 @@ func (s Spec) Normalize(eventType string, data json.RawMessage) (domain.Event, e
 	if read, ok := formats[s.Format]; ok {
 		ev, err := read(s, eventType, data)
 		if ev != nil || err != nil || s.Format == "stripe" {
-			return ev, err
+			return s.creating(ev), err
 		}
 	}
-	return generic(eventType, data)
+	ev, err := generic(eventType, data)
+	return s.creating(ev), err
+}
+
+// creating marks the customer of ev as one to create when the app's user
+// id is unknown: the event names the user by the app's own id (the app
+// vouched for it at checkout) and carries an address.
+func (s Spec) creating(ev domain.Event) domain.Event {
+	if s.NoUserCreation {
+		return ev
+	}
+	mark := func(c *domain.Customer) {
+		c.CreateUser = c.UserID != "" && c.Email != ""
+	}
+	switch e := ev.(type) {
+	case domain.PaymentSucceeded:
+		mark(&e.Payment.Customer)
+		return e
+	case domain.PaymentFailed:
+		mark(&e.Payment.Customer)
+		return e
+	case domain.SubscriptionChanged:
+		mark(&e.Subscription.Customer)
+		return e
+	case domain.CustomerLinked:
+		mark(&e.Customer)
+		return e
+	}
+	return ev
 }
 
 // decode reads data into v; no data object is bad data.

@@ -32,7 +32,7 @@ func stripeSub(status domain.SubscriptionStatus) domain.Event {
 }
 
 func TestFormats(t *testing.T) {
-	demo := domain.Customer{UserID: "usr_demo", CustomerID: "cus_demo_8sQ2ZyqkGx", Email: "demo@example.com"}
+	demo := domain.Customer{UserID: "usr_demo", CustomerID: "cus_demo_8sQ2ZyqkGx", Email: "demo@example.com", CreateUser: true}
 	sub := func(status domain.SubscriptionStatus, plan, end string, cancel bool) domain.Event {
 		return domain.SubscriptionChanged{Subscription: domain.Subscription{ID: "sub_demo_Rm41Qc",
 			Customer: demo, Plan: plan, Status: status, PeriodEnd: ptime(end), CancelAtPeriodEnd: pbool(cancel)}}
@@ -68,7 +68,7 @@ func TestFormats(t *testing.T) {
 		{"resend", "email.complained", mail(domain.KindEmailComplained, "", false)},
 		{"resend", "email.suppressed", mail(domain.KindEmailSuppressed, "", false)},
 		{"stripe", "checkout.session.completed", domain.CustomerLinked{Customer: domain.Customer{
-			UserID: "usr_demo", CustomerID: "cus_T5demoQ1x", Email: "demo@example.com"}}},
+			UserID: "usr_demo", CustomerID: "cus_T5demoQ1x", Email: "demo@example.com", CreateUser: true}}},
 		{"stripe", "invoice.paid", domain.PaymentSucceeded{Payment: domain.Payment{ID: "in_1SdemoInv01",
 			Customer: stripeCus, Amount: 1999, Currency: "USD", OncePerPayment: true}}},
 		{"stripe", "invoice.payment_failed", domain.PaymentFailed{Payment: domain.Payment{ID: "in_1SdemoInv02",
@@ -89,7 +89,7 @@ func TestFormats(t *testing.T) {
 		{"stripe", "refund.created", domain.PaymentRefunded{Refund: domain.Refund{
 			PaymentID: "pi_3SdemoOneOff", RefundID: "re_3SdemoOneOff", Amount: 4900, Currency: "USD", Status: "succeeded"}}},
 		{"stripe", "checkout.session.async_payment_succeeded", domain.PaymentSucceeded{Payment: domain.Payment{ID: "pi_3SdemoAsync",
-			Customer: domain.Customer{UserID: "usr_demo", Email: "demo@example.com"}, Amount: 2599, Currency: "USD", OncePerPayment: true}}},
+			Customer: domain.Customer{UserID: "usr_demo", Email: "demo@example.com", CreateUser: true}, Amount: 2599, Currency: "USD", OncePerPayment: true}}},
 		{"dodo", "dispute.opened", domain.DisputeOpened{Dispute: domain.Dispute{
 			ID: "dsp_demo_Q1", ChargeID: "pay_demo_Nf7cAx1", Amount: 1999, Currency: "USD", Reason: "dispute"}}},
 		{"dodo", "dispute.won", domain.DisputeClosed{Dispute: domain.Dispute{

@@ -40,7 +40,7 @@ func fixture(t *testing.T, name string) (domain.Event, error) {
 }
 
 func TestMoneyPaths(t *testing.T) {
-	buyer := domain.Customer{UserID: "user_42", Email: "buyer@example.com"}
+	buyer := domain.Customer{UserID: "user_42", Email: "buyer@example.com", CreateUser: true}
 	for _, tc := range []struct {
 		file string
 		want domain.Event

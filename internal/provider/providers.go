@@ -47,6 +47,9 @@ type Provider struct {
 	UserIDKey string `yaml:"user_id_metadata_key"`
 	// Plans maps the provider's product ids to plan names.
 	Plans map[string]string `yaml:"plans"`
+	// CreateUsers (default true): an event that names an unknown user by
+	// the app's id and carries an address creates that user.
+	CreateUsers *bool `yaml:"create_users"`
 	// Locations, "header:Name" or "json:dotted.path".
 	EventID    string `yaml:"event_id"`
 	EventType  string `yaml:"event_type"`
@@ -168,7 +171,7 @@ func (p *Provider) Validate() error {
 
 // Spec is what the provider's format needs to normalize its events.
 func (p Provider) Spec() Spec {
-	return Spec{Format: p.Format, UserIDKey: p.UserIDKey, Plans: p.Plans}
+	return Spec{Format: p.Format, UserIDKey: p.UserIDKey, Plans: p.Plans, NoUserCreation: p.CreateUsers != nil && !*p.CreateUsers}
 }
 
 // SpecJSON is Spec as stored with each event.

@@ -13,6 +13,8 @@ type Customer struct {
 	UserID     string
 	CustomerID string
 	Email      string
+	// Create: an unknown UserID is created with Email.
+	Create bool
 }
 
 // ResolveUser finds the user of a provider's customer: the user id the app
@@ -42,7 +44,14 @@ const userColumns = `users.id, users.email, users.plan, users.plan_updated_at, u
 
 func (s *Store) findUser(ctx context.Context, provider string, c Customer) (User, error) {
 	if c.UserID != "" {
-		return s.GetUser(ctx, c.UserID)
+		u, err := s.GetUser(ctx, c.UserID)
+		if errors.Is(err, ErrUnknownUser) && c.Create && c.Email != "" {
+			if _, err := s.CreateUser(ctx, c.UserID, c.Email); err != nil {
+				return User{}, err
+			}
+			return s.GetUser(ctx, c.UserID)
+		}
+		return u, err
 	}
 	var u User
 	if c.CustomerID != "" {
@@ -64,5 +73,6 @@ func (s *Store) findUser(ctx context.Context, provider string, c Customer) (User
 			return User{}, fmt.Errorf("store: user by email: %w", err)
 		}
 	}
-	return User{}, fmt.Errorf("store: no user for customer %q (user id %q, email %q): %w", c.CustomerID, c.UserID, c.Email, ErrUnknownUser)
+	// The address is not quoted: errors reach logs, alerts and Temporal.
+	return User{}, fmt.Errorf("store: no user for customer %q (user id %q, nor one with the event's address): %w", c.CustomerID, c.UserID, ErrUnknownUser)
 }

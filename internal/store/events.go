@@ -40,6 +40,8 @@ type Event struct {
 	// PayloadPurgedAt is when the retention deleted the payload and data
 	// (both JSON null since).
 	PayloadPurgedAt sql.NullTime `db:"payload_purged_at" json:"-"`
+	// UserID is whose event it was, once its run resolved the user.
+	UserID sql.NullString `db:"user_id" json:"-"`
 }
 
 // NewEvent is an event as the ingress received it.
@@ -59,7 +61,7 @@ type NewEvent struct {
 
 const eventColumns = `id, provider, event_id, event_type, COALESCE(payload, 'null'::jsonb) AS payload, COALESCE(data, 'null'::jsonb) AS data,
 	COALESCE(format, 'null'::jsonb) AS format, status, workflow_id, run_id, attempts,
-	last_error, received_at, occurred_at, dispatched_at, processed_at, payload_purged_at`
+	last_error, received_at, occurred_at, dispatched_at, processed_at, payload_purged_at, user_id`
 
 // eventColumnsLight is eventColumns with JSON null for the two JSON
 // columns: rows listed or just written, whose bodies the caller has or
@@ -263,6 +265,8 @@ type EventStatusUpdate struct {
 	Status    domain.Status
 	RunID     string
 	LastError string
+	// UserID, when set, is whose event it was (the run resolved the user).
+	UserID string
 }
 
 // SetEventStatus writes a run's outcome.
@@ -280,9 +284,10 @@ func (s *Store) FinishEvent(ctx context.Context, u EventStatusUpdate) (string, e
 		WITH old AS (SELECT id, last_error FROM webhook_events WHERE provider = $1 AND event_id = $2 FOR UPDATE)
 		UPDATE webhook_events e
 		SET status = $3, run_id = COALESCE(NULLIF($4, ''), e.run_id), last_error = NULLIF($5, ''),
-		    processed_at = CASE WHEN $3 = $6 THEN e.processed_at ELSE now() END
+		    processed_at = CASE WHEN $3 = $6 THEN e.processed_at ELSE now() END,
+		    user_id = COALESCE(NULLIF($7, ''), e.user_id)
 		FROM old WHERE e.id = old.id
-		RETURNING old.last_error`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, domain.StatusDispatched)
+		RETURNING old.last_error`, u.Provider, u.EventID, u.Status, u.RunID, u.LastError, domain.StatusDispatched, u.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -311,6 +316,8 @@ type EventFilter struct {
 	Status   domain.Status
 	Since    time.Time
 	Limit    int
+	// UserID selects the events whose runs resolved this user.
+	UserID string
 }
 
 // ListEvents returns matching events, newest first, without payloads.
@@ -323,9 +330,9 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 		SELECT `+eventColumnsLight+`
 		FROM webhook_events
 		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR event_type = $2) AND ($3 = '' OR status = $3)
-		  AND received_at >= $4
+		  AND received_at >= $4 AND ($6 = '' OR user_id = $6)
 		ORDER BY received_at DESC, id DESC
-		LIMIT $5`, f.Provider, f.Type, f.Status, f.Since, f.Limit)
+		LIMIT $5`, f.Provider, f.Type, f.Status, f.Since, f.Limit, f.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list events: %w", err)
 	}

@@ -49,6 +49,17 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (bool, error) {
 	return inserted, err
 }
 
+// LatestPayments lists a user's last n payments, newest first.
+func (s *Store) LatestPayments(ctx context.Context, userID string, n int) ([]Payment, error) {
+	var ps []Payment
+	err := s.db.SelectContext(ctx, &ps, `SELECT id, user_id, amount, currency, status, created_at, refunded_amount FROM payments
+		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, userID, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: payments of %s: %w", userID, err)
+	}
+	return ps, nil
+}
+
 // Payments lists a user's payments, oldest first.
 func (s *Store) Payments(ctx context.Context, userID string) ([]Payment, error) {
 	var ps []Payment

@@ -96,3 +96,14 @@ func (s *Store) GetSubscription(ctx context.Context, id string) (Subscription, e
 	return getOne[Subscription](ctx, s.db, "subscription "+id, ErrNotFound, `SELECT id, user_id, plan, status,
 		current_period_end, cancel_at_period_end, source_occurred_at, created_at, updated_at FROM subscriptions WHERE id = $1`, id)
 }
+
+// UserSubscriptions lists a user's subscriptions, the latest changed first.
+func (s *Store) UserSubscriptions(ctx context.Context, userID string) ([]Subscription, error) {
+	var subs []Subscription
+	err := s.db.SelectContext(ctx, &subs, `SELECT id, user_id, plan, status, current_period_end, cancel_at_period_end,
+		source_occurred_at, created_at, updated_at FROM subscriptions WHERE user_id = $1 ORDER BY updated_at DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: subscriptions of %s: %w", userID, err)
+	}
+	return subs, nil
+}

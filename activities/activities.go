@@ -18,6 +18,8 @@ import (
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/email"
 	"github.com/webhookd/webhookd/internal/lifecycle"
+	"github.com/webhookd/webhookd/internal/money"
+	"github.com/webhookd/webhookd/internal/notify"
 	"github.com/webhookd/webhookd/internal/store"
 )
 
@@ -43,6 +45,7 @@ type Store interface {
 	MarkEmailSent(ctx context.Context, key, messageID string) error
 	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
 	AlertThread(ctx context.Context, key string) (map[string]string, error)
+	GetUser(ctx context.Context, id string) (store.User, error)
 	SaveAlertThread(ctx context.Context, key string, refs map[string]string) error
 }
 
@@ -100,7 +103,8 @@ type LinkInput struct {
 
 // UserResult is whose event it was: the user the activity resolved.
 type UserResult struct {
-	UserID string `json:",omitempty"`
+	UserID string                `json:",omitempty"`
+	Notes  []notify.Notification `json:",omitempty"`
 }
 
 // LinkCustomer resolves the customer's user, which links the customer id
@@ -109,7 +113,11 @@ func (a *Activities) LinkCustomer(ctx context.Context, in LinkInput) (UserResult
 	c := in.Customer
 	c.WaitForLink = false
 	u, err := a.resolve(ctx, in.Event, c, "")
-	return UserResult{UserID: u.ID}, err
+	n := a.notes(in.Event)
+	if err == nil && u.Created {
+		n.userCreated(u.ID, u.Email)
+	}
+	return UserResult{UserID: u.ID, Notes: n.list}, err
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -125,6 +133,9 @@ type Activities struct {
 	Events Finisher
 	// From is the sender of every email.
 	From string
+	// Notifier tells the product what changed; nil: nobody listens, and
+	// no activity notes a change.
+	Notifier Notifier
 	// MarkSentWait is how long SendEmail keeps trying to record a message
 	// the mail server has accepted, within the attempt's deadline (default
 	// 20 s): a retry after giving up sends the message again.
@@ -156,7 +167,7 @@ type RecordPaymentInput struct {
 // resolveID returns the id of the event's user for a write whose foreign
 // key checks it: the id the event names costs no query; a customer id or
 // an address is resolved (and linked). An unknown user is bad data.
-func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Customer, userID string) (string, error) {
+func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Customer, userID string, n *notes) (string, error) {
 	if c == (domain.Customer{}) {
 		c.UserID = userID
 	}
@@ -164,6 +175,9 @@ func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Custom
 		return c.UserID, nil
 	}
 	u, err := a.resolve(ctx, ev, c, "")
+	if err == nil && u.Created {
+		n.userCreated(u.ID, u.Email)
+	}
 	return u.ID, err
 }
 
@@ -189,11 +203,14 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c domain.Customer
 type RecordPaymentResult struct {
 	Inserted bool
 	UserID   string `json:",omitempty"`
+	// Notes are the changes to tell the product of.
+	Notes []notify.Notification `json:",omitempty"`
 }
 
 // RecordPayment inserts the payment once; a second call changes nothing.
 func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (RecordPaymentResult, error) {
-	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID)
+	n := a.notes(in.Event)
+	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID, n)
 	if err != nil {
 		return RecordPaymentResult{}, err
 	}
@@ -203,7 +220,11 @@ func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (
 	if err != nil {
 		return RecordPaymentResult{}, classify("record payment", err)
 	}
-	return RecordPaymentResult{Inserted: ins, UserID: userID}, nil
+	if ins {
+		n.add(notify.PaymentRecorded, in.PaymentID, map[string]any{"user_id": userID, "payment_id": in.PaymentID,
+			"amount": in.Amount, "currency": in.Currency, "display": money.Format(in.Amount, in.Currency), "status": in.Status})
+	}
+	return RecordPaymentResult{Inserted: ins, UserID: userID, Notes: n.list}, nil
 }
 
 // RefundInput is money given back on a payment: one refund (RefundID),
@@ -227,8 +248,9 @@ type RefundInput struct {
 // payment comes).
 type RefundResult struct {
 	Matched  bool
-	Refunded int64  `json:",omitempty"`
-	Status   string `json:",omitempty"`
+	Refunded int64                 `json:",omitempty"`
+	Status   string                `json:",omitempty"`
+	Notes    []notify.Notification `json:",omitempty"`
 }
 
 // RefundPayment keeps the refund and sets the payment's refunded amount
@@ -244,7 +266,12 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (RefundR
 	if err != nil {
 		return RefundResult{}, classify("refund payment", err)
 	}
-	return RefundResult{Matched: out.PaymentID != "", Refunded: out.Refunded, Status: out.Status}, nil
+	n := a.notes(in.Event)
+	if out.PaymentID != "" {
+		n.add(notify.PaymentRefunded, out.PaymentID, map[string]any{"payment_id": out.PaymentID, "refund_id": in.RefundID,
+			"refunded_amount": out.Refunded, "status": out.Status})
+	}
+	return RefundResult{Matched: out.PaymentID != "", Refunded: out.Refunded, Status: out.Status, Notes: n.list}, nil
 }
 
 // PaymentRefInput names a payment by another id.
@@ -281,14 +308,22 @@ type ApplySubscriptionInput struct {
 type ApplySubscriptionResult struct {
 	Applied bool
 	UserID  string
+	Notes   []notify.Notification `json:",omitempty"`
 }
 
 // ApplySubscription upserts the subscription and the user's plan in one
 // transaction, unless a newer event already did.
 func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscriptionInput) (ApplySubscriptionResult, error) {
-	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID)
+	n := a.notes(in.Event)
+	userID, err := a.resolveID(ctx, in.Event, in.Customer, in.UserID, n)
 	if err != nil {
 		return ApplySubscriptionResult{}, err
+	}
+	oldPlan := ""
+	if a.Notifier != nil && in.UserPlan != "" {
+		if u, err := a.Store.GetUser(ctx, userID); err == nil {
+			oldPlan = u.Plan
+		}
 	}
 	if len(in.OtherPlans) > 0 {
 		activity.GetLogger(ctx).Warn("subscription has several items that could be the plan; set the provider's plans map to choose",
@@ -304,8 +339,14 @@ func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscription
 	}
 	if !ok {
 		activity.GetLogger(ctx).Info("stale subscription event ignored", "subscription_id", in.SubscriptionID)
+		return ApplySubscriptionResult{Applied: ok, UserID: userID, Notes: n.list}, nil
 	}
-	return ApplySubscriptionResult{Applied: ok, UserID: userID}, nil
+	n.add(notify.SubscriptionChanged, in.SubscriptionID, map[string]any{"user_id": userID, "subscription_id": in.SubscriptionID,
+		"status": in.Status, "plan": in.Plan, "current_period_end": in.CurrentPeriodEnd, "cancel_at_period_end": in.CancelAtPeriodEnd})
+	if in.UserPlan != "" && in.UserPlan != oldPlan {
+		n.add(notify.PlanChanged, userID, map[string]any{"user_id": userID, "old_plan": oldPlan, "new_plan": in.UserPlan, "subscription_id": in.SubscriptionID})
+	}
+	return ApplySubscriptionResult{Applied: ok, UserID: userID, Notes: n.list}, nil
 }
 
 // EmailEventInput is a delivery, open or click notice for an email.
@@ -317,7 +358,10 @@ type EmailEventInput struct {
 }
 
 // MatchResult tells whether a row matched.
-type MatchResult struct{ Matched bool }
+type MatchResult struct {
+	Matched bool
+	Notes   []notify.Notification `json:",omitempty"`
+}
 
 // matched turns a store call's (matched, error) into an activity's result.
 func matched(op string) func(ok bool, err error) (MatchResult, error) {
@@ -345,7 +389,16 @@ type BounceInput struct {
 // MarkEmailInvalid records the bounce on the users with those addresses
 // and, unless it is transient, flags their address as undeliverable.
 func (a *Activities) MarkEmailInvalid(ctx context.Context, in BounceInput) (MatchResult, error) {
-	return matched("mark email invalid")(a.Store.RecordBounce(ctx, addresses(in.Addresses, in.Email), in.BounceType, !in.Transient))
+	list := addresses(in.Addresses, in.Email)
+	res, err := matched("mark email invalid")(a.Store.RecordBounce(ctx, list, in.BounceType, !in.Transient))
+	if err == nil && res.Matched && !in.Transient {
+		n := a.notes(in.Event)
+		for _, addr := range list {
+			n.add(notify.AddressInvalid, strings.ToLower(addr), map[string]string{"email": addr, "bounce_type": in.BounceType})
+		}
+		res.Notes = n.list
+	}
+	return res, err
 }
 
 // ComplaintInput is a spam complaint.

@@ -24,7 +24,7 @@ func emailEvent(ctx workflow.Context, ev event, e domain.EmailNews) error {
 		if kind == domain.KindEmailSuppressed && in.BounceType == "" {
 			in.BounceType = "Suppressed"
 		}
-		return ev.write(ctx, fmt.Sprintf("mark %d address(es) undeliverable (%s)", len(e.To), in.BounceType), a.MarkEmailInvalid, in, nil)
+		return ev.write(ctx, fmt.Sprintf("mark %d address(es) undeliverable (%s)", len(e.To), in.BounceType), a.MarkEmailInvalid, in, &activities.MatchResult{})
 	case domain.KindEmailComplained:
 		return ev.write(ctx, fmt.Sprintf("opt %d address(es) out of marketing", len(e.To)), a.OptOutMarketing, activities.ComplaintInput{Event: ev.ref, Addresses: e.To}, nil)
 	}

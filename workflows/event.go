@@ -11,6 +11,7 @@ import (
 
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/notify"
 )
 
 // event is what a handler gets: who the event is and its raw data.
@@ -25,6 +26,9 @@ type event struct {
 	status *RunStatus
 	// attempts bounds the waits for a customer's link.
 	attempts int32
+	// notes gathers what the writes changed, to tell the product at the
+	// end of the run (notifyProduct).
+	notes *[]notify.Notification
 }
 
 // write runs one of the short database activities: a local activity on
@@ -39,6 +43,9 @@ type event struct {
 func (ev event) write(ctx workflow.Context, summary string, activity, in, out any) error {
 	for attempt := int32(1); ; attempt++ {
 		err := ev.writeOnce(ctx, summary, activity, in, out)
+		if n, ok := out.(interface{ Notifications() []notify.Notification }); ok && err == nil && ev.notes != nil {
+			*ev.notes = append(*ev.notes, n.Notifications()...)
+		}
 		var appErr *temporal.ApplicationError
 		if ev.version < userAttrVersion || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeUserNotKnownYet || attempt >= ev.attempts {
 			return err

@@ -67,7 +67,7 @@ func paymentRefunded(ctx workflow.Context, ev event, r domain.Refund) error {
 	return ev.write(ctx, "refund payment "+r.PaymentID, a.RefundPayment, activities.RefundInput{
 		Event: ev.ref, PaymentID: r.PaymentID, Amount: r.Amount, RefundID: r.RefundID, Currency: r.Currency,
 		Status: r.Status, RunningTotal: r.RunningTotal, Full: r.Full,
-	}, nil)
+	}, &activities.RefundResult{})
 }
 
 // paymentReferenced records another id of a payment, so refunds that name

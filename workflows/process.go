@@ -11,6 +11,7 @@ import (
 	"github.com/webhookd/webhookd/activities"
 	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/internal/domain"
+	"github.com/webhookd/webhookd/internal/notify"
 	"github.com/webhookd/webhookd/internal/provider"
 )
 
@@ -141,7 +142,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		data: in.Data,
 	}
 	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, userAttrVersion)
-	ev.version, ev.status = version, status
+	ev.version, ev.status, ev.notes = version, status, new([]notify.Notification)
 	dom, bad := domainEvent(in, version)
 	if dom == nil && bad == nil {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
@@ -160,7 +161,13 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		err = handle(actx, ev, dom)
 	}
 	if err == nil {
-		return finish(ctx, in, domain.StatusSucceeded, "")
+		// The event is applied once its writes are: its status says so
+		// even while the product's receiver is down for hours.
+		res, err := finish(ctx, in, domain.StatusSucceeded, "")
+		if err == nil {
+			notifyProduct(ctx, ev)
+		}
+		return res, err
 	}
 	msg, attempts := describe(err, policy.MaximumAttempts)
 	status.Step, status.LastError = "failed: alerting on-call", msg
@@ -181,6 +188,32 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	// The message is the root cause's; the activity error chain is in the
 	// history already.
 	return ProcessWebhookResult{}, temporal.NewNonRetryableApplicationError(msg, "EventFailed", nil)
+}
+
+// notifyChange is the GetVersion change ID of telling the product what a
+// run changed: runs before it had nothing to tell (their writes noted
+// nothing), so the version is asked only when there is something to send.
+const notifyChange = "notify-product"
+
+// notifyProduct sends what the run's writes changed to the product, one
+// activity per change on the bookkeeping policy (hours of retries while
+// the receiver is down). A notification that fails for good is logged
+// and, when refused, has opened its incident; the event stays applied.
+func notifyProduct(ctx workflow.Context, ev event) {
+	if len(*ev.notes) == 0 || workflow.GetVersion(ctx, notifyChange, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	ev.status.Step = "telling the product"
+	nctx := workflow.WithActivityOptions(ctx, bookkeeping)
+	futures := make([]workflow.Future, len(*ev.notes))
+	for i, n := range *ev.notes {
+		futures[i] = workflow.ExecuteActivity(summarized(nctx, "tell the product: "+n.Type), a.NotifyProduct, n)
+	}
+	for i, f := range futures {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("notification not delivered", "type", (*ev.notes)[i].Type, "webhook_id", (*ev.notes)[i].ID, "error", err)
+		}
+	}
 }
 
 // writeContext runs the short database writes as local activities, inside

@@ -26,6 +26,7 @@ import (
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/httpserve"
 	"github.com/webhookd/webhookd/internal/lifecycle"
+	"github.com/webhookd/webhookd/internal/notify"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/runs"
 	"github.com/webhookd/webhookd/internal/store"
@@ -145,10 +146,16 @@ func (a *app) newWorker() (worker.Worker, *alerts.Alerter, []string, error) {
 	a.events.OnStartFailed = func(_ context.Context, ev store.Event, reason string) {
 		a.openIncident(alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason})
 	}
+	acts := &activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, Events: a.events, From: a.s.EmailFrom}
+	if a.s.NotifyURL != "" {
+		if acts.Notifier, err = notify.NewSender(a.s.NotifyURL, a.s.NotifySecret); err != nil {
+			return nil, nil, nil, usageError{err}
+		}
+	}
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
-	w.RegisterActivity(&activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, Events: a.events, From: a.s.EmailFrom})
+	w.RegisterActivity(acts)
 	return w, al, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil
 }
 

@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/webhookd/webhookd/internal/devstack"
@@ -25,7 +30,10 @@ import (
 // erasure reaching Temporal's runs.
 func TestProduct(t *testing.T) {
 	smtpSrv := smtptest.Start(t)
-	d := startDev(t, map[string]string{"SMTP_URL": smtpSrv.URL()})
+	rcv := newReceiver(t, notifySecret)
+	d := startDev(t, map[string]string{"SMTP_URL": smtpSrv.URL(), "WEBHOOKD_NOTIFY_URL": rcv.srv.URL, "WEBHOOKD_NOTIFY_SECRET": notifySecret,
+		"WEBHOOKD_RETRY_INITIAL_INTERVAL": "50ms"})
+	rcv.failNext(2) // down for a moment: retried, same ids
 	ctx := context.Background()
 	token, err := devstack.APIToken(d.dataDir)
 	if err != nil || d.apiURL == "" {
@@ -55,6 +63,12 @@ func TestProduct(t *testing.T) {
 	}
 	if n := countMessages(smtpSrv, "To: <fresh@example.com>"); n != 1 {
 		t.Errorf("receipts to the new user = %d, want 1", n)
+	}
+	// The product heard of the new user and the payment, each once, signed.
+	waitFor(t, 30*time.Second, func() bool { return rcv.count() >= 2 })
+	time.Sleep(500 * time.Millisecond)
+	if got := rcv.types(); got != "payment.recorded,user.created" || rcv.bad() != 0 || rcv.refusedOnce() != 2 {
+		t.Errorf("notifications = %q (bad signatures %d, refused %d); want payment.recorded and user.created once each", got, rcv.bad(), rcv.refusedOnce())
 	}
 	code, u := call("GET", "/v1/users/usr_fresh", "")
 	pays, _ := u["last_payments"].([]any)
@@ -112,4 +126,66 @@ func TestProduct(t *testing.T) {
 	if code, er := call("DELETE", "/v1/users/usr_api", ""); code != 200 || er["user"] != true {
 		t.Errorf("DELETE: %d %v", code, er)
 	}
+}
+
+const notifySecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// receiver is the product's endpoint: it verifies each notification with
+// the Standard Webhooks library and keeps the first of each webhook-id.
+type receiver struct {
+	srv                      *httptest.Server
+	mu                       sync.Mutex
+	ids                      map[string]string // webhook-id -> type
+	badSigs, failing, failed int
+}
+
+func newReceiver(t *testing.T, secret string) *receiver {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &receiver{ids: map[string]string{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.failing > 0 {
+			r.failing--
+			r.failed++
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if err := wh.Verify(body, req.Header); err != nil {
+			r.badSigs++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var msg struct{ Type string }
+		_ = json.Unmarshal(body, &msg)
+		if _, seen := r.ids[req.Header.Get("webhook-id")]; !seen {
+			r.ids[req.Header.Get("webhook-id")] = msg.Type
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) failNext(n int) { r.mu.Lock(); r.failing = n; r.mu.Unlock() }
+func (r *receiver) count() int     { r.mu.Lock(); defer r.mu.Unlock(); return len(r.ids) }
+func (r *receiver) bad() int       { r.mu.Lock(); defer r.mu.Unlock(); return r.badSigs }
+func (r *receiver) refusedOnce() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+func (r *receiver) types() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ts []string
+	for _, typ := range r.ids {
+		ts = append(ts, typ)
+	}
+	sort.Strings(ts)
+	return strings.Join(ts, ",")
 }

@@ -68,6 +68,8 @@ type Settings struct {
 	PayloadRetention       time.Duration
 	APIHTTP                string
 	APITokens              string
+	NotifyURL              string
+	NotifySecret           string
 }
 
 // Setting declares one setting. Help, the variable fallback, validation
@@ -247,6 +249,17 @@ var Table = []Setting{
 	{Flag: "api-tokens", Env: "WEBHOOKD_API_TOKENS", docDefault: "dev: one kept in the data dir", Cmds: []string{Dev, Ingress, Worker},
 		help:  "bearer tokens of the management API, comma-separated (two during a rotation); outside dev the API does not start without one",
 		field: func(s *Settings) any { return &s.APITokens }},
+	{Flag: "notify-url", Env: "WEBHOOKD_NOTIFY_URL", Cmds: []string{Dev, Worker},
+		help:  "the product's receiver: every change a run applies (payment.recorded, user.plan_changed, …) is POSTed to it, signed the Standard Webhooks way (docs/api.md); unset: nothing is sent",
+		field: func(s *Settings) any { return &s.NotifyURL }, check: optionalURL(func(s *Settings) string { return s.NotifyURL })},
+	{Flag: "notify-secret", Env: "WEBHOOKD_NOTIFY_SECRET", Cmds: []string{Dev, Worker},
+		help:  "signing secret of the notifications, whsec_ and base64 (whsec_$(openssl rand -base64 32)); required with --notify-url",
+		field: func(s *Settings) any { return &s.NotifySecret }, check: func(s *Settings) error {
+			if s.NotifyURL != "" && !strings.HasPrefix(s.NotifySecret, "whsec_") {
+				return errors.New("required with WEBHOOKD_NOTIFY_URL: whsec_ and a base64 key")
+			}
+			return nil
+		}},
 	{Flag: "payload-retention", Env: "WEBHOOKD_PAYLOAD_RETENTION", def: "720h", Cmds: []string{Dev, Worker},
 		help:  "raw envelopes (and their data) older than this are deleted by a daily sweep, keeping each event's audit row; 0 keeps them",
 		field: func(s *Settings) any { return &s.PayloadRetention }, check: func(s *Settings) error {

@@ -46,10 +46,13 @@ func (s *Store) findUser(ctx context.Context, provider string, c Customer) (User
 	if c.UserID != "" {
 		u, err := s.GetUser(ctx, c.UserID)
 		if errors.Is(err, ErrUnknownUser) && c.Create && c.Email != "" {
-			if _, err := s.CreateUser(ctx, c.UserID, c.Email); err != nil {
+			created, err := s.CreateUser(ctx, c.UserID, c.Email)
+			if err != nil {
 				return User{}, err
 			}
-			return s.GetUser(ctx, c.UserID)
+			u, err := s.GetUser(ctx, c.UserID)
+			u.Created = created
+			return u, err
 		}
 		return u, err
 	}

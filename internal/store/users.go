@@ -21,6 +21,8 @@ type User struct {
 	MarketingOptOut bool           `db:"marketing_opt_out"`
 	CreatedAt       time.Time      `db:"created_at"`
 	UpdatedAt       time.Time      `db:"updated_at"`
+	// Created: ResolveUser created this user from the event.
+	Created bool `db:"-"`
 }
 
 // UpsertUser creates the user or updates its email address.

@@ -38,6 +38,12 @@ type ProcessWebhookInput struct {
 	Domain  *domain.JSON `json:",omitempty"`
 	BadData string       `json:",omitempty"`
 	Retry   RetryConfig
+	// Routes are the team's workflows the event goes to (the provider's
+	// routes that take its type); Payload and ReceivedAt are set with
+	// them, for the routes' input (routes.go).
+	Routes     []provider.RouteSpec `json:",omitempty"`
+	Payload    json.RawMessage      `json:",omitempty"`
+	ReceivedAt time.Time            `json:",omitzero"`
 }
 
 // Normalize sets Domain or BadData from Data as spec's format reads the
@@ -45,7 +51,7 @@ type ProcessWebhookInput struct {
 // is in the run's input beside the raw data.
 func (in *ProcessWebhookInput) Normalize(spec provider.Spec) {
 	dom, err := spec.Normalize(in.EventType, in.Data)
-	in.Domain, in.BadData = nil, ""
+	in.Domain, in.BadData, in.Routes = nil, "", spec.RoutesFor(in.EventType)
 	switch {
 	case err != nil:
 		in.BadData = domain.BadDataReason(err)
@@ -144,7 +150,8 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, userAttrVersion)
 	ev.version, ev.status, ev.notes = version, status, new([]notify.Notification)
 	dom, bad := domainEvent(in, version)
-	if dom == nil && bad == nil {
+	routed := len(in.Routes) > 0 && workflow.GetVersion(ctx, routesChange, workflow.DefaultVersion, 1) >= 1
+	if dom == nil && bad == nil && !routed {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
 		return finish(ctx, in, domain.StatusIgnored, "")
 	}
@@ -156,9 +163,12 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	ev.attempts = policy.MaximumAttempts
 	ev.writeCtx = writeContext(ctx, version, policy)
 	err := bad
-	if err == nil {
+	if err == nil && dom != nil {
 		status.Step = "applying " + string(dom.Kind())
 		err = handle(actx, ev, dom)
+	}
+	if err == nil && routed {
+		err = runRoutes(ctx, ev, in)
 	}
 	if err == nil {
 		// The event is applied once its writes are: its status says so

@@ -476,6 +476,58 @@ func TestDrillSMTPDown(t *testing.T) {
 	}
 }
 
+func (r *receiver) setDown(down bool) { r.mu.Lock(); r.down = down; r.mu.Unlock() }
+
+// paymentIDs counts the payments heard of with the prefix, and those that
+// came with more than one webhook-id.
+func (r *receiver) paymentIDs(prefix string) (payments, severalIDs int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p, ids := range r.payments {
+		if strings.HasPrefix(p, prefix) {
+			payments++
+			if len(ids) > 1 {
+				severalIDs++
+			}
+		}
+	}
+	return payments, severalIDs
+}
+
+// The product's receiver is down for a minute during a burst of 200
+// payments: every notification arrives after it is back, each payment's
+// with one webhook-id, none lost.
+func TestDrillNotifyReceiverDown(t *testing.T) {
+	h := newHarness(t, 5)
+	rcv := newReceiver(t, notifySecret)
+	h.settings.NotifyURL, h.settings.NotifySecret = rcv.srv.URL, notifySecret
+	defer h.inProcessWorker()()
+	const n = 200
+	rcv.setDown(true)
+	start := time.Now()
+	h.load("notify", n, nil, nil, false)
+	h.waitAll("notify", n, 3*time.Minute, domain.StatusSucceeded)
+	time.Sleep(time.Until(start.Add(time.Minute)))
+	refusedWhileDown := rcv.refusedOnce()
+	rcv.setDown(false)
+	back := time.Now()
+	var payments, several int
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if payments, several = rcv.paymentIDs("pay_notify_"); payments >= n {
+			break
+		}
+	}
+	figure("notify_receiver_down", "payments", n)
+	figure("notify_receiver_down", "answered_503_while_down", refusedWhileDown)
+	figure("notify_receiver_down", "notified_after", payments)
+	figure("notify_receiver_down", "seconds_to_all_after_back", time.Since(back).Round(time.Second).Seconds())
+	figure("notify_receiver_down", "payments_with_several_ids", several)
+	figure("notify_receiver_down", "bad_signatures", rcv.bad())
+	if payments != n || several != 0 || rcv.bad() != 0 {
+		t.Errorf("notified %d of %d payments, %d with several ids, %d bad signatures", payments, n, several, rcv.bad())
+	}
+}
+
 // Scale out: two `webhookd ingress` and two `webhookd worker` processes
 // against one PostgreSQL and one Temporal; every event is delivered to both
 // ingresses at once.

@@ -133,10 +133,13 @@ const notifySecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // receiver is the product's endpoint: it verifies each notification with
 // the Standard Webhooks library and keeps the first of each webhook-id.
 type receiver struct {
-	srv                      *httptest.Server
-	mu                       sync.Mutex
-	ids                      map[string]string // webhook-id -> type
+	srv *httptest.Server
+	mu  sync.Mutex
+	ids map[string]string // webhook-id -> type
+	// payments maps each payment_id to the webhook-ids it came with.
+	payments                 map[string]map[string]bool
 	badSigs, failing, failed int
+	down                     bool
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
@@ -144,13 +147,13 @@ func newReceiver(t *testing.T, secret string) *receiver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &receiver{ids: map[string]string{}}
+	r := &receiver{ids: map[string]string{}, payments: map[string]map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.failing > 0 {
-			r.failing--
+		if r.failing > 0 || r.down {
+			r.failing = max(r.failing-1, 0)
 			r.failed++
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -160,10 +163,22 @@ func newReceiver(t *testing.T, secret string) *receiver {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		var msg struct{ Type string }
+		var msg struct {
+			Type string
+			Data struct {
+				PaymentID string `json:"payment_id"`
+			}
+		}
 		_ = json.Unmarshal(body, &msg)
-		if _, seen := r.ids[req.Header.Get("webhook-id")]; !seen {
-			r.ids[req.Header.Get("webhook-id")] = msg.Type
+		id := req.Header.Get("webhook-id")
+		if _, seen := r.ids[id]; !seen {
+			r.ids[id] = msg.Type
+		}
+		if p := msg.Data.PaymentID; p != "" {
+			if r.payments[p] == nil {
+				r.payments[p] = map[string]bool{}
+			}
+			r.payments[p][id] = true
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))

@@ -92,25 +92,22 @@ func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJ
 		return json.NewEncoder(c.stdout).Encode(eventlog.JSON(ev, eventlog.RunURL(s.UI(), ev)))
 	}
 	eventlog.WriteEvent(c.stdout, ev, eventlog.RunURL(s.UI(), ev))
-	if ev.Status != domain.StatusDispatched {
-		return nil
-	}
-	// A run in flight says where it is: its status query, and the
-	// activity it is retrying with its attempts and last error.
-	for _, line := range c.inFlight(ctx, s, ev.WorkflowID) {
-		fmt.Fprintf(c.stdout, "  in flight    %s\n", line)
-	}
-	return nil
-}
-
-// inFlight asks a run in flight where it is (runs.InFlight).
-func (c *cli) inFlight(ctx context.Context, s *config.Settings, workflowID string) []string {
 	tc, err := dialTemporal(s, newLogger(io.Discard, "error"), nil)
 	if err != nil {
 		return nil
 	}
 	defer tc.Close()
-	return runs.InFlight(ctx, tc, workflowID)
+	// Each route's child, and a run in flight's whereabouts: its status
+	// query, and the activity it is retrying with its attempts and error.
+	for _, line := range runs.Routes(ctx, tc, s.UI(), ev) {
+		fmt.Fprintf(c.stdout, "  route        %s\n", line)
+	}
+	if ev.Status == domain.StatusDispatched {
+		for _, line := range runs.InFlight(ctx, tc, ev.WorkflowID) {
+			fmt.Fprintf(c.stdout, "  in flight    %s\n", line)
+		}
+	}
+	return nil
 }
 
 // replayOptions are replay's own flags.

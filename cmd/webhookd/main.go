@@ -15,6 +15,7 @@ import (
 
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/eventlog"
+	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/users"
 )
 
@@ -36,7 +37,7 @@ type usageError struct{ error }
 
 // usageErrors are the packages' errors that mean a command line webhookd
 // cannot run (a bad filter, event reference or user field).
-var usageErrors = []error{eventlog.ErrBadFilter, eventlog.ErrBadRef, users.ErrInvalid}
+var usageErrors = []error{eventlog.ErrBadFilter, eventlog.ErrBadRef, users.ErrInvalid, provider.ErrConfig}
 
 func (usageError) Is(target error) bool { return target == errUsage }
 func (u usageError) Unwrap() error      { return u.error }

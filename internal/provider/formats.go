@@ -27,6 +27,8 @@ type Spec struct {
 	// NoUserCreation: an unknown user is never created from an event
 	// (create_users: false).
 	NoUserCreation bool `json:"no_user_creation,omitempty"`
+	// Routes are the provider's routes at receipt (routes.go).
+	Routes []RouteSpec `json:"routes,omitempty"`
 }
 
 // formats maps each format to its reader of provider events. A reader

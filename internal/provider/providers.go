@@ -62,6 +62,8 @@ type Provider struct {
 	Prefixes []netip.Prefix `yaml:"-"`
 	// BuiltIn: one of DevProviders, not replaced by the file.
 	BuiltIn bool `yaml:"-"`
+	// Routes are the file's routes of this provider.
+	Routes []RouteSpec `yaml:"-"`
 
 	verifier *signature.Verifier
 }
@@ -73,6 +75,8 @@ const BodyHashID = "sha256:body"
 // File is the --config file's shape.
 type File struct {
 	Providers []Provider `yaml:"providers"`
+	// Routes hand events to a team's own workflows (routes.go).
+	Routes []Route `yaml:"routes"`
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
@@ -171,7 +175,7 @@ func (p *Provider) Validate() error {
 
 // Spec is what the provider's format needs to normalize its events.
 func (p Provider) Spec() Spec {
-	return Spec{Format: p.Format, UserIDKey: p.UserIDKey, Plans: p.Plans, NoUserCreation: p.CreateUsers != nil && !*p.CreateUsers}
+	return Spec{Format: p.Format, UserIDKey: p.UserIDKey, Plans: p.Plans, NoUserCreation: p.CreateUsers != nil && !*p.CreateUsers, Routes: p.Routes}
 }
 
 // SpecJSON is Spec as stored with each event.
@@ -223,6 +227,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 	if withDev {
 		list = DevProviders()
 	}
+	var routes []Route
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -234,6 +239,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 		if err := dec.Decode(&f); err != nil {
 			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG %s: %w", path, err)
 		}
+		routes = f.Routes
 		for _, p := range f.Providers {
 			replaced := false
 			for i := range list {
@@ -267,7 +273,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 		p.verifier = p.newVerifier()
 		out[p.Name] = &p
 	}
-	return out, nil
+	return out, attachRoutes(routes, out)
 }
 
 // Names lists provider names, sorted.

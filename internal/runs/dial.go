@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/webhookd/webhookd/internal/codec"
+	"github.com/webhookd/webhookd/internal/store"
+	"github.com/webhookd/webhookd/internal/temporalui"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -125,6 +128,27 @@ func InFlight(ctx context.Context, c client.Client, workflowID string) []string 
 			line += ", next attempt in " + time.Until(next.AsTime()).Round(time.Second).String()
 		}
 		lines = append(lines, line)
+	}
+	return lines
+}
+
+// Routes says where each route's child of the event is: its status and
+// its page in the UI ("not started" when Temporal has none).
+func Routes(ctx context.Context, c client.Client, ui temporalui.UI, ev store.Event) []string {
+	in := (&Temporal{}).Input(ev)
+	var lines []string
+	for _, r := range in.Routes {
+		id := ev.WorkflowID + "/" + r.Name
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		desc, err := c.DescribeWorkflowExecution(dctx, id, "")
+		cancel()
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%s → %s on %s: not started", r.Name, r.Workflow, r.TaskQueue))
+			continue
+		}
+		info := desc.GetWorkflowExecutionInfo()
+		lines = append(lines, fmt.Sprintf("%s → %s on %s: %s  %s", r.Name, r.Workflow, r.TaskQueue,
+			strings.ToLower(info.GetStatus().String()), ui.Run(id, info.GetExecution().GetRunId())))
 	}
 	return lines
 }

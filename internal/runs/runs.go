@@ -51,6 +51,10 @@ func (t *Temporal) Input(ev store.Event) workflows.ProcessWebhookInput {
 		in.OccurredAt = ev.OccurredAt.Time.UTC()
 	}
 	in.Normalize(specOf(ev))
+	if len(in.Routes) > 0 {
+		// The routes' input carries the whole envelope.
+		in.Payload, in.ReceivedAt = ev.Payload, ev.ReceivedAt.UTC()
+	}
 	return in
 }
 

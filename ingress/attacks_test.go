@@ -40,6 +40,8 @@ func TestAttacks(t *testing.T) {
 		{"event time of 9e18 ms", "evt_ms", `{"type":"t","timestamp":9000000000000000000}`, 400},
 		{"number out of PostgreSQL's range", "evt_num", `{"type":"t","data":{"amount":1e1000000}}`, 400},
 		{"NUL escape PostgreSQL cannot store", "evt_nul", `{"type":"t","data":"\u0000"}`, 400},
+		{"keys that differ only by case: applied one way, shown another", "evt_case", `{"type":"payment.succeeded","data":{"paymentId":"A","PAYMENTID":"B"}}`, 400},
+		{"a key repeated", "evt_dupkey", `{"type":"t","data":{"a":1,"a":2}}`, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, _ := f.do(f.signed(tc.id, []byte(tc.body)))

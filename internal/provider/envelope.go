@@ -58,6 +58,9 @@ func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, sig
 	if dec.More() {
 		return Envelope{}, badEnvelope("body has data after the JSON object")
 	}
+	if key := foldedDuplicateKey(body); key != "" {
+		return Envelope{}, badEnvelope("an object repeats the key %.64q (exactly or in another case): it would be read one way and shown another", key)
+	}
 	var env Envelope
 	var err error
 	if env.ID, err = p.text(p.EventID, h, body, doc); err != nil {

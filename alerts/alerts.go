@@ -55,21 +55,22 @@ type Field struct{ Name, Value string }
 
 // FailureAlert is the alert of one failed event, linking to its run.
 func FailureAlert(f Failure, ui temporalui.UI) Alert {
+	f = f.clean()
 	a := Alert{
 		Summary: fmt.Sprintf("webhookd: %s %s event %s failed after %d attempts", f.Provider, f.EventType, f.EventID, f.Attempts),
 		Title:   "Webhook failed: " + f.Provider + " " + f.EventType,
 		Fields: []Field{{"Provider", f.Provider}, {"Event type", f.EventType},
-			{"Event ID", "`" + f.EventID + "`"}, {"Attempts", strconv.Itoa(int(f.Attempts))}},
+			{"Event ID", Code(f.EventID)}, {"Attempts", strconv.Itoa(int(f.Attempts))}},
 		Error:    f.Error,
 		Link:     ui.RunOrRuns(f.WorkflowID, f.RunID),
 		LinkText: "Open run in Temporal UI",
-		Footer:   "Replay after fixing the cause: `webhookd events replay " + f.Provider + ":" + f.EventID + "`",
+		Footer:   "Replay after fixing the cause: " + Code("webhookd events replay "+f.Provider+":"+f.EventID),
 	}
 	switch {
 	case f.WorkflowID == "": // not an event: deliveries the ingress rejected
 		a.Summary = fmt.Sprintf("webhookd: %s %s: %s", f.Provider, f.EventType, f.Error)
 		a.Title = "Deliveries rejected: " + f.Provider
-		a.Fields = []Field{{"Provider", f.Provider}, {"Check", "`" + f.Hint + "`"}}
+		a.Fields = []Field{{"Provider", f.Provider}, {"Check", Code(f.Hint)}}
 		a.Link, a.LinkText, a.Footer = "", "", f.Hint
 	case f.RunID == "":
 		a.Summary = fmt.Sprintf("webhookd: %s %s event %s failed: its run could not be started", f.Provider, f.EventType, f.EventID)

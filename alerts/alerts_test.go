@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +245,94 @@ func TestIncidentThreadsWithABotToken(t *testing.T) {
 	want := "[chat.postMessage thread= ts= chat.update thread= ts=1700000000.000100 chat.postMessage thread=1700000000.000100 ts=]"
 	if fmt.Sprint(calls) != want {
 		t.Errorf("calls = %v\nwant    %s", calls, want)
+	}
+}
+
+// Event data cannot format, link or mention in an alert: a hostile event
+// type, id and error reach Slack and Discord escaped, and a backtick in
+// them cannot end a code span.
+func TestAlertTextIsEscaped(t *testing.T) {
+	var mu sync.Mutex
+	bodies := map[string]string{}
+	stand := func(name string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			bodies[name] = string(b)
+			mu.Unlock()
+			io.WriteString(w, "ok")
+		}))
+	}
+	sl, dc := stand("slack"), stand("discord")
+	defer sl.Close()
+	defer dc.Close()
+	a := alerter(nil, alerts.NewSlackWebhook(sl.URL, http.DefaultClient), &alerts.Discord{URL: dc.URL, HTTP: http.DefaultClient})
+	f := alerts.Failure{Provider: "dodo", EventType: "<!channel>*bold*", EventID: "evt`<@U123>`", WorkflowID: "dodo:x", RunID: "r",
+		Attempts: 1, Error: "user @everyone <https://evil.example|click> ``` & more"}
+	if _, err := a.Post(context.Background(), alerts.FailureAlert(f, ui), nil); err != nil {
+		t.Fatal(err)
+	}
+	var sm struct {
+		Text   string
+		Blocks []struct {
+			Text     *struct{ Type, Text string }
+			Fields   []struct{ Type, Text string }
+			Elements []struct {
+				Type string
+				Text json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(bodies["slack"]), &sm); err != nil {
+		t.Fatal(err)
+	}
+	mrkdwn := []string{sm.Text}
+	for _, b := range sm.Blocks {
+		if b.Text != nil && b.Text.Type == "mrkdwn" {
+			mrkdwn = append(mrkdwn, b.Text.Text)
+		}
+		for _, f := range b.Fields {
+			mrkdwn = append(mrkdwn, f.Text)
+		}
+		for _, e := range b.Elements {
+			var text string
+			if e.Type == "mrkdwn" && json.Unmarshal(e.Text, &text) == nil {
+				mrkdwn = append(mrkdwn, text)
+			}
+		}
+	}
+	for _, text := range mrkdwn {
+		// Slack's control sequences all start with < (links, mentions,
+		// dates); a code span's end is a backtick.
+		if strings.ContainsAny(text, "<>") || strings.Contains(text, "evt`") {
+			t.Errorf("slack mrkdwn unescaped: %q", text)
+		}
+	}
+	var dm struct {
+		Content         string
+		AllowedMentions struct{ Parse []string } `json:"allowed_mentions"`
+		Embeds          []struct {
+			Description string
+			Fields      []struct{ Name, Value string }
+		}
+	}
+	if err := json.Unmarshal([]byte(bodies["discord"]), &dm); err != nil {
+		t.Fatal(err)
+	}
+	if dm.AllowedMentions.Parse == nil || len(dm.AllowedMentions.Parse) != 0 {
+		t.Errorf("discord may mention: %+v", dm.AllowedMentions)
+	}
+	texts := []string{dm.Content}
+	for _, f := range dm.Embeds[0].Fields {
+		texts = append(texts, f.Value)
+	}
+	for _, text := range texts {
+		outside := strings.Split(text, "`")[0]
+		if regexp.MustCompile(`(^|[^\\])(\*bold|<@|<!)`).MatchString(outside) || strings.Contains(text, "evt`") {
+			t.Errorf("discord markdown unescaped: %q", text)
+		}
+	}
+	if d := dm.Embeds[0].Description; strings.Count(d, "```") != 2 {
+		t.Errorf("the error ends its code block: %q", d)
 	}
 }

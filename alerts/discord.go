@@ -51,17 +51,18 @@ type discordFooter struct {
 // Payload is the JSON body posted for a.
 func (d *Discord) Payload(a Alert) []byte {
 	e := discordEmbed{Title: truncate(a.Title, discordTitle), URL: a.Link, Color: 0xD93F0B,
-		Description: "```" + truncate(a.Error, discordDescription-200) + "```"}
+		Description: "```" + Plain(truncate(a.Error, discordDescription-200)) + "```"}
 	if a.Link != "" {
-		e.Description += "\n[" + a.LinkText + "](" + a.Link + ")"
+		e.Description += "\n[" + discordText(a.LinkText) + "](" + a.Link + ")"
 	}
 	for _, f := range a.Fields {
-		e.Fields = append(e.Fields, discordField{Name: f.Name, Value: truncate(f.Value, discordFieldValue), Inline: true})
+		e.Fields = append(e.Fields, discordField{Name: f.Name, Value: truncate(discordText(f.Value), discordFieldValue), Inline: true})
 	}
 	if a.Footer != "" {
+		// Footers are plain text in Discord: nothing to escape.
 		e.Footer = &discordFooter{Text: truncate(a.Footer, discordFooterText)}
 	}
-	b, _ := json.Marshal(map[string]any{"content": truncate(a.Summary, 2000), "embeds": []discordEmbed{e},
+	b, _ := json.Marshal(map[string]any{"content": truncate(discordText(a.Summary), 2000), "embeds": []discordEmbed{e},
 		"allowed_mentions": map[string]any{"parse": []string{}}})
 	return b
 }

@@ -56,6 +56,10 @@ type Incident struct {
 
 // IncidentAlert is the message of an incident.
 func IncidentAlert(in Incident, ui temporalui.UI) Alert {
+	in.Provider, in.EventType, in.Cause = Plain(in.Provider), Plain(in.EventType), Plain(in.Cause)
+	for i := range in.Examples {
+		in.Examples[i] = in.Examples[i].clean()
+	}
 	replay := fmt.Sprintf("webhookd events replay --status failed --provider %s --type %s --since 24h", in.Provider, in.EventType)
 	a := Alert{Fields: []Field{{"Provider", in.Provider}, {"Event type", in.EventType},
 		{"Failed", fmt.Sprint(in.Failed)}, {"Recovered", fmt.Sprint(in.Recovered)}}, Error: in.Cause}
@@ -79,7 +83,7 @@ func IncidentAlert(in Incident, ui temporalui.UI) Alert {
 			ids = append(ids, e.EventID)
 		}
 		a.Fields = append(a.Fields, Field{"Newest", strings.Join(ids, ", ")})
-		a.Footer = "After fixing the cause: `" + replay + "`"
+		a.Footer = "After fixing the cause: " + Code(replay)
 	default:
 		a.Summary = fmt.Sprintf("webhookd: resolved: %s %s (%d failed, %d recovered, %d still failed)",
 			in.Provider, in.EventType, in.Failed, in.Recovered, in.Failed-in.Recovered)
@@ -87,7 +91,7 @@ func IncidentAlert(in Incident, ui temporalui.UI) Alert {
 		a.Fields = append(a.Fields, Field{"Still failed", fmt.Sprint(in.Failed - in.Recovered)})
 		a.Footer = "Every failed event of this cause succeeded since."
 		if in.Quiet {
-			a.Footer = "The type succeeds again after a quiet period. Events still failed: `" + replay + "`"
+			a.Footer = "The type succeeds again after a quiet period. Events still failed: " + Code(replay)
 		}
 	}
 	return a

@@ -39,7 +39,7 @@ func (s *Slack) Name() string { return "slack" }
 // Blocks is the Block Kit message of a.
 func (s *Slack) Blocks(a Alert) []slack.Block {
 	field := func(name, value string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.MarkdownType, "*"+name+"*\n"+value, false, false)
+		return slack.NewTextBlockObject(slack.MarkdownType, "*"+name+"*\n"+slackText(value), false, false)
 	}
 	var fields []*slack.TextBlockObject
 	for _, f := range a.Fields {
@@ -49,14 +49,14 @@ func (s *Slack) Blocks(a Alert) []slack.Block {
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(a.Title, 150), false, false)),
 		slack.NewSectionBlock(nil, fields, nil),
 		// Slack caps a text object at 3000 characters.
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Error*\n```"+truncate(a.Error, 2500)+"```", false, false), nil, nil),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Error*\n```"+slackText(Plain(truncate(a.Error, 2500)))+"```", false, false), nil, nil),
 	}
 	if a.Link != "" {
 		blocks = append(blocks, slack.NewActionBlock("run", slack.NewButtonBlockElement("open_run", "run",
 			slack.NewTextBlockObject(slack.PlainTextType, a.LinkText, false, false)).WithURL(a.Link)))
 	}
 	blocks = append(blocks, slack.NewContextBlock("footer", slack.NewTextBlockObject(slack.MarkdownType,
-		truncate(a.Footer+" · "+a.Link, 2900), false, false)))
+		slackText(truncate(a.Footer+" · "+a.Link, 2900)), false, false)))
 	return blocks
 }
 
@@ -66,9 +66,9 @@ func (s *Slack) Post(ctx context.Context, a Alert) error {
 	var err error
 	if s.WebhookURL != "" {
 		err = slack.PostWebhookCustomHTTPContext(ctx, s.WebhookURL, s.http,
-			&slack.WebhookMessage{Text: a.Summary, Blocks: &slack.Blocks{BlockSet: blocks}})
+			&slack.WebhookMessage{Text: slackText(a.Summary), Blocks: &slack.Blocks{BlockSet: blocks}})
 	} else {
-		_, _, err = s.bot.PostMessageContext(ctx, s.channel, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(blocks...))
+		_, _, err = s.bot.PostMessageContext(ctx, s.channel, slack.MsgOptionText(slackText(a.Summary), false), slack.MsgOptionBlocks(blocks...))
 	}
 	return slackError(err)
 }
@@ -110,7 +110,7 @@ func (s *Slack) Threaded() (Threaded, bool) {
 type slackThreads struct{ *Slack }
 
 func (t slackThreads) PostRef(ctx context.Context, a Alert) (string, error) {
-	channel, ts, err := t.bot.PostMessageContext(ctx, t.channel, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(t.Blocks(a)...))
+	channel, ts, err := t.bot.PostMessageContext(ctx, t.channel, slack.MsgOptionText(slackText(a.Summary), false), slack.MsgOptionBlocks(t.Blocks(a)...))
 	if err != nil {
 		return "", slackError(err)
 	}
@@ -119,13 +119,13 @@ func (t slackThreads) PostRef(ctx context.Context, a Alert) (string, error) {
 
 func (t slackThreads) Update(ctx context.Context, ref string, a Alert) error {
 	channel, ts, _ := strings.Cut(ref, "/")
-	_, _, _, err := t.bot.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(a.Summary, false), slack.MsgOptionBlocks(t.Blocks(a)...))
+	_, _, _, err := t.bot.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(slackText(a.Summary), false), slack.MsgOptionBlocks(t.Blocks(a)...))
 	return slackError(err)
 }
 
 func (t slackThreads) Reply(ctx context.Context, ref string, a Alert) error {
 	channel, ts, _ := strings.Cut(ref, "/")
-	_, _, err := t.bot.PostMessageContext(ctx, channel, slack.MsgOptionText(a.Summary, false),
+	_, _, err := t.bot.PostMessageContext(ctx, channel, slack.MsgOptionText(slackText(a.Summary), false),
 		slack.MsgOptionBlocks(t.Blocks(a)...), slack.MsgOptionTS(ts))
 	return slackError(err)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +22,8 @@ type Alerter struct {
 	UI        temporalui.UI
 	sent      *prometheus.CounterVec
 	incidents *prometheus.CounterVec
+	// fallback gets an alert a sink refused (a 4xx), so it is not lost.
+	fallback Log
 }
 
 // NewAlerter returns an alerter over sinks (the log when there are none);
@@ -30,7 +33,7 @@ func NewAlerter(sinks []Sink, ui temporalui.UI, reg prometheus.Registerer, log L
 	if len(sinks) == 0 {
 		sinks = []Sink{log}
 	}
-	a := &Alerter{Sinks: sinks, UI: ui}
+	a := &Alerter{Sinks: sinks, UI: ui, fallback: log}
 	if reg != nil {
 		a.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_alerts_sent_total",
@@ -63,7 +66,7 @@ func (a *Alerter) SendIncident(ctx context.Context, in Incident, done []string, 
 		refs = map[string]string{}
 	}
 	msg := IncidentAlert(in, a.UI)
-	done, err := a.toSinks(done, func(s Sink) error { return a.postIncident(ctx, s, in, msg, refs) })
+	done, err := a.toSinks(ctx, msg, done, func(s Sink) error { return a.postIncident(ctx, s, in, msg, refs) })
 	if err == nil && a.incidents != nil {
 		a.incidents.WithLabelValues(in.Kind).Inc()
 	}
@@ -116,7 +119,7 @@ func (a *Alerter) count(sink string, err error) {
 
 // Post posts msg to every sink not in done, as Send.
 func (a *Alerter) Post(ctx context.Context, msg Alert, done []string) ([]string, error) {
-	return a.toSinks(done, func(s Sink) error { return s.Post(ctx, msg) })
+	return a.toSinks(ctx, msg, done, func(s Sink) error { return s.Post(ctx, msg) })
 }
 
 // PostThread posts msg to every sink not in done, as Post; on a threaded
@@ -126,7 +129,7 @@ func (a *Alerter) PostThread(ctx context.Context, msg Alert, done []string, refs
 	if refs == nil {
 		refs = map[string]string{}
 	}
-	done, err := a.toSinks(done, func(s Sink) error {
+	done, err := a.toSinks(ctx, msg, done, func(s Sink) error {
 		th, ok := threaded(s)
 		switch {
 		case !ok:
@@ -144,8 +147,11 @@ func (a *Alerter) PostThread(ctx context.Context, msg Alert, done []string, refs
 }
 
 // toSinks calls post for every sink not in done, counts each outcome, and
-// returns the sinks done now with the errors of the others.
-func (a *Alerter) toSinks(done []string, post func(Sink) error) ([]string, error) {
+// returns the sinks done now with the errors of the others. An alert a
+// sink refuses (a 4xx other than 429), or does not answer within
+// sinkTimeout, goes to the log instead and is not posted to it again: a
+// refusal would repeat, and a timed-out post may have arrived.
+func (a *Alerter) toSinks(ctx context.Context, msg Alert, done []string, post func(Sink) error) ([]string, error) {
 	var errs []error
 	for _, s := range a.Sinks {
 		if slices.Contains(done, s.Name()) {
@@ -153,6 +159,24 @@ func (a *Alerter) toSinks(done []string, post func(Sink) error) ([]string, error
 		}
 		err := post(s)
 		a.count(s.Name(), err)
+		var refused *Refused
+		var netErr net.Error
+		switch {
+		case a.fallback.Logger == nil:
+		case errors.As(err, &refused):
+			// A retry would be refused again: the log has it instead, and
+			// the sink counts as done.
+			_ = a.fallback.Post(ctx, msg)
+			a.fallback.Logger.Error("alert refused by its sink, logged instead", slog.String("sink", s.Name()),
+				slog.Int("status", refused.Status), slog.String("answer", refused.Body))
+			err = nil
+		case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+			// The sink may have the alert: posting again could double it.
+			// At most once per sink; the log has it in case it did not.
+			_ = a.fallback.Post(ctx, msg)
+			a.fallback.Logger.Error("alert sink did not answer in time; not posted again, logged instead", slog.String("sink", s.Name()))
+			err = nil
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ func TestDiscordEmbed(t *testing.T) {
 }
 
 // A rate limit is retried after the delay the service asked for; a refusal
-// (4xx) is not retried, unless another sink may still get the post.
+// (4xx) is not retried: the alert goes to the log instead.
 func TestRateLimitsAndRefusals(t *testing.T) {
 	status := func(code int, header, body string) *httptest.Server {
 		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +123,6 @@ func TestRateLimitsAndRefusals(t *testing.T) {
 	}{
 		{"slack 429", []alerts.Sink{alerts.NewSlackWebhook(slack429.URL, http.DefaultClient)}, 7 * time.Second, true},
 		{"discord 429", []alerts.Sink{&alerts.Discord{URL: discord429.URL, HTTP: http.DefaultClient}}, 1500 * time.Millisecond, true},
-		{"discord 404", []alerts.Sink{&alerts.Discord{URL: discord404.URL, HTTP: http.DefaultClient}}, 0, false},
 	} {
 		_, err := alerter(nil, tc.sinks...).Post(context.Background(), alerts.FailureAlert(failure, ui), nil)
 		var appErr *temporal.ApplicationError
@@ -130,6 +130,13 @@ func TestRateLimitsAndRefusals(t *testing.T) {
 		if !errors.As(err, &appErr) || appErr.NextRetryDelay() != tc.delay || appErr.NonRetryable() == tc.retryable {
 			t.Errorf("%s: err = %v, want delay %s, retryable %v", tc.name, err, tc.delay, tc.retryable)
 		}
+	}
+	var logged bytes.Buffer
+	a := alerts.NewAlerter([]alerts.Sink{&alerts.Discord{URL: discord404.URL, HTTP: http.DefaultClient}}, ui, nil,
+		alerts.Log{Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+	done, err := a.Post(context.Background(), alerts.FailureAlert(failure, ui), nil)
+	if err != nil || len(done) != 1 || !strings.Contains(logged.String(), "Webhook failed") || !strings.Contains(logged.String(), "refused by its sink") {
+		t.Errorf("discord 404: done %v, err %v; log:\n%s", done, err, logged.String())
 	}
 }
 
@@ -334,5 +341,29 @@ func TestAlertTextIsEscaped(t *testing.T) {
 	}
 	if d := dm.Embeds[0].Description; strings.Count(d, "```") != 2 {
 		t.Errorf("the error ends its code block: %q", d)
+	}
+}
+
+// A sink that hangs past the timeout gets the alert once: it may have it,
+// so it is not posted again; the log has it.
+func TestSinkTimeoutIsNotRetriedIntoDuplicates(t *testing.T) {
+	var posts atomic.Int32
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		time.Sleep(300 * time.Millisecond)
+	}))
+	defer hang.Close()
+	var logged bytes.Buffer
+	a := alerts.NewAlerter([]alerts.Sink{&alerts.Discord{URL: hang.URL, HTTP: &http.Client{Timeout: 50 * time.Millisecond}}}, ui, nil,
+		alerts.Log{Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+	var done []string
+	for range 3 { // the activity's attempts
+		var err error
+		if done, err = a.Post(context.Background(), alerts.FailureAlert(failure, ui), done); err != nil {
+			t.Fatalf("post: %v", err)
+		}
+	}
+	if posts.Load() != 1 || !strings.Contains(logged.String(), "not posted again") {
+		t.Errorf("posts = %d, want 1; log:\n%s", posts.Load(), logged.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/temporalui"
 )
 
@@ -34,10 +35,11 @@ func Cause(err string) string {
 }
 
 // IncidentID is the workflow ID of the incident of a provider, event type
-// and cause: one incident per cause, whichever process reports it.
+// and cause: one incident per cause, whichever process reports it; a long
+// event type is bounded to what Temporal keeps (domain.Keyword).
 func IncidentID(provider, eventType, cause string) string {
 	sum := sha256.Sum256([]byte(cause))
-	return "incident:" + provider + ":" + eventType + ":" + hex.EncodeToString(sum[:6])
+	return domain.Keyword("incident:" + provider + ":" + eventType + ":" + hex.EncodeToString(sum[:6]))
 }
 
 // Incident is what an incident's message says.

@@ -88,6 +88,9 @@ func (ev event) knowUser(ctx workflow.Context, userID string) error {
 	if ev.version < userAttrVersion || userID == "" {
 		return nil
 	}
+	// An id longer than the visibility store keeps is bounded (the
+	// event log keeps it whole).
+	userID = domain.Keyword(userID)
 	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(UserIDKey); ok && cur == userID {
 		return nil
 	}

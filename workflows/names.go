@@ -50,10 +50,10 @@ func StartOptions(in ProcessWebhookInput) client.StartWorkflowOptions {
 		c = domain.CustomerOf(in.Domain.Event)
 	}
 	if c.UserID != "" {
-		attrs = append(attrs, UserIDKey.ValueSet(c.UserID))
+		attrs = append(attrs, UserIDKey.ValueSet(domain.Keyword(c.UserID)))
 	}
 	if c.CustomerID != "" {
-		attrs = append(attrs, CustomerIDKey.ValueSet(c.CustomerID))
+		attrs = append(attrs, CustomerIDKey.ValueSet(domain.Keyword(c.CustomerID)))
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                                       lifecycle.WorkflowID(in.Provider, in.EventID),

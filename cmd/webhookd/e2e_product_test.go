@@ -80,6 +80,20 @@ func TestProduct(t *testing.T) {
 		t.Errorf("events of the new user: %d %v", code, list)
 	}
 
+	// Ids from the data longer than Temporal's visibility keeps (255
+	// bytes in PostgreSQL, 2 KiB for a search attribute) are bounded: the
+	// run is listed and found by its customer.
+	longCus := "cus_" + strings.Repeat("x", 3000)
+	d.sendAs("dodo", "payment.succeeded", "evt_longcus", example(t, "dodo", "payment.succeeded", map[string]any{
+		"payment_id": "pay_longcus", "metadata": map[string]any{"user_id": "usr_long"},
+		"customer": map[string]any{"customer_id": longCus, "email": "long@example.com", "name": "Fresh", "phone_number": nil, "metadata": map[string]any{}}}), time.Now())
+	if ev := d.waitStatusOf("dodo", "evt_longcus", domain.StatusSucceeded, domain.StatusFailed); ev.Status != domain.StatusSucceeded {
+		t.Errorf("a 3 KB customer id: %s %q", ev.Status, ev.LastError.String)
+	}
+	if n := listRuns(t, d.temporal, `WebhookCustomerID = "`+domain.Keyword(longCus)+`"`, 1); n != 1 {
+		t.Errorf("runs listed by the bounded customer id = %d, want 1", n)
+	}
+
 	// Import, show.
 	file := filepath.Join(t.TempDir(), "users.csv")
 	os.WriteFile(file, []byte("id,email\nusr_imp1,imp1@example.com\nusr_imp2,not-an-address\n"), 0o600)

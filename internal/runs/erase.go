@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/webhookd/webhookd/internal/domain"
 )
 
 // Eraser deletes a person's runs from Temporal: their histories hold the
@@ -47,7 +49,7 @@ func (e *Eraser) runsOf(ctx context.Context, query string) ([]*commonpb.Workflow
 // and returns how many runs it deleted and the workflow ids Temporal tied
 // to the user. A run already gone counts as deleted.
 func (e *Eraser) EraseUser(ctx context.Context, userID string, workflowIDs []string) (int, []string, error) {
-	tagged, err := e.runsOf(ctx, "WebhookUserID = "+visibilityString(userID))
+	tagged, err := e.runsOf(ctx, "WebhookUserID = "+visibilityString(domain.Keyword(userID)))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -4,8 +4,8 @@ import "testing"
 
 func TestFoldedDuplicateKey(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"data":{"payment_id":"A","PAYMENT_ID":"B"}}`:         "PAYMENT_ID",
-		`{"a":1,"a":2}`:                                        "a",
+		`{"data":{"payment_id":"A","PAYMENT_ID":"B"}}`: "PAYMENT_ID",
+		`{"a":1,"a":2}`: "a",
 		`{"list":[{"k":1},{"k":2}],"x":{"k":1,"y":{"k":{}}}}`:  "",
 		`{"a":{"b":1},"A":{}}`:                                 "A",
 		`{"data":[1,{"Key":1,"kEY":2}]}`:                       "kEY",

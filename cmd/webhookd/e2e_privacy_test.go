@@ -41,6 +41,25 @@ func TestPayloadsStayPrivate(t *testing.T) {
 	if bytes.Contains(raw, []byte(secret)) || bytes.Contains(raw, []byte("Private Person")) {
 		t.Error("the history holds the customer's data in the clear")
 	}
+	// An event that fails for good (an unknown customer, its address in
+	// the data): the failure, its alert and the log name ids, never the
+	// address; the history (failures included) holds no trace of it.
+	const probe = "zq-probe-failing-91@example.com"
+	d.send("payment.succeeded", "evt_probe", `{"payment_id":"pay_probe","total_amount":100,"currency":"USD","customer":{"customer_id":"cus_probe","email":"`+probe+`","name":"Probe"},"metadata":{}}`)
+	failed := d.waitStatus("evt_probe", domain.StatusFailed)
+	if strings.Contains(failed.LastError.String, probe) || !strings.Contains(failed.LastError.String, "cus_probe") {
+		t.Errorf("last error: %q", failed.LastError.String)
+	}
+	hist, err = d.temporal.WorkflowService().GetWorkflowExecutionHistory(ctx, historyRequest(failed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := (temporalproto.CustomJSONMarshalOptions{}).Marshal(hist.History); bytes.Contains(raw, []byte(probe)) {
+		t.Error("the failed run's history holds the address in the clear")
+	}
+	if strings.Contains(d.stderr.String(), probe) {
+		t.Error("the log holds the address")
+	}
 	// Every persistence file of Temporal and its visibility tables.
 	d.stop()
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "temporal.sqlite*"))
@@ -49,8 +68,8 @@ func TestPayloadsStayPrivate(t *testing.T) {
 	}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		if bytes.Contains(b, []byte(secret)) {
-			t.Errorf("%s holds the address in the clear", f)
+		if bytes.Contains(b, []byte(secret)) || bytes.Contains(b, []byte(probe)) {
+			t.Errorf("%s holds an address in the clear", f)
 		}
 	}
 	d = startDevWith(t, map[string]string{}, d.dataDir)
@@ -103,10 +122,10 @@ func TestPayloadsStayPrivate(t *testing.T) {
 	if _, err := d.cli("events", "purge", "--older-than", "1ns"); err == nil || !strings.Contains(err.Error(), "add --force") {
 		t.Errorf("purge --older-than 1ns without --force: %v, want refused", err)
 	}
-	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force", "--dry-run"); err != nil || !strings.Contains(out, "would delete the payloads of 1 events") {
+	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force", "--dry-run"); err != nil || !strings.Contains(out, "would delete the payloads of 2 events") {
 		t.Errorf("purge --dry-run: %v\n%s", err, out)
 	}
-	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force"); err != nil || !strings.Contains(out, "deleted the payloads of 1 events") {
+	if out, err := d.cli("events", "purge", "--older-than", "1ns", "--force"); err != nil || !strings.Contains(out, "deleted the payloads of 2 events") {
 		t.Errorf("purge: %v\n%s", err, out)
 	}
 	out, err = d.cli("events", "show", "dodo:evt_private")

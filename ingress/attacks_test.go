@@ -1,11 +1,15 @@
 package ingress_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -180,5 +184,47 @@ func TestUnavailableAnswersAreReportedOnce(t *testing.T) {
 	case n := <-reported:
 		t.Errorf("reported twice (%d)", n)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// 64 requests that send headers only, each declaring a 1 MiB body, used to
+// hold the whole 64 MiB budget until the read timeout: the budget is now
+// charged for bytes received, so signed deliveries still get through, and
+// the idle requests are answered 408 once they fall under the minimum rate.
+func TestHeaderOnlyFloodDoesNotSpendTheBudget(t *testing.T) {
+	f := newFixtureWith(t, nil, func(o *ingress.Options) { o.BodyLimit, o.InFlightBytes = 1<<20, 64<<20 })
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	var conns []net.Conn
+	for i := range 64 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /webhooks/dodo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\nwebhook-id: flood%d\r\n\r\n", i)
+		conns = append(conns, c)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for i := range 5 {
+		id := fmt.Sprintf("evt_during_flood_%d", i)
+		req := f.signed(id, body(id, "t"))
+		req.RequestURI = ""
+		req.URL, _ = url.Parse(srv.URL + "/webhooks/dodo")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("signed delivery during the flood: %d, want 200", resp.StatusCode)
+		}
+	}
+	// The idle ones fall under MinBodyRate: 408 after about 3 s.
+	conns[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(conns[0]).ReadString('\n')
+	if err != nil || !strings.Contains(line, "408") {
+		t.Errorf("an idle body: %q, %v; want 408", line, err)
 	}
 }

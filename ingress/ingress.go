@@ -9,12 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/webhookd/webhookd/internal/httpserve"
 	"github.com/webhookd/webhookd/internal/lifecycle"
 	"github.com/webhookd/webhookd/internal/provider"
 	"github.com/webhookd/webhookd/internal/signature"
@@ -91,6 +94,7 @@ type server struct {
 	Options
 	metrics *metrics
 	budget  *semaphore.Weighted
+	shares  *shares
 	watch   *burstWatch // signature rejections, per provider
 	down    *burstWatch // 503s: the database unreachable
 }
@@ -122,7 +126,7 @@ func New(opts Options) (*gin.Engine, error) {
 	if opts.UnavailableAnswers <= 0 {
 		opts.UnavailableAnswers = DefaultUnavailableAnswers
 	}
-	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes),
+	s := &server{Options: opts, metrics: newMetrics(opts.Registry), budget: semaphore.NewWeighted(opts.InFlightBytes), shares: &shares{held: map[string]int64{}},
 		watch: &burstWatch{threshold: opts.SignatureFailures, window: opts.SignatureWindow, report: opts.OnSignatureFailures,
 			seen: map[string][]rejection{}, fired: map[string]bool{}}}
 	if opts.OnUnavailable != nil {
@@ -231,45 +235,115 @@ func (s *server) receive(c *gin.Context) {
 	c.JSON(status, resp)
 }
 
-// readBody reads the body within the limits: the body limit, and the
-// in-flight budget shared by every request being read (a body is counted at
-// its Content-Length, or the body limit when it has none). Past the budget
-// the answer is 503 before any byte is read. The caller releases the body's
-// share once the request is answered.
+// How a body is read: in chunks, each charged to the in-flight budget
+// (and the client's share of it) before it is read, at a minimum rate.
+const (
+	readChunk = 32 << 10
+	// MinBodyRate is the slowest a body may arrive after its first
+	// second; slower, the connection is answered 408 and closed.
+	MinBodyRate = 16 << 10
+	bodyGrace   = time.Second
+	// clientShare is the part of the budget one client IP may hold.
+	clientShare = 4
+)
+
+// readBody reads the body within the limits: the body limit; the in-flight
+// budget shared by every request being read, charged for the bytes as they
+// arrive (a chunk at a time, before it is read), not for the length a
+// request declares; a client IP's share of that budget (a quarter, at least
+// one body); and a minimum rate, MinBodyRate after the first second, within
+// httpserve.ReadTimeout. Past the budget or the share the answer is 503;
+// too slow, 408. The caller releases the body's charge once the request is
+// answered.
 func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 	r := c.Request
 	if r.ContentLength > s.BodyLimit {
 		return nil, nil, ErrBodyTooLarge
 	}
-	want := r.ContentLength
-	if want < 0 {
-		want = s.BodyLimit
+	ip := c.ClientIP()
+	var held int64
+	release := func() {
+		s.budget.Release(held)
+		s.shares.give(ip, held)
+		held = 0
 	}
-	if !s.budget.TryAcquire(want) {
-		s.metrics.overBudget.Inc()
-		return nil, nil, ErrBusy
-	}
-	release := func() { s.budget.Release(want) }
-	// One allocation of the announced size (io.ReadAll would grow by
-	// doubling, up to twice the body).
+	start := time.Now()
+	rc := http.NewResponseController(c.Writer)
+	defer rc.SetReadDeadline(time.Time{})
 	var buf bytes.Buffer
-	buf.Grow(int(want) + bytes.MinRead)
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, r.Body, s.BodyLimit))
-	body := buf.Bytes()
-	var tooLarge *http.MaxBytesError
-	var netErr net.Error
-	switch {
-	case err == nil:
-		return body, release, nil
-	case errors.As(err, &tooLarge):
-		err = ErrBodyTooLarge
-	case errors.As(err, &netErr) && netErr.Timeout():
-		err = ErrTimeout
-	default:
-		err = fmt.Errorf("%w: reading the body: %v", provider.ErrBadEnvelope, err)
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
 	}
-	release()
-	return nil, nil, err
+	body := http.MaxBytesReader(c.Writer, r.Body, s.BodyLimit)
+	for {
+		chunk := min(readChunk, s.BodyLimit)
+		if !s.budget.TryAcquire(chunk) {
+			s.metrics.overBudget.Inc()
+			release()
+			return nil, nil, ErrBusy
+		}
+		if !s.shares.take(ip, chunk, max(s.InFlightBytes/clientShare, s.BodyLimit+readChunk)) {
+			s.budget.Release(chunk)
+			s.metrics.overBudget.Inc()
+			release()
+			return nil, nil, ErrBusy
+		}
+		held += chunk
+		due := bodyGrace + time.Duration(float64(buf.Len())+float64(chunk))*time.Second/MinBodyRate
+		_ = rc.SetReadDeadline(start.Add(min(due, httpserve.ReadTimeout)))
+		n, err := buf.ReadFrom(io.LimitReader(body, chunk))
+		if unused := chunk - n; err == nil && unused > 0 {
+			// The body ended: give back what it did not use.
+			s.budget.Release(unused)
+			s.shares.give(ip, unused)
+			held -= unused
+			return buf.Bytes(), release, nil
+		}
+		if err == nil {
+			continue
+		}
+		var tooLarge *http.MaxBytesError
+		var netErr net.Error
+		switch {
+		case errors.As(err, &tooLarge):
+			err = ErrBodyTooLarge
+		case errors.As(err, &netErr) && netErr.Timeout():
+			err = ErrTimeout
+		default:
+			err = fmt.Errorf("%w: reading the body: %v", provider.ErrBadEnvelope, err)
+		}
+		release()
+		return nil, nil, err
+	}
+}
+
+// shares counts the budget each client IP holds.
+type shares struct {
+	mu   sync.Mutex
+	held map[string]int64
+}
+
+// take charges n to ip unless that would put it over limit.
+func (s *shares) take(ip string, n, limit int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[ip]+n > limit {
+		return false
+	}
+	s.held[ip] += n
+	return true
+}
+
+// give returns n of ip's charge.
+func (s *shares) give(ip string, n int64) {
+	if n == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[ip] -= n; s.held[ip] <= 0 {
+		delete(s.held, ip)
+	}
 }
 
 func allowed(p *provider.Provider, ip string) bool {

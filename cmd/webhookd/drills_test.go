@@ -5,16 +5,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,9 +27,13 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/webhookd/webhookd/ingress"
+	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/config"
 	"github.com/webhookd/webhookd/internal/devstack"
 	"github.com/webhookd/webhookd/internal/domain"
@@ -492,6 +500,92 @@ func (r *receiver) paymentIDs(prefix string) (payments, severalIDs int) {
 		}
 	}
 	return payments, severalIDs
+}
+
+// 64 connections send headers only, each declaring a 1 MiB body: signed
+// deliveries keep being accepted meanwhile (the budget is charged for
+// bytes received), and the idle ones are answered 408.
+func TestDrillHeaderOnlyFlood(t *testing.T) {
+	h := newHarness(t, 5)
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := h.binary([]string{"ingress", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"},
+		[]string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(), "WEBHOOKD_SECRET_DODO=whsec_ZHJpbGxzLXNlY3JldA=="})
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	waitReady(t, base)
+	var conns []net.Conn
+	for i := range 64 {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /webhooks/dodo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\nwebhook-id: flood%d\r\n\r\n", i)
+		conns = append(conns, c)
+	}
+	time.Sleep(200 * time.Millisecond)
+	var codes sync.Map
+	accepted := 0
+	for i := range 50 {
+		before := time.Now()
+		if err := h.deliverTo(base, fmt.Sprintf("headerflood_%d", i), &codes); err == nil && time.Since(before) < time.Second {
+			accepted++
+		}
+	}
+	answered408 := 0
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if line, _ := bufio.NewReader(c).ReadString('\n'); strings.Contains(line, " 408 ") {
+			answered408++
+		}
+	}
+	figure("header_only_flood", "idle_connections", len(conns))
+	figure("header_only_flood", "signed_accepted_during_flood", fmt.Sprintf("%d of 50 (answers %s)", accepted, codesString(&codes)))
+	figure("header_only_flood", "idle_answered_timeout", answered408)
+	if accepted != 50 || answered408 != len(conns) {
+		t.Errorf("accepted %d of 50 signed deliveries, %d of %d idle bodies answered 408", accepted, answered408, len(conns))
+	}
+}
+
+// A zlib bomb on the codec server (256 MiB inflated from a few hundred
+// KiB) is refused with 413, and the worker's peak RSS hardly moves.
+func TestDrillCodecBomb(t *testing.T) {
+	h := newHarness(t, 5)
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := h.binary([]string{"worker", "--http", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "error"},
+		[]string{"DATABASE_URL=" + h.dbURL, "TEMPORAL_ADDRESS=" + h.temporal.Address(), "SMTP_URL=" + h.smtp.URL(),
+			"WEBHOOKD_ENCRYPTION_KEYS=" + codec.NewKey("k1"), "WEBHOOKD_CODEC_AUTH_TOKEN=drill-token"})
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	waitReady(t, base)
+	inner, _ := proto.Marshal(&commonpb.Payload{Data: bytes.Repeat([]byte{'a'}, 256<<20)})
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw.Write(inner)
+	zw.Close()
+	inner = nil
+	body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{{
+		Metadata: map[string][]byte{"encoding": []byte("binary/zlib")}, Data: z.Bytes()}}})
+	before := vmHWM(t, cmd.Process.Pid)
+	var codes []int
+	for range 5 {
+		req, _ := http.NewRequest(http.MethodPost, base+"/codec/decode", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer drill-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	growth := float64(vmHWM(t, cmd.Process.Pid)-before) / 1024
+	figure("codec_bomb", "request_kib", len(body)>>10)
+	figure("codec_bomb", "inflates_to_mib", 256)
+	figure("codec_bomb", "answers", fmt.Sprint(codes))
+	figure("codec_bomb", "peak_rss_growth_mib", fmt.Sprintf("%.0f", growth))
+	if slices.ContainsFunc(codes, func(c int) bool { return c != http.StatusRequestEntityTooLarge }) || growth > 128 {
+		t.Errorf("answers %v (want 413s), peak RSS growth %.0f MiB (want under 128)", codes, growth)
+	}
 }
 
 // The product's receiver is down for a minute during a burst of 200

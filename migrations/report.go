@@ -6,17 +6,25 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/pressly/goose/v3"
 )
 
-// Commands are what `webhookd migrate` runs, each writing what it did to
-// w: up applies every pending migration, down rolls back the last, status
-// lists them with when they were applied.
-var Commands = map[string]func(ctx context.Context, db *sql.DB, w io.Writer) error{
-	"up": func(ctx context.Context, db *sql.DB, w io.Writer) error {
-		p, err := NewProvider(db)
-		if err != nil {
-			return err
-		}
+// Run runs a `webhookd migrate` command on db (Commands), writing what it
+// did to w.
+func Run(ctx context.Context, db *sql.DB, command string, w io.Writer) error {
+	p, err := NewProvider(db)
+	if err != nil {
+		return err
+	}
+	return Commands[command](ctx, p, w)
+}
+
+// Commands are what `webhookd migrate` runs: up applies every pending
+// migration, down rolls back the last, status lists them with when they
+// were applied.
+var Commands = map[string]func(ctx context.Context, p *goose.Provider, w io.Writer) error{
+	"up": func(ctx context.Context, p *goose.Provider, w io.Writer) error {
 		res, err := p.Up(ctx)
 		for _, r := range res {
 			fmt.Fprintf(w, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(time.Microsecond))
@@ -29,11 +37,7 @@ var Commands = map[string]func(ctx context.Context, db *sql.DB, w io.Writer) err
 		}
 		return nil
 	},
-	"down": func(ctx context.Context, db *sql.DB, w io.Writer) error {
-		p, err := NewProvider(db)
-		if err != nil {
-			return err
-		}
+	"down": func(ctx context.Context, p *goose.Provider, w io.Writer) error {
 		r, err := p.Down(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate down: %w", err)
@@ -41,11 +45,7 @@ var Commands = map[string]func(ctx context.Context, db *sql.DB, w io.Writer) err
 		fmt.Fprintf(w, "rolled back %s\n", r.Source.Path)
 		return nil
 	},
-	"status": func(ctx context.Context, db *sql.DB, w io.Writer) error {
-		p, err := NewProvider(db)
-		if err != nil {
-			return err
-		}
+	"status": func(ctx context.Context, p *goose.Provider, w io.Writer) error {
 		sts, err := p.Status(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate status: %w", err)

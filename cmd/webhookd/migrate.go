@@ -19,7 +19,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return migrations.Commands[sub[0]](ctx, st.DB(), c.stdout)
+			return migrations.Run(ctx, st.DB(), sub[0], c.stdout)
 		})
 	}
 	return cmd

@@ -270,10 +270,9 @@ func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 	start := time.Now()
 	rc := http.NewResponseController(c.Writer)
 	defer rc.SetReadDeadline(time.Time{})
+	// The buffer grows with what has arrived and been charged, never with
+	// what a request merely declares.
 	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
 	body := http.MaxBytesReader(c.Writer, r.Body, s.BodyLimit)
 	for {
 		chunk := min(readChunk, s.BodyLimit)
@@ -289,6 +288,7 @@ func (s *server) readBody(c *gin.Context) ([]byte, func(), error) {
 			return nil, nil, ErrBusy
 		}
 		held += chunk
+		buf.Grow(int(chunk))
 		due := bodyGrace + time.Duration(float64(buf.Len())+float64(chunk))*time.Second/MinBodyRate
 		_ = rc.SetReadDeadline(start.Add(min(due, httpserve.ReadTimeout)))
 		n, err := buf.ReadFrom(io.LimitReader(body, chunk))

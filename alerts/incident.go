@@ -34,12 +34,17 @@ func Cause(err string) string {
 	return strings.Join(strings.Fields(c), " ")
 }
 
-// IncidentID is the workflow ID of the incident of a provider, event type
-// and cause: one incident per cause, whichever process reports it; a long
-// event type is bounded to what Temporal keeps (domain.Keyword).
+// IncidentID is the workflow ID of the incident of a provider and cause:
+// one incident per cause, across event types, whichever process reports
+// it. The ingress's incidents pass their kind (SignatureIncident,
+// DatabaseIncident) as eventType, which stays in their id; an event's type
+// does not.
 func IncidentID(provider, eventType, cause string) string {
 	sum := sha256.Sum256([]byte(cause))
-	return domain.Keyword("incident:" + provider + ":" + eventType + ":" + hex.EncodeToString(sum[:6]))
+	if eventType == SignatureIncident || eventType == DatabaseIncident {
+		return domain.Keyword("incident:" + provider + ":" + eventType + ":" + hex.EncodeToString(sum[:6]))
+	}
+	return domain.Keyword("incident:" + provider + ":" + hex.EncodeToString(sum[:6]))
 }
 
 // Incident is what an incident's message says.

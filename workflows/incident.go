@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -23,8 +25,9 @@ const (
 	DatabaseIncident  = alerts.DatabaseIncident
 )
 
-// IncidentInput starts (or continues) an incident: one per provider, event
-// type and cause (alerts.IncidentID is its workflow ID).
+// IncidentInput starts (or continues) an incident: one per provider and
+// cause, across event types (alerts.IncidentID is its workflow ID);
+// EventType is the first failure's.
 type IncidentInput struct {
 	Provider, EventType, Cause string
 	// SummaryInterval: at most one follow-up per interval.
@@ -36,11 +39,27 @@ type IncidentInput struct {
 	State IncidentState
 }
 
-// IncidentState is what an incident knows.
+// IncidentState is what an incident knows. Its size is bounded whatever
+// the number of failures: counts, the ids still failed (at most
+// maxOutstanding), the event types (at most maxTypes) and a few examples.
 type IncidentState struct {
-	Opened    bool
-	Failed    []string // event IDs, in order of their first failure
-	Recovered []string
+	Opened bool
+	// Failed and Recovered are the event ids of states carried before the
+	// counts (read once by upgrade, then empty).
+	Failed    []string `json:",omitempty"`
+	Recovered []string `json:",omitempty"`
+	// FailedCount and RecoveredCount count distinct failed events, and
+	// those of them that succeeded since.
+	FailedCount, RecoveredCount int
+	// Outstanding are the ids failed and not recovered yet; Untracked
+	// counts those beyond maxOutstanding, which only a quiet period
+	// resolves.
+	Outstanding []string
+	Untracked   int
+	// Types are the event types of the incident's failures (its cause may
+	// span several), at most maxTypes, and MoreTypes counts the others.
+	Types     []string         `json:",omitempty"`
+	MoreTypes int              `json:",omitempty"`
 	Examples  []alerts.Failure // the newest failures, at most maxExamples
 	Pending   int              // failures since the last message
 	// LastFailure is when the newest failure was signalled.
@@ -51,18 +70,51 @@ type IncidentState struct {
 }
 
 const (
-	maxExamples = 5
+	maxExamples    = 5
+	maxOutstanding = 1000
+	maxTypes       = 10
 	// incidentSignalsPerRun bounds an incident's history: it continues as
 	// new with its state after this many signals.
 	incidentSignalsPerRun = 500
 )
 
+// upgrade turns the id lists of a state carried before the counts into
+// counts and the ids still failed.
+func (st *IncidentState) upgrade() {
+	if len(st.Failed) == 0 {
+		return
+	}
+	st.FailedCount, st.RecoveredCount = len(st.Failed), len(st.Recovered)
+	for _, id := range st.Failed {
+		if !slices.Contains(st.Recovered, id) {
+			st.Outstanding = append(st.Outstanding, id)
+		}
+	}
+	st.Failed, st.Recovered = nil, nil
+}
+
+// resolved: every failed event has succeeded since.
+func (st *IncidentState) resolved() bool {
+	return st.FailedCount > 0 && len(st.Outstanding) == 0 && st.Untracked == 0
+}
+
 func (st *IncidentState) fail(f alerts.Failure, now time.Time) {
 	st.Signals++
 	st.LastFailure = now
-	st.Recovered = slices.DeleteFunc(st.Recovered, func(id string) bool { return id == f.EventID })
-	if !slices.Contains(st.Failed, f.EventID) {
-		st.Failed = append(st.Failed, f.EventID)
+	if !slices.Contains(st.Outstanding, f.EventID) {
+		st.FailedCount++
+		if len(st.Outstanding) < maxOutstanding {
+			st.Outstanding = append(st.Outstanding, f.EventID)
+		} else {
+			st.Untracked++
+		}
+	}
+	if !slices.Contains(st.Types, f.EventType) {
+		if len(st.Types) < maxTypes {
+			st.Types = append(st.Types, f.EventType)
+		} else {
+			st.MoreTypes++
+		}
 	}
 	st.Examples = append(st.Examples, f)
 	if len(st.Examples) > maxExamples {
@@ -73,14 +125,28 @@ func (st *IncidentState) fail(f alerts.Failure, now time.Time) {
 
 func (st *IncidentState) recover(eventID string) {
 	st.Signals++
-	if slices.Contains(st.Failed, eventID) && !slices.Contains(st.Recovered, eventID) {
-		st.Recovered = append(st.Recovered, eventID)
+	if i := slices.Index(st.Outstanding, eventID); i >= 0 {
+		st.Outstanding = slices.Delete(st.Outstanding, i, i+1)
+		st.RecoveredCount++
 	}
 }
 
+// types names the incident's event types: its input's when it has seen
+// no other, else the types of its failures.
+func (in IncidentInput) types() string {
+	if len(in.State.Types) <= 1 {
+		return in.EventType
+	}
+	t := strings.Join(in.State.Types, ", ")
+	if in.State.MoreTypes > 0 {
+		t += fmt.Sprintf(" and %d more", in.State.MoreTypes)
+	}
+	return t
+}
+
 func (in IncidentInput) message(kind string, quiet bool) alerts.Incident {
-	return alerts.Incident{Provider: in.Provider, EventType: in.EventType, Cause: in.Cause, Kind: kind,
-		Failed: len(in.State.Failed), Recovered: len(in.State.Recovered), Examples: in.State.Examples, Quiet: quiet}
+	return alerts.Incident{Provider: in.Provider, EventType: in.types(), Cause: in.Cause, Kind: kind,
+		Failed: in.State.FailedCount, Recovered: in.State.RecoveredCount, Examples: in.State.Examples, Quiet: quiet}
 }
 
 // Incident is on-call's view of one cause of failures. The first failure
@@ -91,6 +157,7 @@ func (in IncidentInput) message(kind string, quiet bool) alerts.Incident {
 // posts retry for hours and never hold up the events themselves.
 func Incident(ctx workflow.Context, in IncidentInput) error {
 	in = in.withDefaults()
+	in.State.upgrade()
 	actx := workflow.WithActivityOptions(ctx, bookkeeping)
 	post := func(kind string, quiet bool) {
 		var refs map[string]string
@@ -109,11 +176,11 @@ func Incident(ctx workflow.Context, in IncidentInput) error {
 	quietCtx, cancelQuiet := workflow.WithCancel(ctx)
 	quiet := workflow.NewTimer(quietCtx, in.Quiet)
 	for {
-		if !in.State.Opened && len(in.State.Failed) > 0 {
+		if !in.State.Opened && in.State.FailedCount > 0 {
 			post("opened", false)
 			in.State.Opened = true
 		}
-		if in.State.Opened && len(in.State.Recovered) == len(in.State.Failed) {
+		if in.State.Opened && in.State.resolved() {
 			post("resolved", false)
 			return nil
 		}
@@ -175,7 +242,10 @@ func (in IncidentInput) withDefaults() IncidentInput {
 // any, for the database) succeeded since the newest failure.
 func (in IncidentInput) typeSucceededSince(ctx, actx workflow.Context) bool {
 	providerName, eventType := in.Provider, in.EventType
-	switch eventType {
+	if len(in.State.Types) > 1 {
+		eventType = "" // a cause across types: any event of the provider
+	}
+	switch in.EventType {
 	case SignatureIncident:
 		eventType = ""
 	case DatabaseIncident:

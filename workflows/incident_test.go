@@ -92,8 +92,8 @@ func TestIncidentContinuesAsNewWithItsCounts(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	if len(next.State.Failed) < 500 || !next.State.Opened || next.Cause != incidentIn.Cause {
-		t.Errorf("carried state: %d failed, opened %v", len(next.State.Failed), next.State.Opened)
+	if next.State.FailedCount < 500 || len(next.State.Outstanding) != next.State.FailedCount || !next.State.Opened || next.Cause != incidentIn.Cause {
+		t.Errorf("carried state: %d failed, %d outstanding, opened %v", next.State.FailedCount, len(next.State.Outstanding), next.State.Opened)
 	}
 }
 
@@ -102,10 +102,45 @@ func TestIncidentCause(t *testing.T) {
 	a := alerts.Cause(`resolve user: store: no user for customer "cus_9sQ2" (user id "usr_1", email "a@b.co"): unknown user`)
 	b := alerts.Cause(`resolve user: store: no user for customer "cus_x" (user id "usr_2", email "z@y.org"): unknown user`)
 	c := alerts.Cause("send email payment_confirmation: email: smtp send: dial tcp 127.0.0.1:2525: connect: connection refused")
-	if a != b || alerts.IncidentID("dodo", "t", a) != alerts.IncidentID("dodo", "t", b) {
+	if a != b || alerts.IncidentID("dodo", "t", a) != alerts.IncidentID("dodo", "t", b) || alerts.IncidentID("dodo", "t", a) != alerts.IncidentID("dodo", "u", a) {
 		t.Errorf("one cause: %q vs %q", a, b)
 	}
 	if alerts.IncidentID("dodo", "t", a) == alerts.IncidentID("dodo", "t", c) {
 		t.Errorf("two causes share an incident")
+	}
+}
+
+// One cause across 30 event types is one incident: its summary names the
+// first ten types and counts the rest; a state carried before the counts
+// (id lists) is read as counts.
+func TestIncidentSpansEventTypes(t *testing.T) {
+	env, posts := incidentEnv(t, false)
+	for i := 0; i < 30; i++ {
+		f := failureOf(i)
+		f.EventType = fmt.Sprintf("type.%02d", i)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.IncidentFailure, f) }, time.Duration(i)*time.Second)
+	}
+	for i := 0; i < 30; i++ {
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.IncidentRecovered, fmt.Sprintf("evt_%d", i)) }, 20*time.Minute+time.Duration(i)*time.Second)
+	}
+	in := incidentIn
+	in.EventType = "type.00"
+	env.ExecuteWorkflow(workflows.Incident, in)
+	if err := env.GetWorkflowError(); err != nil || !env.IsWorkflowCompleted() {
+		t.Fatalf("incident: completed %v, %v", env.IsWorkflowCompleted(), err)
+	}
+	last := (*posts)[len(*posts)-1]
+	if len(*posts) != 3 || last.Kind != "resolved" || last.Failed != 30 || last.Recovered != 30 ||
+		last.EventType != "type.00, type.01, type.02, type.03, type.04, type.05, type.06, type.07, type.08, type.09 and 20 more" {
+		t.Errorf("posts = %d, last %+v", len(*posts), last)
+	}
+
+	old, oldPosts := incidentEnv(t, false)
+	carried := incidentIn
+	carried.State = workflows.IncidentState{Opened: true, Failed: []string{"evt_1", "evt_2"}, Recovered: []string{"evt_1"}}
+	old.RegisterDelayedCallback(func() { old.SignalWorkflow(workflows.IncidentRecovered, "evt_2") }, time.Second)
+	old.ExecuteWorkflow(workflows.Incident, carried)
+	if err := old.GetWorkflowError(); err != nil || len(*oldPosts) != 1 || (*oldPosts)[0].Failed != 2 || (*oldPosts)[0].Recovered != 2 {
+		t.Errorf("carried id lists: %v, posts %+v", err, *oldPosts)
 	}
 }

@@ -56,6 +56,13 @@ func TestPayloadsStayPrivate(t *testing.T) {
 	}
 	if raw, _ := (temporalproto.CustomJSONMarshalOptions{}).Marshal(hist.History); bytes.Contains(raw, []byte(probe)) {
 		t.Error("the failed run's history holds the address in the clear")
+	} else if bytes.Contains(raw, []byte("no user for customer")) {
+		for _, e := range hist.History.Events {
+			if b, _ := (temporalproto.CustomJSONMarshalOptions{}).Marshal(e); bytes.Contains(b, []byte("no user for customer")) {
+				i := bytes.Index(b, []byte("no user for customer"))
+				t.Errorf("a failure message is in the history in the clear: %s …%s…", e.GetEventType(), b[max(0, i-300):min(len(b), i+100)])
+			}
+		}
 	}
 	if strings.Contains(d.stderr.String(), probe) {
 		t.Error("the log holds the address")

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
@@ -213,5 +214,48 @@ func DataConverter(keys []Key) (converter.DataConverter, converter.FailureConver
 	}
 	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codecs...)
 	fc := temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
-	return dc, fc, nil
+	return dc, encodingFailures{fc, dc}, nil
+}
+
+// encodingFailures makes sure every failure it hands Temporal has its
+// message and stack trace encoded, at every level of its causes, and that
+// decoding one never changes it. The SDK's converter encodes a new error's
+// failure, but decodes a failure in place, and an error decoded from a
+// failure carries that failure back out as it is: a local activity's
+// failure message (a customer's data quoted in it) reached the history in
+// the clear.
+// encodedMessage is the message the SDK leaves on an encoded failure.
+const encodedMessage = "Encoded failure"
+
+type encodingFailures struct {
+	converter.FailureConverter
+	dc converter.DataConverter
+}
+
+// FailureToError decodes a copy: the SDK decodes a failure in place, and a
+// local activity's marker failure is the same object as the one its
+// RecordMarker command sends, which would then reach the history decoded.
+func (e encodingFailures) FailureToError(f *failurepb.Failure) error {
+	if f == nil {
+		return nil
+	}
+	return e.FailureConverter.FailureToError(proto.Clone(f).(*failurepb.Failure))
+}
+
+func (e encodingFailures) ErrorToFailure(err error) *failurepb.Failure {
+	f := e.FailureConverter.ErrorToFailure(err)
+	if f == nil {
+		return nil
+	}
+	f = proto.Clone(f).(*failurepb.Failure)
+	for cur := f; cur != nil; cur = cur.Cause {
+		// A decoded failure keeps its encoded attributes beside the
+		// message in the clear: encoded again.
+		if cur.EncodedAttributes == nil || cur.Message != encodedMessage || cur.StackTrace != "" {
+			if err := converter.EncodeCommonFailureAttributes(e.dc, cur); err != nil {
+				cur.Message, cur.StackTrace = "failure not encoded: "+err.Error(), ""
+			}
+		}
+	}
+	return f
 }

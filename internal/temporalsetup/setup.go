@@ -70,7 +70,31 @@ func Ensure(ctx context.Context, c client.Client, o Options) ([]string, error) {
 	if err == nil && len(missing) > 0 {
 		err = fmt.Errorf("search attributes %s not visible yet", strings.Join(missing, ", "))
 	}
+	if err == nil {
+		err = usable(ctx, c, o.Namespace, o.Keywords)
+	}
 	return done, err
+}
+
+// usable asks the frontend a visibility query over every keyword: the
+// attributes are listed as soon as they are added, but a start that sets
+// them is refused ("no mapping defined") until the frontend's namespace
+// cache has them, which the same query checks. Not yet: an error, and Run
+// tries again.
+func usable(ctx context.Context, c client.Client, namespace string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	var terms []string
+	for _, name := range names {
+		terms = append(terms, name+` = "setup-probe"`)
+	}
+	_, err := c.WorkflowService().CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+		Namespace: namespace, Query: strings.Join(terms, " AND ")})
+	if err != nil {
+		return fmt.Errorf("search attributes %s not usable yet: %w", strings.Join(names, ", "), err)
+	}
+	return nil
 }
 
 // Register adds the keyword attributes of names that the namespace lacks

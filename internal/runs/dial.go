@@ -135,9 +135,8 @@ func InFlight(ctx context.Context, c client.Client, workflowID string) []string 
 // Routes says where each route's child of the event is: its status and
 // its page in the UI ("not started" when Temporal has none).
 func Routes(ctx context.Context, c client.Client, ui temporalui.UI, ev store.Event) []string {
-	in := (&Temporal{}).Input(ev)
 	var lines []string
-	for _, r := range in.Routes {
+	for _, r := range specOf(ev).RoutesFor(ev.EventType) {
 		id := ev.WorkflowID + "/" + r.Name
 		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		desc, err := c.DescribeWorkflowExecution(dctx, id, "")

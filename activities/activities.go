@@ -136,6 +136,9 @@ type Activities struct {
 	// Notifier tells the product what changed; nil: nobody listens, and
 	// no activity notes a change.
 	Notifier Notifier
+	// Routes checks on a route's handler that has not finished in time
+	// (runs.RouteChecker).
+	Routes RouteChecker
 	// MarkSentWait is how long SendEmail keeps trying to record a message
 	// the mail server has accepted, within the attempt's deadline (default
 	// 20 s): a retry after giving up sends the message again.

@@ -37,7 +37,9 @@ type ProcessWebhookInput struct {
 	// or when BadData says why it cannot be applied.
 	Domain  *domain.JSON `json:",omitempty"`
 	BadData string       `json:",omitempty"`
-	Retry   RetryConfig
+	// Retry is the policy of runs started before the worker held it
+	// (Processor.Retry); starters leave it empty.
+	Retry RetryConfig `json:",omitzero"`
 	// Routes are the team's workflows the event goes to (the provider's
 	// routes that take its type); Payload and ReceivedAt are set with
 	// them, for the routes' input (routes.go).
@@ -123,11 +125,47 @@ var bookkeeping = workflow.ActivityOptions{
 	},
 }
 
+// Processor holds the worker's settings the workflow obeys: they are the
+// worker's, whichever process started the run (the ingress, the sweep,
+// `events replay`). Changing them changes no command in a history: a
+// policy is read by the SDK, not matched on replay.
+type Processor struct {
+	// Retry is the activities' policy; zero fields fall back to the run's
+	// input (runs started before the worker held it), then the defaults.
+	Retry RetryConfig
+	// RouteCheckAfter is how long a route's handler may wait before it is
+	// checked on (routes.go); 0 means DefaultRouteCheckAfter.
+	RouteCheckAfter time.Duration
+}
+
+// ProcessWebhook is ProcessWebhook of a worker with default settings.
+func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
+	return Processor{}.ProcessWebhook(ctx, in)
+}
+
+// retry is the policy of the run: the worker's fields, else the input's.
+func (p Processor) retry(in RetryConfig) RetryConfig {
+	r := p.Retry
+	if r.MaximumAttempts <= 0 {
+		r.MaximumAttempts = in.MaximumAttempts
+	}
+	if r.InitialInterval <= 0 {
+		r.InitialInterval = in.InitialInterval
+	}
+	if r.BackoffCoefficient < 1 {
+		r.BackoffCoefficient = in.BackoffCoefficient
+	}
+	if r.MaximumInterval <= 0 {
+		r.MaximumInterval = in.MaximumInterval
+	}
+	return r
+}
+
 // ProcessWebhook applies one event. It routes on the event type; an unknown
 // type is recorded as ignored. When a step fails for good (retries exhausted
 // or bad data) it posts one alert, marks the event failed and fails, so the
 // run is red in the Temporal UI and can be replayed.
-func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
+func (p Processor) ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhookResult, error) {
 	status := &RunStatus{Step: "starting"}
 	// Queries are not commands: registering one changes no history.
 	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (RunStatus, error) { return *status, nil }); err != nil {
@@ -150,12 +188,16 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 	version := workflow.GetVersion(ctx, localWritesChange, workflow.DefaultVersion, userAttrVersion)
 	ev.version, ev.status, ev.notes = version, status, new([]notify.Notification)
 	dom, bad := domainEvent(in, version)
-	routed := len(in.Routes) > 0 && workflow.GetVersion(ctx, routesChange, workflow.DefaultVersion, 1) >= 1
+	routesVersion := workflow.DefaultVersion
+	if len(in.Routes) > 0 {
+		routesVersion = workflow.GetVersion(ctx, routesChange, workflow.DefaultVersion, routesCheckedVersion)
+	}
+	routed := routesVersion >= 1
 	if dom == nil && bad == nil && !routed {
 		workflow.GetLogger(ctx).Info("event type has no handler; recorded as ignored", "event_type", in.EventType)
 		return finish(ctx, in, domain.StatusIgnored, "")
 	}
-	policy := in.Retry.policy()
+	policy := p.retry(in.Retry).policy()
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         policy,
@@ -168,7 +210,7 @@ func ProcessWebhook(ctx workflow.Context, in ProcessWebhookInput) (ProcessWebhoo
 		err = handle(actx, ev, dom)
 	}
 	if err == nil && routed {
-		err = runRoutes(ctx, ev, in)
+		err = p.runRoutes(ctx, ev, in, routesVersion)
 	}
 	if err == nil {
 		// The event is applied once its writes are: its status says so

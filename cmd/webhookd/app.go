@@ -69,7 +69,7 @@ func openApp(ctx context.Context, s *config.Settings, logger *slog.Logger) (*app
 
 // newApp assembles an app over open connections.
 func newApp(s *config.Settings, logger *slog.Logger, st *store.Store, c client.Client, reg *prometheus.Registry) *app {
-	svc := &lifecycle.Service{Store: st, Runs: &runs.Temporal{Client: c, Retry: retryConfig(s)}, Logger: logger}
+	svc := &lifecycle.Service{Store: st, Runs: &runs.Temporal{Client: c}, Logger: logger}
 	inc := &runs.Incidents{Client: c, SummaryInterval: s.AlertSummaryInterval, Quiet: s.IncidentQuiet}
 	svc.OnRecovered = func(ctx context.Context, r lifecycle.Result, prevError string) error {
 		return inc.Recovered(ctx, r.Provider, r.EventType, r.EventID, prevError)
@@ -146,14 +146,17 @@ func (a *app) newWorker() (worker.Worker, *alerts.Alerter, []string, error) {
 	a.events.OnStartFailed = func(_ context.Context, ev store.Event, reason string) {
 		a.openIncident(alerts.Failure{Provider: ev.Provider, EventType: ev.EventType, EventID: ev.EventID, WorkflowID: ev.WorkflowID, Error: reason})
 	}
-	acts := &activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, Events: a.events, From: a.s.EmailFrom}
+	keys, _ := codec.ParseKeys(a.s.EncryptionKeys) // validated with the settings
+	acts := &activities.Activities{Store: a.st, Mailer: m, Alerter: al, Incidents: a.incidents, Events: a.events, From: a.s.EmailFrom,
+		Routes: &runs.RouteChecker{Client: a.c, Failures: runs.FailureConverter(keys)}}
 	if a.s.NotifyURL != "" {
 		if acts.Notifier, err = notify.NewSender(a.s.NotifyURL, a.s.NotifySecret); err != nil {
 			return nil, nil, nil, usageError{err}
 		}
 	}
 	w := worker.New(a.c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
+	proc := workflows.Processor{Retry: retryConfig(a.s), RouteCheckAfter: a.s.AlertBacklogAfter}
+	w.RegisterWorkflowWithOptions(proc.ProcessWebhook, workflow.RegisterOptions{Name: "ProcessWebhook"})
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(acts)
 	return w, al, []string{"email: " + mailDest, "alerts: " + al.Destination()}, nil

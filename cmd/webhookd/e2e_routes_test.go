@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -17,6 +20,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/webhookd/webhookd/alerts"
 	"github.com/webhookd/webhookd/codec"
 	"github.com/webhookd/webhookd/examples/handler/github"
 	"github.com/webhookd/webhookd/handler"
@@ -33,6 +37,10 @@ const pushEvent = `{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d0
 {"id":"5f3c2f1d0e2a4b7c9e8d6f5a4b3c2d1e0f9a8b7c","tree_id":"a1b2c3d4e5f60718293a4b5c6d7e8f9012345678","distinct":true,"message":"Fix typo","timestamp":"2026-12-03T10:03:04Z","url":"https://github.com/octo-org/octo-repo/commit/5f3c2f1d","author":{"name":"Octo Cat","email":"octocat@github.com","username":"octocat"},"committer":{"name":"GitHub","email":"noreply@github.com","username":"web-flow"},"added":[],"removed":[],"modified":["docs/a.md"]}],
 "head_commit":null,"repository":{"id":17273051,"node_id":"MDEwOlJlcG9zaXRvcnkxNzI3MzA1MQ==","name":"octo-repo","full_name":"octo-org/octo-repo","private":true},
 "pusher":{"name":"octocat","email":"octocat@github.com"},"sender":{"login":"octocat","id":583231,"type":"User"}}`
+
+// routeTestKeys are the workflows package's replay keys, so that the
+// histories this test records replay there.
+const routeTestKeys = "replay-1:K2yNJM88HdfjC+000wPGkeODOk3WedfcnbjnFuEOvEM="
 
 // Routes hand a provider's events to the team's own workflows on their own
 // task queue: the example handler reads a push; a route without wait is
@@ -60,13 +68,23 @@ routes:
     types: ["issue*"]
     workflow: Triage
     task_queue: ci-events
+  - provider: github
+    name: ghost
+    types: ["ping"]
+    workflow: NotRegistered
+    task_queue: ci-events
+  - provider: github
+    name: nightly
+    types: ["release"]
+    workflow: Audit
+    task_queue: nobody-polls
 `), 0o600)
-	d := startDev(t, map[string]string{"WEBHOOKD_CONFIG": cfg, "WEBHOOKD_SECRET_GITHUB": "gh-route-secret-1234"})
+	d := startDev(t, map[string]string{"WEBHOOKD_CONFIG": cfg, "WEBHOOKD_SECRET_GITHUB": "gh-route-secret-1234",
+		"WEBHOOKD_ALERT_BACKLOG_AFTER": "3s", "WEBHOOKD_ENCRYPTION_KEYS": routeTestKeys})
 	ctx := context.Background()
 
 	// The team's worker: another task queue, webhookd's codec.
-	key, _ := devstack.ReadKey(d.dataDir)
-	dc, fc, err := codec.Converters(key)
+	dc, fc, err := codec.Converters(routeTestKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +99,8 @@ routes:
 	triageFails.Store(true)
 	w := worker.New(tc, "ci-events", worker.Options{})
 	w.RegisterWorkflowWithOptions(github.HandleGitHubEvent, workflow.RegisterOptions{Name: github.WorkflowType})
-	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in handler.Input) (string, error) { return in.EventType, nil }, workflow.RegisterOptions{Name: "Audit"})
+	audit := func(ctx workflow.Context, in handler.Input) (string, error) { return in.EventType, nil }
+	w.RegisterWorkflowWithOptions(audit, workflow.RegisterOptions{Name: "Audit"})
 	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in handler.Input) (string, error) {
 		var fail bool
 		_ = workflow.SideEffect(ctx, func(workflow.Context) any { return triageFails.Load() }).Get(&fail)
@@ -106,8 +125,13 @@ routes:
 
 	// A push: the example handler's result, and the audit route started.
 	for range 2 { // the second is a redelivery: nothing runs twice
-		if out, err := d.cli("send", "--provider", "github", "--type", "push", "--data", pushEvent); err != nil {
+		out, err := d.cli("send", "--provider", "github", "--type", "push", "--data", pushEvent)
+		if err != nil {
 			t.Fatalf("send push: %v\n%s", err, out)
+		}
+		if !strings.Contains(out, "route HandleGitHubEvent → HandleGitHubEvent on task queue ci-events\n") ||
+			!strings.Contains(out, "route audit → Audit on task queue ci-events (wait: false)") {
+			t.Errorf("send does not list the push's routes:\n%s", out)
 		}
 	}
 	push := eventOf("push")
@@ -132,6 +156,7 @@ routes:
 			t.Errorf("%s ran %d times, want once", id, n)
 		}
 	}
+	uiShowsChildren(t, d, push)
 
 	// A failing handler fails the event with its error; the replay reruns
 	// the failed child only.
@@ -155,6 +180,76 @@ routes:
 	}
 	if n := listRuns(t, d.temporal, `WorkflowId = "`+issue.WorkflowID+`/audit"`, 1); n != 1 {
 		t.Errorf("audit ran %d times, want once", n)
+	}
+
+	// A route to a workflow type its queue's worker does not register
+	// fails with Temporal's error, once checked on: no silent wait.
+	if out, err := d.cli("send", "--provider", "github", "--type", "ping", "--data", `{"zen":"Keep it logically awesome.","hook_id":1}`); err != nil {
+		t.Fatalf("send ping: %v\n%s", err, out)
+	}
+	ping := eventOf("ping")
+	recordHistory(t, d.temporal, ping.WorkflowID, ping.RunID.String, "route_cannot_start.json")
+	if ping.Status != domain.StatusFailed || !strings.Contains(ping.LastError.String, "route ghost: its handler cannot start") ||
+		!strings.Contains(ping.LastError.String, "NotRegistered") {
+		t.Errorf("ping routed to an unregistered type: %s %q", ping.Status, ping.LastError.String)
+	}
+
+	// A route whose task queue nobody polls: the event waits, says why,
+	// and opens an incident; the incident resolves when a worker comes.
+	if out, err := d.cli("send", "--provider", "github", "--type", "release", "--data", `{"action":"published","release":{"tag_name":"v1.0.0"}}`); err != nil {
+		t.Fatalf("send release: %v\n%s", err, out)
+	}
+	var release store.Event
+	waitFor(t, 60*time.Second, func() bool {
+		evs, _ := d.st.ListEvents(ctx, store.EventFilter{Provider: "github", Type: "release"})
+		if len(evs) == 1 {
+			release = evs[0]
+		}
+		return len(evs) == 1 && strings.Contains(evs[0].LastError.String, "route nightly: nobody polls task queue nobody-polls")
+	})
+	if release.Status != domain.StatusDispatched {
+		t.Errorf("release waiting for a worker: %s, want dispatched", release.Status)
+	}
+	incident := alerts.IncidentID("github", "release", alerts.Cause(release.LastError.String))
+	if n := listRuns(t, d.temporal, `WorkflowId = "`+incident+`" AND ExecutionStatus = "Running"`, 1); n != 1 {
+		t.Errorf("the unpolled route's incident %s: %d open, want 1", incident, n)
+	}
+	w2 := worker.New(tc, "nobody-polls", worker.Options{})
+	w2.RegisterWorkflowWithOptions(audit, workflow.RegisterOptions{Name: "Audit"})
+	if err := w2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Stop()
+	if ev := eventOf("release"); ev.Status != domain.StatusSucceeded || ev.LastError.Valid {
+		t.Errorf("release once a worker polls: %s %q", ev.Status, ev.LastError.String)
+	} else {
+		recordHistory(t, d.temporal, ev.WorkflowID, ev.RunID.String, "route_waits_for_worker.json")
+	}
+	if n := listRuns(t, d.temporal, `WorkflowId = "`+incident+`" AND ExecutionStatus = "Completed"`, 1); n != 1 {
+		t.Errorf("the unpolled route's incident %s is not resolved once the route ran", incident)
+	}
+}
+
+// uiShowsChildren loads the parent's run page in the Temporal UI, in a
+// browser, and checks that it shows the route's child; with
+// WEBHOOKD_UI_SCREENSHOT=dir it also saves the page as dir/routed-event.png.
+func uiShowsChildren(t *testing.T, d *dev, ev store.Event) {
+	t.Helper()
+	browser := chromium(t)
+	page := d.uiURL + "/namespaces/default/workflows/" + url.PathEscape(ev.WorkflowID) + "/" + ev.RunID.String + "/relationships"
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000", "--user-data-dir=" + t.TempDir()}
+	dom, err := exec.Command(browser, append(args, "--dump-dom", page)...).Output()
+	if err != nil {
+		t.Fatalf("%s --dump-dom: %v", browser, err)
+	}
+	if !bytes.Contains(dom, []byte(ev.WorkflowID+"/HandleGitHubEvent")) {
+		t.Errorf("the UI's page of a routed event does not show its child %s/HandleGitHubEvent (%d bytes of DOM)", ev.WorkflowID, len(dom))
+	}
+	if dir := os.Getenv("WEBHOOKD_UI_SCREENSHOT"); dir != "" {
+		shot := filepath.Join(dir, "routed-event.png")
+		if out, err := exec.Command(browser, append(args, "--window-size=1600,1000", "--screenshot="+shot, page)...).CombinedOutput(); err != nil {
+			t.Logf("screenshot: %v\n%s", err, out)
+		}
 	}
 }
 

@@ -85,5 +85,14 @@ func (c *cli) runSend(ctx context.Context, s *config.Settings, o sendOptions) er
 	if sent.StatusCode >= 300 {
 		return fmt.Errorf("send: ingress answered %s", sent.Status)
 	}
+	// The routes the event goes to, as this command's providers file
+	// says (the ingress's should be the same file).
+	for _, r := range p.Spec().RoutesFor(o.eventType) {
+		wait := ""
+		if r.NoWait {
+			wait = " (wait: false)"
+		}
+		fmt.Fprintf(c.stdout, "route %s → %s on task queue %s%s\n", r.Name, r.Workflow, r.TaskQueue, wait)
+	}
 	return nil
 }

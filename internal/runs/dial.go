@@ -13,6 +13,7 @@ import (
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/webhookd/webhookd/internal/codec"
@@ -53,6 +54,16 @@ func Dial(o DialOptions) (client.Client, error) {
 		opts.MetricsHandler = metricsHandler(o.Registry, o.Logger)
 	}
 	return client.NewLazyClient(opts)
+}
+
+// FailureConverter is the failure converter of a client dialled with
+// keys: the codec's, or nil (the SDK's default) without keys.
+func FailureConverter(keys []codec.Key) converter.FailureConverter {
+	if len(keys) == 0 {
+		return nil
+	}
+	_, fc, _ := codec.DataConverter(keys)
+	return fc
 }
 
 func metricsHandler(reg prometheus.Registerer, logger *slog.Logger) client.MetricsHandler {

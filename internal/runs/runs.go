@@ -30,10 +30,10 @@ import (
 // become an input of 6.
 const MaxInputBytes = 2 << 20
 
-// Temporal starts ProcessWebhook runs on a Temporal client.
+// Temporal starts ProcessWebhook runs on a Temporal client. A run's
+// retry policy is its worker's (workflows.Processor), not the starter's.
 type Temporal struct {
 	Client client.Client
-	Retry  workflows.RetryConfig
 }
 
 // Input is the workflow input for a recorded event: its data object as the
@@ -42,7 +42,7 @@ type Temporal struct {
 func (t *Temporal) Input(ev store.Event) workflows.ProcessWebhookInput {
 	in := workflows.ProcessWebhookInput{
 		Provider: ev.Provider, EventID: ev.EventID, EventType: ev.EventType,
-		OccurredAt: ev.ReceivedAt.UTC(), Data: ev.Data, Retry: t.Retry,
+		OccurredAt: ev.ReceivedAt.UTC(), Data: ev.Data,
 	}
 	if string(in.Data) == "null" {
 		in.Data = nil // the envelope has no data object

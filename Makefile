@@ -61,22 +61,33 @@ smoke: build
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) test -tags smoke -count=1 -v -run TestProductionStack ./deploy/smoke
 
-## helm-lint: lint the Helm chart and render it with its default and production values (helm from the module proxy)
+## helm-lint: lint the Helm chart, render it with its default and production values and check the renders (deploy/helm/lint.sh; helm from the module proxy)
 HELM ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.0
 helm-lint:
-	$(HELM) lint --strict deploy/helm/webhookd
-	$(HELM) lint --strict deploy/helm/webhookd -f deploy/helm/webhookd/values-production.yaml
-	$(HELM) template webhookd deploy/helm/webhookd --kube-version 1.30.0 > /dev/null
-	$(HELM) template webhookd deploy/helm/webhookd --kube-version 1.30.0 -f deploy/helm/webhookd/values-production.yaml > /dev/null
-	@echo "deploy/helm/webhookd: lint and template pass (default and production values)"
+	@HELM="$(HELM)" sh deploy/helm/lint.sh
 
-## compose-config: validate docker-compose.yml (no Docker engine needed)
+## image: build webhookd's image from the Dockerfile as IMAGE (default webhookd:dev); push it where your cluster pulls from and set the chart's image.repository and image.tag
+IMAGE ?= webhookd:dev
+.PHONY: image
+image:
+	docker build -t $(IMAGE) .
+
+## compose-config: validate docker-compose.yml (no Docker engine needed) with deploy/*.env.example filled in and its secret files made up; fails if `config` would print a secret
+SECRET_VARS = POSTGRES_PASSWORD|POSTGRES_PWD|VISIBILITY_POSTGRES_PWD|SQL_PASSWORD|TEMPORAL_DB_PASSWORD|WEBHOOKD_DB_PASSWORD|DATABASE_URL|WEBHOOKD_SECRET_[A-Z0-9_]+|WEBHOOKD_ENCRYPTION_KEYS|WEBHOOKD_CODEC_AUTH_TOKEN|WEBHOOKD_API_TOKENS|WEBHOOKD_NOTIFY_SECRET|SMTP_URL|RESEND_API_KEY|SLACK_BOT_TOKEN|SLACK_WEBHOOK_URL|DISCORD_WEBHOOK_URL|TEMPORAL_API_KEY
 compose-config:
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
-	sed -e 's/^WEBHOOKD_DOMAIN=$$/WEBHOOKD_DOMAIN=webhooks.example.com/' -e 's/^\([A-Z_]*PASSWORD\)=$$/\1=check/' deploy/stack.env.example > $$d/stack.env && \
-	sed -e 's/^WEBHOOKD_SECRET_DODO=$$/WEBHOOKD_SECRET_DODO=whsec_Y2hlY2stY2hlY2s=/' deploy/webhookd.env.example > $$d/webhookd.env && \
-	WEBHOOKD_ENV_FILE=$$d/webhookd.env docker-compose --env-file $$d/stack.env -f docker-compose.yml --profile dev --profile tools config -q && \
-	echo "docker-compose.yml: valid (with the deploy/*.env.example files filled in)"
+	sed -e 's/^WEBHOOKD_DOMAIN=$$/WEBHOOKD_DOMAIN=webhooks.example.com/' -e "s|^# WEBHOOKD_SECRETS_DIR=.*|WEBHOOKD_SECRETS_DIR=$$d/secrets|" deploy/stack.env.example > $$d/stack.env && \
+	cp deploy/webhookd.env.example $$d/webhookd.env && \
+	mkdir -p $$d/secrets/webhookd && \
+	for f in postgres_password temporal_db_password webhookd/DATABASE_URL webhookd/WEBHOOKD_CODEC_AUTH_TOKEN \
+	  $$(sed -n 's|^[# ]*[A-Z0-9_]*_FILE=/run/secrets/||p' deploy/webhookd.env.example); do \
+	  echo "sentinel-$${f#webhookd/}-never-printed" > $$d/secrets/$$f; done && \
+	WEBHOOKD_ENV_FILE=$$d/webhookd.env docker-compose --env-file $$d/stack.env -f docker-compose.yml --profile dev --profile tools config > $$d/config.yaml && \
+	for s in $$(sed -n 's/^ *file: //p' $$d/config.yaml); do \
+	  test -e "$$s" || { echo "docker-compose.yml: secret file $$s is not among the ones this target makes up"; exit 1; }; done && \
+	if grep -n -e 'sentinel-' $$d/config.yaml; then echo "docker-compose.yml: config prints a secret's value"; exit 1; fi && \
+	if grep -n -E '^ +($(SECRET_VARS)): ' $$d/config.yaml | grep -v '_FILE: '; then echo "docker-compose.yml: a secret variable has its value in config (use its _FILE and a secret)"; exit 1; fi && \
+	echo "docker-compose.yml: valid (with the deploy/*.env.example files filled in); config shows no secret value"
 
 clean:
 	rm -rf bin

@@ -102,7 +102,11 @@ func retryConfig(s *config.Settings) workflows.RetryConfig {
 // compression and keys; reg (optional) gets the SDK's metrics.
 func dialTemporal(s *config.Settings, logger *slog.Logger, reg prometheus.Registerer) (client.Client, error) {
 	keys, _ := codec.ParseKeys(s.EncryptionKeys) // validated with the settings
-	c, err := runs.Dial(runs.DialOptions{Address: s.TemporalAddress, Namespace: s.TemporalNamespace,
+	opts, err := s.TemporalClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	c, err := runs.Dial(runs.DialOptions{Client: opts,
 		NoCompression: s.TemporalCompression == "none", EncryptionKeys: keys, Logger: logger, Registry: reg})
 	if err != nil {
 		return nil, fmt.Errorf("--temporal-address / TEMPORAL_ADDRESS: %w", err)

@@ -56,7 +56,8 @@ func (c *cli) runIngress(ctx context.Context, s *config.Settings) error {
 		return err
 	}
 	return httpserve.Serve(ctx, l, h, logger, func(addr net.Addr) {
-		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(provider.Names(providers), ","))
+		logger.Info("ingress listening", "addr", addr.String(), "providers", strings.Join(provider.Names(providers), ","),
+			"temporal", s.TemporalAddress, "temporal_namespace", s.TemporalNamespace, "temporal_connection", s.TemporalTLS())
 	})
 }
 
@@ -79,7 +80,8 @@ func (c *cli) runWorker(ctx context.Context, s *config.Settings) error {
 	if _, err := a.startAPI(ctx); err != nil {
 		return err
 	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests)
+	logger.Info("worker started", "task_queue", workflows.TaskQueue, "outputs", dests,
+		"temporal", s.TemporalAddress, "temporal_namespace", s.TemporalNamespace, "temporal_connection", s.TemporalTLS())
 	l, err := httpserve.Listen(s.HTTPAddr, 0, "--http / WEBHOOKD_HTTP")
 	if err != nil {
 		return err

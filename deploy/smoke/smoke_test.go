@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,12 +25,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"gopkg.in/yaml.v3"
 
 	"github.com/webhookd/webhookd/internal/domain"
@@ -47,6 +51,7 @@ type service struct {
 	EnvFile     string            `yaml:"env_file"`
 	Volumes     []string          `yaml:"volumes"`
 	Scale       int               `yaml:"scale"`
+	Secrets     []string          `yaml:"secrets"`
 }
 
 type stack struct {
@@ -58,6 +63,9 @@ type stack struct {
 	vars     map[string]string // the stack env file: compose's interpolation
 	envFile  map[string]string // the webhookd env file: env_file
 	hosts    map[string]string // compose host:port → 127.0.0.1:port
+	secrets  map[string]struct {
+		File string `yaml:"file"`
+	} // compose's top-level secrets
 }
 
 func TestProductionStack(t *testing.T) {
@@ -65,14 +73,7 @@ func TestProductionStack(t *testing.T) {
 	s := newStack(t)
 	smtp := smtptest.Start(t)
 
-	// The operator's two env files, as deploy/*.env.example ask for them.
-	s.vars = map[string]string{"WEBHOOKD_DOMAIN": "webhooks.example.com",
-		"TEMPORAL_DB_PASSWORD": "t3mp0ralpw", "WEBHOOKD_DB_PASSWORD": "w3bh00kdpw"}
-	const secret = "whsec_c21va2UtdGVzdC1zZWNyZXQ="
-	s.envFile = map[string]string{"WEBHOOKD_SECRET_DODO": secret, "SMTP_URL": smtp.URL(),
-		"EMAIL_FROM": "webhookd <no-reply@example.com>", "TEMPORAL_UI_URL": "http://localhost:8233", "LOG_LEVEL": "warn"}
-
-	// postgres: the image's superuser, password from the stack env file.
+	// postgres: the image's superuser.
 	pgPort := freePort(t)
 	pg, err := postgres.Start(ctx, postgres.Options{Dir: filepath.Join(s.dir, "pg"), Port: pgPort, Database: "postgres"})
 	if err != nil {
@@ -80,9 +81,22 @@ func TestProductionStack(t *testing.T) {
 	}
 	t.Cleanup(func() { pg.Close() })
 	u, _ := url.Parse(pg.URL("postgres"))
-	s.vars["POSTGRES_PASSWORD"], _ = u.User.Password()
+	superPW, _ := u.User.Password()
 	s.hosts["postgres:5432"] = "127.0.0.1:" + strconv.Itoa(pgPort)
 	s.hosts["postgres"] = "127.0.0.1"
+
+	// The operator's two env files and secret files, as deploy/*.env.example
+	// and docs/production.md ("Secrets") ask for them. A URL in a file is
+	// read as is: its host is the test's.
+	const secret = "whsec_c21va2UtdGVzdC1zZWNyZXQ="
+	webhookdURL := "postgres://webhookd:w3bh00kdpw@127.0.0.1:" + strconv.Itoa(pgPort) + "/webhookd?sslmode=disable"
+	s.vars = map[string]string{"WEBHOOKD_DOMAIN": "webhooks.example.com", "WEBHOOKD_SECRETS_DIR": filepath.Join(s.dir, "secrets")}
+	s.writeSecrets(map[string]string{"postgres_password": superPW, "temporal_db_password": "t3mp0ralpw",
+		"webhookd/DATABASE_URL": webhookdURL, "webhookd/WEBHOOKD_CODEC_AUTH_TOKEN": "c0dec-t0ken-smoke",
+		"webhookd/WEBHOOKD_SECRET_DODO": secret, "webhookd/SMTP_URL": smtp.URL()})
+	s.envFile = map[string]string{"WEBHOOKD_SECRET_DODO_FILE": "/run/secrets/webhookd/WEBHOOKD_SECRET_DODO",
+		"SMTP_URL_FILE": "/run/secrets/webhookd/SMTP_URL",
+		"EMAIL_FROM":    "webhookd <no-reply@example.com>", "TEMPORAL_UI_URL": "http://localhost:8233", "LOG_LEVEL": "info"}
 	pgBin, err := postgres.FindBinDir()
 	if err != nil {
 		t.Fatal(err)
@@ -95,18 +109,33 @@ func TestProductionStack(t *testing.T) {
 			"TEMPORAL_SCHEMA_DIR=" + temporalSchemaDir(t)})
 	}
 
-	temporal := s.startTemporal(pgPort)
+	// Temporal's frontend requires TLS and a client certificate (mTLS, as a
+	// self-hosted cluster with TLS or Temporal Cloud would): webhookd gets
+	// Temporal's own client variables in its env file, as an operator
+	// would write them.
+	tlsDir := filepath.Join(s.dir, "tls")
+	certs := newCerts(t, tlsDir)
+	for k, v := range map[string]string{"TEMPORAL_TLS_CLIENT_CERT_PATH": certs.clientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH": certs.clientKey,
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH": certs.ca, "TEMPORAL_TLS_SERVER_NAME": "localhost"} {
+		s.envFile[k] = v
+	}
+	temporal := s.startTemporal(pgPort, certs.serverEnv()...)
 	s.hosts["temporal:7233"] = temporal
+	if c, err := client.Dial(client.Options{HostPort: temporal, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err == nil {
+		c.Close()
+		t.Fatal("Temporal's frontend answers a plaintext client: the stack is not testing TLS")
+	}
 
 	s.job("temporal-setup", []string{s.bin + "/webhookd"}, nil)
 	s.job("migrate", []string{s.bin + "/webhookd"}, nil)
 
-	ingresses := s.scaled("ingress", "8080")
-	s.scaled("worker", "9090")
+	ingresses := s.scaled("ingress", "8080", nil)
+	// The retry policy is the worker's, whichever process starts the run
+	// (here the ingress, which has no such setting): 2 attempts.
+	s.scaled("worker", "9090", []string{"WEBHOOKD_RETRY_ATTEMPTS=2", "WEBHOOKD_RETRY_INITIAL_INTERVAL=200ms"})
 
 	// Events through both ingresses, each also delivered a second time to
 	// the other one: every event runs once.
-	webhookdURL := "postgres://webhookd:" + s.vars["WEBHOOKD_DB_PASSWORD"] + "@127.0.0.1:" + strconv.Itoa(pgPort) + "/webhookd?sslmode=disable"
 	st, err := store.Open(ctx, webhookdURL)
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +162,29 @@ func TestProductionStack(t *testing.T) {
 	time.Sleep(time.Second)
 	if got := len(smtp.Messages()); got != n {
 		t.Errorf("emails = %d, want %d", got, n)
+	}
+
+	// The worker's two attempts: an email that fails once is sent on the
+	// second; one that fails twice fails the event (the default policy,
+	// 5 attempts, would have sent it on the third).
+	for _, tc := range []struct {
+		fail int
+		want domain.Status
+	}{{1, domain.StatusSucceeded}, {2, domain.StatusFailed}} {
+		smtp.FailNext(tc.fail)
+		id := fmt.Sprintf("evt_smoke_retry_%d", tc.fail)
+		if code := deliver(t, dodo, ingresses[0], id); code != 200 {
+			t.Fatalf("delivery of %s: %d", id, code)
+		}
+		var got domain.Status
+		waitFor(t, 60*time.Second, func() bool {
+			ev, err := st.GetEventByKey(ctx, "dodo", id)
+			got = ev.Status
+			return err == nil && (ev.Status == domain.StatusSucceeded || ev.Status == domain.StatusFailed)
+		})
+		if got != tc.want {
+			t.Errorf("email failing %d time(s) with --retry-attempts 2 on the worker: %s, want %s", tc.fail, got, tc.want)
+		}
 	}
 
 	// The roles are separate: webhookd cannot read Temporal's tables.
@@ -163,6 +215,9 @@ func newStack(t *testing.T) *stack {
 	}
 	var file struct {
 		Services map[string]service `yaml:"services"`
+		Secrets  map[string]struct {
+			File string `yaml:"file"`
+		} `yaml:"secrets"`
 	}
 	if err := yaml.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
@@ -174,7 +229,7 @@ func newStack(t *testing.T) *stack {
 	// The PostgreSQL server runs as the postgres user when the test is root.
 	_ = os.Chmod(dir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	return &stack{t: t, repo: repo, bin: bin, dir: dir, services: file.Services, hosts: map[string]string{}}
+	return &stack{t: t, repo: repo, bin: bin, dir: dir, services: file.Services, secrets: file.Secrets, hosts: map[string]string{}}
 }
 
 var interpolation = regexp.MustCompile(`\$\{([A-Z_0-9]+)(?::([?-])([^}]*))?\}`)
@@ -202,11 +257,11 @@ func (s *stack) env(name string, extra []string) []string {
 	vars := map[string]string{}
 	if svc.EnvFile != "" {
 		for k, v := range s.envFile {
-			vars[k] = v
+			vars[k] = s.mapSecrets(name, v)
 		}
 	}
 	for k, v := range svc.Environment {
-		vars[k] = s.mapMounts(name, s.mapHosts(s.interpolate(v)))
+		vars[k] = s.mapSecrets(name, s.mapMounts(name, s.mapHosts(s.interpolate(v))))
 	}
 	out := []string{"HOME=" + s.dir, "PATH=" + os.Getenv("PATH")}
 	for k, v := range vars {
@@ -249,6 +304,42 @@ func (s *stack) mapMounts(name, v string) string {
 	return v
 }
 
+// writeSecrets writes the secret files into WEBHOOKD_SECRETS_DIR, as the
+// operator does before `up`.
+func (s *stack) writeSecrets(files map[string]string) {
+	for name, v := range files {
+		path := filepath.Join(s.vars["WEBHOOKD_SECRETS_DIR"], name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(v+"\n"), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// mapSecrets maps a path under /run/secrets/<secret> of a service that
+// has that compose secret to the secret's file (or directory).
+func (s *stack) mapSecrets(name, v string) string {
+	rest, ok := strings.CutPrefix(v, "/run/secrets/")
+	if !ok {
+		return v
+	}
+	secret, sub, _ := strings.Cut(rest, "/")
+	if !slices.Contains(s.services[name].Secrets, secret) {
+		s.t.Fatalf("%s reads %s but has no secret %q", name, v, secret)
+	}
+	file := s.secrets[secret].File
+	if file == "" {
+		s.t.Fatalf("no secret %q in docker-compose.yml", secret)
+	}
+	file = s.interpolate(file)
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(s.repo, file)
+	}
+	return filepath.Join(file, sub)
+}
+
 // mounted is mapMounts of a path that must be mounted.
 func (s *stack) mounted(name, path string) string {
 	if p := s.mapMounts(name, path); p != path {
@@ -280,10 +371,10 @@ func (s *stack) job(name string, image, extra []string) {
 
 // startTemporal runs the server as the image does, with the service's
 // environment; only the listen addresses differ (loopback, free ports).
-func (s *stack) startTemporal(pgPort int) string {
+func (s *stack) startTemporal(pgPort int, tlsEnv ...string) string {
 	s.t.Helper()
-	extra := []string{"BIND_ON_IP=127.0.0.1", "DB_PORT=" + strconv.Itoa(pgPort),
-		"DYNAMIC_CONFIG_FILE_PATH=" + s.mounted("temporal", s.services["temporal"].Environment["DYNAMIC_CONFIG_FILE_PATH"])}
+	extra := append(tlsEnv, "BIND_ON_IP=127.0.0.1", "DB_PORT="+strconv.Itoa(pgPort),
+		"DYNAMIC_CONFIG_FILE_PATH="+s.mounted("temporal", s.services["temporal"].Environment["DYNAMIC_CONFIG_FILE_PATH"]))
 	ports := map[string]int{}
 	for _, k := range []string{"FRONTEND_GRPC_PORT", "FRONTEND_HTTP_PORT", "FRONTEND_MEMBERSHIP_PORT", "HISTORY_GRPC_PORT", "HISTORY_MEMBERSHIP_PORT",
 		"MATCHING_GRPC_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_GRPC_PORT", "WORKER_MEMBERSHIP_PORT"} {
@@ -291,7 +382,10 @@ func (s *stack) startTemporal(pgPort int) string {
 		extra = append(extra, fmt.Sprintf("%s=%d", k, ports[k]))
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports["FRONTEND_GRPC_PORT"])
-	s.daemon("temporal", []string{filepath.Join(s.bin, "temporal-server"), "start"}, extra)
+	// The compose file's entrypoint (its password from a secret file), then
+	// the server as the image starts it.
+	args := s.argv("temporal", nil)
+	s.daemon("temporal", []string{args[0], args[1], filepath.Join(s.bin, "temporal-server"), "start"}, extra)
 	// The image's healthcheck: the frontend port accepts connections.
 	waitFor(s.t, 90*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -305,7 +399,7 @@ func (s *stack) startTemporal(pgPort int) string {
 
 // scaled starts the service's replicas, each listening on a free port
 // where the container listens on port; it returns their URLs once ready.
-func (s *stack) scaled(name, port string) []string {
+func (s *stack) scaled(name, port string, extra []string) []string {
 	s.t.Helper()
 	svc := s.services[name]
 	if svc.Scale < 2 {
@@ -320,7 +414,7 @@ func (s *stack) scaled(name, port string) []string {
 				args[i] = addr
 			}
 		}
-		s.daemon(name, args, nil)
+		s.daemon(name, args, extra)
 		urls = append(urls, "http://"+addr)
 	}
 	for _, u := range urls {
@@ -344,6 +438,15 @@ func (s *stack) daemon(name string, args, extra []string) {
 		_ = cmd.Wait()
 		if s.t.Failed() {
 			s.t.Logf("%s output:\n%s", name, tail(out.String(), 3000))
+			return
+		}
+		// How webhookd reached Temporal, as its start line says.
+		if name == "ingress" || name == "worker" {
+			line, _, _ := strings.Cut(out.String()[max(strings.Index(out.String(), `"temporal_connection"`), 0):], "\n")
+			s.t.Logf("%s: …%s", name, line)
+			if !strings.HasPrefix(line, `"temporal_connection":"mTLS"`) {
+				s.t.Errorf("%s did not say it connected to Temporal with mTLS", name)
+			}
 		}
 	})
 }

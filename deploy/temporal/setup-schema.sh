@@ -7,7 +7,13 @@
 set -eu
 : "${SQL_HOST:?SQL_HOST: the PostgreSQL host}"
 : "${SQL_USER:?SQL_USER: Temporal's role}"
-: "${SQL_PASSWORD:?set TEMPORAL_DB_PASSWORD in deploy/stack.env}"
+# Temporal's password: from the file SQL_PASSWORD_FILE names (a compose
+# secret), else SQL_PASSWORD.
+if [ -n "${SQL_PASSWORD_FILE:-}" ]; then
+  SQL_PASSWORD=$(cat "$SQL_PASSWORD_FILE") || { echo "SQL_PASSWORD_FILE: cannot read $SQL_PASSWORD_FILE" >&2; exit 1; }
+  export SQL_PASSWORD
+fi
+: "${SQL_PASSWORD:?Temporal database password: set SQL_PASSWORD_FILE to a file that holds it (docs/production.md, Secrets)}"
 export SQL_PLUGIN="${SQL_PLUGIN:-postgres12}" SQL_PORT="${SQL_PORT:-5432}"
 schema="${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema}/postgresql/v12"
 

@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/webhookd/webhookd/internal/codec"
 	"github.com/webhookd/webhookd/internal/email"
+	"github.com/webhookd/webhookd/internal/envfile"
 )
 
 // Settings is the one typed configuration of every command. Each field is
@@ -31,7 +33,12 @@ type Settings struct {
 	DatabaseURL       string
 	TemporalAddress   string
 	TemporalNamespace string
-	TemporalUIURL     string
+	// Temporal is Temporal's own client configuration (temporal.go): the
+	// profile file and the TEMPORAL_* variables as the Temporal CLI reads
+	// them: TLS, API key, gRPC headers. Address and namespace are the two
+	// fields above.
+	Temporal      envconfig.ClientConfigProfile
+	TemporalUIURL string
 	// TemporalCompression is the gRPC compression of requests to Temporal:
 	// gzip (the SDK's default) or none.
 	TemporalCompression    string
@@ -115,11 +122,13 @@ var Table = []Setting{
 		help:  "PostgreSQL URL, e.g. postgres://user:pass@host:5432/webhookd?sslmode=disable",
 		field: func(s *Settings) any { return &s.DatabaseURL }, check: checkDatabaseURL},
 	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", def: "127.0.0.1:7233", Cmds: []string{Ingress, Worker, Events, Setup, Users},
-		help:  "Temporal frontend host:port",
-		field: func(s *Settings) any { return &s.TemporalAddress }, check: hostPort(func(s *Settings) string { return s.TemporalAddress })},
+		docDefault: "the profile's, else 127.0.0.1:7233",
+		help:       "Temporal frontend host:port; TLS, API key and headers come from Temporal's own TEMPORAL_* variables and profile file (docs/production.md)",
+		field:      func(s *Settings) any { return &s.TemporalAddress }, check: hostPort(func(s *Settings) string { return s.TemporalAddress })},
 	{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", def: "default", Cmds: []string{Ingress, Worker, Events, Setup, Users},
-		help:  "Temporal namespace (needs webhookd's search attributes)",
-		field: func(s *Settings) any { return &s.TemporalNamespace }, check: nonEmpty(func(s *Settings) string { return s.TemporalNamespace })},
+		docDefault: "the profile's, else default",
+		help:       "Temporal namespace (needs webhookd's search attributes)",
+		field:      func(s *Settings) any { return &s.TemporalNamespace }, check: nonEmpty(func(s *Settings) string { return s.TemporalNamespace })},
 	{Flag: "temporal-ui-url", Env: "TEMPORAL_UI_URL", def: "http://127.0.0.1:8233", Cmds: []string{Worker, Events},
 		help:  "Temporal Web UI base URL, for the run links of alerts and 'events show'",
 		field: func(s *Settings) any { return &s.TemporalUIURL }, check: checkUIURL},
@@ -333,7 +342,12 @@ func Apply(fs *pflag.FlagSet, cmd string, s *Settings, getenv func(string) strin
 			continue
 		}
 		f := fs.Lookup(st.Flag)
-		if v := getenv(st.Env); v != "" && !f.Changed {
+		v, err := envfile.Lookup(getenv, st.Env)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", st.name(), err))
+			continue
+		}
+		if v != "" && !f.Changed {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %q is not %s", st.name(), v, kindOf(f.Value.Type())))
 				continue
@@ -346,6 +360,11 @@ func Apply(fs *pflag.FlagSet, cmd string, s *Settings, getenv func(string) strin
 		}
 	}
 	s.TemporalUIURL = strings.TrimRight(s.TemporalUIURL, "/")
+	if fs.Lookup("temporal-address") != nil {
+		if err := s.loadTemporal(fs, getenv); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -505,6 +524,6 @@ func Reference() string {
 		}
 		fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s | %s |\n", st.Flag, st.Env, def, used, strings.ReplaceAll(st.help, "|", "\\|"))
 	}
-	b.WriteString("| — | `WEBHOOKD_SECRET_<PROVIDER>` | dev, send: the generated dev secret | dev, ingress, send | the provider's signing secrets, comma-separated (the first signs, any verifies) |\n")
+	b.WriteString("| — | `WEBHOOKD_SECRET_<PROVIDER>` | dev, send: the generated dev secret | dev, ingress, send | the provider's signing secrets, comma-separated (the first signs, any verifies); or `WEBHOOKD_SECRET_<PROVIDER>_FILE`, a file holding them |\n")
 	return b.String()
 }

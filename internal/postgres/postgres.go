@@ -187,7 +187,7 @@ func prepareDir(ctx context.Context, bin, dir string, cred *syscall.Credential) 
 func serverArgs(opts Options, port int) []string {
 	args := []string{"-D", opts.Dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-		"-c", "fsync=on", "-c", "max_connections=200"}
+		"-c", "fsync=on", "-c", "max_connections=500"}
 	keys := make([]string, 0, len(opts.ExtraConfig))
 	for k := range opts.ExtraConfig {
 		keys = append(keys, k)

@@ -23,6 +23,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/webhookd/webhookd/internal/envfile"
 	"github.com/webhookd/webhookd/internal/signature"
 )
 
@@ -255,7 +256,11 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 	out := map[string]*Provider{}
 	for _, p := range list {
 		p := p.withDefaults()
-		if env := getenv(SecretEnv(p.Name)); env != "" {
+		env, err := envfile.Lookup(getenv, SecretEnv(p.Name))
+		if err != nil {
+			return nil, err
+		}
+		if env != "" {
 			for _, s := range strings.Split(env, ",") {
 				if s = strings.TrimSpace(s); s != "" {
 					p.Secrets = append(p.Secrets, s)
@@ -359,7 +364,7 @@ func Served(path string, getenv func(string) string) (served map[string]*Provide
 		}
 	}
 	if len(served) == 0 {
-		return nil, nil, fmt.Errorf("no provider has a secret: set %s (built-in providers), or list providers in --config / WEBHOOKD_CONFIG", strings.Join(unset, " or "))
+		return nil, nil, fmt.Errorf("no provider has a secret: set %s (built-in providers; or its _FILE variable), or list providers in --config / WEBHOOKD_CONFIG", strings.Join(unset, " or "))
 	}
 	return served, unset, nil
 }

@@ -24,7 +24,9 @@ import (
 
 // DialOptions is how a process reaches Temporal.
 type DialOptions struct {
-	Address, Namespace string
+	// Client has the address, namespace, TLS, credentials and headers
+	// (config.Settings.TemporalClientOptions).
+	Client client.Options
 	// NoCompression turns off gRPC's gzip (the server is in this process,
 	// or the network is fast).
 	NoCompression bool
@@ -39,11 +41,8 @@ type DialOptions struct {
 // Dial connects lazily: the ingress must start (and answer 202) while
 // Temporal is down.
 func Dial(o DialOptions) (client.Client, error) {
-	opts := client.Options{
-		HostPort:  o.Address,
-		Namespace: o.Namespace,
-		Logger:    sdklog.NewStructuredLogger(o.Logger.With(slog.String("component", "temporal-sdk"))),
-	}
+	opts := o.Client
+	opts.Logger = sdklog.NewStructuredLogger(o.Logger.With(slog.String("component", "temporal-sdk")))
 	if o.NoCompression {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}

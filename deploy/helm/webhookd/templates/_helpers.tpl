@@ -21,8 +21,27 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* No public image is published: the repository is the operator's. */}}
 {{- define "webhookd.image" -}}
+{{- if not .Values.image.repository -}}
+{{- fail "image.repository is required: build webhookd's image from the repository's Dockerfile (`make image`), push it to a registry your cluster pulls from, and set image.repository (and image.tag, default the chart's appVersion)" -}}
+{{- end -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{/* The worker's codec token: from codec.authTokenSecret when the codec is
+     enabled (rendering fails without one), else empty, which turns the
+     codec server off whatever existingSecret holds. */}}
+{{- define "webhookd.codecEnv" -}}
+- name: WEBHOOKD_CODEC_AUTH_TOKEN
+{{- if .Values.codec.enabled }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "codec.authTokenSecret.name is required with codec.enabled: the codec server decrypts every payload, so it is served only with a bearer token; create a Secret with one (openssl rand -hex 32) and name it here" .Values.codec.authTokenSecret.name }}
+      key: {{ required "codec.authTokenSecret.key: the Secret's key holding the codec token" .Values.codec.authTokenSecret.key }}
+{{- else }}
+  value: ""
+{{- end }}
 {{- end -}}
 
 {{/* The settings every webhookd container gets: the chart's, then the

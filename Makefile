@@ -52,7 +52,8 @@ lint:
 
 ## fuzz: run each fuzz target briefly
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s ./internal/signature
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 20s ./internal/signature
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyRequest$$' -fuzztime 20s ./internal/signature
 	$(GO) test -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 20s ./internal/provider
 
 ## smoke: docker-compose.yml's production stack run without Docker (its jobs, a Temporal server on PostgreSQL, 2 ingresses, 2 workers)

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,10 @@ type Options struct {
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed; none
 	// by default, so the client IP is the TCP peer.
 	TrustedProxies []string
+	// PublicURL is the base URL providers call (https://hooks.example.com),
+	// for the schemes that sign the URL (twilio, square): behind a proxy
+	// the ingress cannot know it. Empty: the request's own scheme and Host.
+	PublicURL string
 	// RetryAfter is sent with 503 answers.
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -143,6 +148,14 @@ func New(opts Options) (*gin.Engine, error) {
 	}
 	r.Use(gin.Recovery(), s.logRequest)
 	r.POST("/webhooks/:provider", s.receive)
+	// A provider that checks the URL with HEAD before saving it (Intercom).
+	r.HEAD("/webhooks/:provider", func(c *gin.Context) {
+		if _, ok := s.Providers[c.Param("provider")]; !ok {
+			c.Status(http.StatusNotFound)
+			return
+		}
+		c.Status(http.StatusOK)
+	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})))
@@ -195,17 +208,32 @@ func (s *server) receive(c *gin.Context) {
 		return
 	}
 	defer release()
-	meta, err := p.Verifier().Verify(c.Request.Header, body, s.Now())
+	if a, ok := p.UnsignedHandshake(c.Request.Header, body); ok {
+		s.answer(c, a)
+		return
+	}
+	req := signature.Request{Header: c.Request.Header, Body: body, Now: s.Now()}
+	if signature.SignsURL(p.Scheme) {
+		req.URL = s.publicURL(c)
+	}
+	meta, err := p.Verifier().VerifyRequest(req)
 	if err != nil {
 		s.metrics.verifyFailures.WithLabelValues(p.Name, signature.ReasonOf(err)).Inc()
 		s.watch.add(p.Name, signature.ReasonOf(err), s.Now())
 		s.fail(c, err)
 		return
 	}
+	if a, ok := p.AnswerHandshake(body); ok {
+		s.answer(c, a)
+		return
+	}
 	env, err := p.ParseEnvelope(c.Request.Header, body, meta.ID, meta.Timestamp, s.Now())
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if env.Payload != nil {
+		body = env.Payload // a form body, recorded as its fields
 	}
 	c.Set("event_id", env.ID)
 	c.Set("event_type", env.Type)
@@ -232,7 +260,35 @@ func (s *server) receive(c *gin.Context) {
 	if acc.Outcome == lifecycle.Queued {
 		status = http.StatusAccepted
 	}
+	if status = p.SuccessStatus(status); status == http.StatusNoContent {
+		c.Status(status)
+		return
+	}
 	c.JSON(status, resp)
+}
+
+// answer replies to a provider's handshake; nothing is recorded.
+func (s *server) answer(c *gin.Context, a provider.Answer) {
+	c.Set("outcome", "handshake")
+	if a.Body == nil {
+		c.Status(a.Status)
+		return
+	}
+	c.Data(a.Status, "application/json", a.Body)
+}
+
+// publicURL is the URL the provider called: --public-url's base with the
+// request's path and query, else the request's own scheme and Host.
+func (s *server) publicURL(c *gin.Context) string {
+	base := strings.TrimRight(s.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
+	}
+	return base + c.Request.URL.RequestURI()
 }
 
 // How a body is read: in chunks, each charged to the in-flight budget

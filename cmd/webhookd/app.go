@@ -171,7 +171,7 @@ func (a *app) ingressHandler(providers map[string]*provider.Provider) (http.Hand
 	gin.SetMode(gin.ReleaseMode)
 	h, err := ingress.New(ingress.Options{
 		Providers: providers, Events: a.events, BodyLimit: a.s.BodyLimit, InFlightBytes: a.s.InFlightBytes,
-		TrustedProxies: a.s.TrustedProxyList(), Logger: a.logger, Registry: a.reg,
+		TrustedProxies: a.s.TrustedProxyList(), PublicURL: a.s.PublicURL, Logger: a.logger, Registry: a.reg,
 		SignatureFailures: a.s.AlertSignatureFailures,
 		OnUnavailable: func(count int) {
 			a.openIncident(alerts.DatabaseUnreachable(count, ingress.UnavailableWindow))

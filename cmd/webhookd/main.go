@@ -97,7 +97,7 @@ names, then to its default. See README.md.`,
 		Args:          cobra.NoArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.AddCommand(c.devCmd(), c.ingressCmd(), c.workerCmd(), c.migrateCmd(), c.sendCmd(), c.eventsCmd(), c.healthCmd(), c.setupCmd(), c.usersCmd())
+	root.AddCommand(c.devCmd(), c.ingressCmd(), c.workerCmd(), c.migrateCmd(), c.sendCmd(), c.eventsCmd(), c.healthCmd(), c.setupCmd(), c.usersCmd(), c.providersCmd())
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

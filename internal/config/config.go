@@ -48,6 +48,7 @@ type Settings struct {
 	InFlightBytes          int64
 	MaxConnections         int
 	TrustedProxies         string
+	PublicURL              string
 	SMTPURL                string
 	ResendAPIKey           string
 	EmailFrom              string
@@ -161,6 +162,9 @@ var Table = []Setting{
 	{Flag: "trusted-proxies", Env: "WEBHOOKD_TRUSTED_PROXIES", Cmds: []string{Dev, Ingress},
 		help:  "comma-separated CIDRs or IPs of proxies whose X-Forwarded-For is believed; otherwise the TCP peer is the client",
 		field: func(s *Settings) any { return &s.TrustedProxies }, check: checkCIDRs},
+	{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", docDefault: "the request's scheme and Host", Cmds: []string{Dev, Ingress},
+		help:  "base URL providers call (https://hooks.example.com), for the schemes that sign the URL (twilio, square): behind a proxy the ingress cannot know it",
+		field: func(s *Settings) any { return &s.PublicURL }, check: optionalURL(func(s *Settings) string { return s.PublicURL })},
 	{Flag: "smtp-url", Env: "SMTP_URL", docDefault: "dev: outbox", Cmds: []string{Dev, Worker},
 		help:  "SMTP server: smtp://user:pass@host:587 (STARTTLS if offered), smtps://…, ?tls=none for Mailpit; unset in dev: .eml files in <data-dir>/outbox",
 		field: func(s *Settings) any { return &s.SMTPURL }, check: checkSMTP},

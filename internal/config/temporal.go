@@ -28,7 +28,7 @@ const (
 func (s *Settings) loadTemporal(fs *pflag.FlagSet, getenv func(string) string) error {
 	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{EnvLookup: envLookup(getenv)})
 	if err != nil {
-		return fmt.Errorf("Temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE): %w", err)
+		return fmt.Errorf("temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE): %w", err)
 	}
 	given := func(flag, env string) bool { return fs.Lookup(flag).Changed || getenv(env) != "" }
 	if !given("temporal-address", "TEMPORAL_ADDRESS") {
@@ -39,7 +39,7 @@ func (s *Settings) loadTemporal(fs *pflag.FlagSet, getenv func(string) string) e
 	}
 	s.Temporal = prof
 	if _, err := s.TemporalClientOptions(); err != nil {
-		return fmt.Errorf("Temporal client configuration (TEMPORAL_TLS_*, TEMPORAL_API_KEY, profile): %w", err)
+		return fmt.Errorf("temporal client configuration (TEMPORAL_TLS_*, TEMPORAL_API_KEY, profile): %w", err)
 	}
 	return nil
 }

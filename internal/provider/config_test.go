@@ -150,10 +150,30 @@ func FuzzParseEnvelope(f *testing.F) {
 	for _, s := range []string{`{"type":"payment.succeeded","data":{"a":1}}`, `{"id":1,"type":"x","created":17}`, `[]`, `{"data":null}`, "{\"type\":\"\\u0000\"}"} {
 		f.Add([]byte(s), "msg_1")
 	}
+	f.Add([]byte("webhook_id=42&SmsStatus=sent"), "")
 	ps := providers(f)
+	// Every preset, and a body read as a form as well as JSON.
+	var file strings.Builder
+	file.WriteString("providers:\n")
+	for _, pr := range provider.Presets() {
+		file.WriteString("  - name: p-" + pr.Name + "\n    preset: " + pr.Name + "\n")
+	}
+	cfg := f.TempDir() + "/presets.yaml"
+	os.WriteFile(cfg, []byte(file.String()), 0o600)
+	presets, err := provider.LoadProviders(cfg, false, func(string) string { return "" }, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	names := []string{"dodo", "stripe", "github", "acme"}
+	for name, p := range presets {
+		ps[name] = p
+		names = append(names, name)
+	}
+	headers := []http.Header{{}, {"Content-Type": {"application/x-www-form-urlencoded"}}}
 	f.Fuzz(func(t *testing.T, body []byte, id string) {
-		for _, name := range []string{"dodo", "stripe", "github", "acme"} {
-			env, err := ps[name].ParseEnvelope(http.Header{}, body, id, time.Time{}, time.Now())
+		for i := range 2 * len(names) {
+			name := names[i/2]
+			env, err := ps[name].ParseEnvelope(headers[i%2], body, id, time.Time{}, time.Now())
 			if err != nil {
 				if !errors.Is(err, provider.ErrBadEnvelope) {
 					t.Fatalf("%s: error %v is not ErrBadEnvelope", name, err)

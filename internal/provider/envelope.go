@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,9 @@ type Envelope struct {
 	Type       string
 	OccurredAt time.Time // zero when the provider sends none
 	Data       json.RawMessage
+	// Payload is the envelope to record when it is not the body itself:
+	// a form body's fields as a JSON object (the event log keeps JSON).
+	Payload json.RawMessage
 }
 
 func badEnvelope(format string, args ...any) error {
@@ -49,20 +54,12 @@ func badEnvelope(format string, args ...any) error {
 // spaces, fit the workflow ID and search attribute limits, and the event
 // time must lie between EarliestEventTime and now + MaxEventTimeAhead.
 func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, signedAt, now time.Time) (Envelope, error) {
-	var doc map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return Envelope{}, badEnvelope("body is not a JSON object")
-	}
-	if dec.More() {
-		return Envelope{}, badEnvelope("body has data after the JSON object")
-	}
-	if key := foldedDuplicateKey(body); key != "" {
-		return Envelope{}, badEnvelope("an object repeats the key %.64q (exactly or in another case): it would be read one way and shown another", key)
+	doc, payload, err := parseBody(h, body)
+	if err != nil {
+		return Envelope{}, err
 	}
 	var env Envelope
-	var err error
+	env.Payload = payload
 	if env.ID, err = p.text(p.EventID, h, body, doc); err != nil {
 		return Envelope{}, badEnvelope("event id: %v", err)
 	}
@@ -85,8 +82,65 @@ func (p Provider) ParseEnvelope(h http.Header, body []byte, signedID string, sig
 	if t := env.OccurredAt; !t.IsZero() && (t.Before(EarliestEventTime) || t.After(now.Add(MaxEventTimeAhead))) {
 		return Envelope{}, badEnvelope("event time %s is out of range (%s to a day from now)", t.Format(time.RFC3339), EarliestEventTime.Format("2006-01-02"))
 	}
-	env.Data = p.data(body, doc)
+	if payload != nil {
+		env.Data = p.data(payload, doc)
+	} else {
+		env.Data = p.data(body, doc)
+	}
 	return env, nil
+}
+
+// parseBody reads a JSON object, a JSON array (a batch, as SendGrid
+// sends: its elements under "items") or, with a form content type, the
+// form's fields (their first values) as an object, which is then also the
+// payload to record.
+func parseBody(h http.Header, body []byte) (map[string]json.RawMessage, json.RawMessage, error) {
+	if ct, _, _ := mime.ParseMediaType(h.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, badEnvelope("form body: %v", err)
+		}
+		fields := make(map[string]string, len(vals))
+		for k, v := range vals {
+			fields[k] = v[0]
+		}
+		payload, _ := json.Marshal(fields)
+		var doc map[string]json.RawMessage
+		_ = json.Unmarshal(payload, &doc)
+		return doc, payload, nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, nil, badEnvelope("body is not a JSON object")
+	}
+	if dec.More() {
+		return nil, nil, badEnvelope("body has data after the JSON object")
+	}
+	if key := foldedDuplicateKey(body); key != "" {
+		return nil, nil, badEnvelope("an object repeats the key %.64q (exactly or in another case): it would be read one way and shown another", key)
+	}
+	switch v.(type) {
+	case map[string]any:
+		var doc map[string]json.RawMessage
+		_ = json.Unmarshal(body, &doc)
+		return doc, nil, nil
+	case []any:
+		return map[string]json.RawMessage{"items": json.RawMessage(body)}, nil, nil
+	}
+	return nil, nil, badEnvelope("body is not a JSON object")
+}
+
+// validLocation reports whether loc is header:Name, json:path, form:Field
+// or const:value.
+func validLocation(loc string) bool {
+	for _, p := range []string{"header:", "json:", "form:", "const:"} {
+		if strings.HasPrefix(loc, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkIDs refuses an event id or type that is empty, not printable ASCII
@@ -118,7 +172,7 @@ func (p Provider) checkIDs(env Envelope) error {
 // body when the location is "json:"; nil when there is none.
 func (p Provider) data(body []byte, doc map[string]json.RawMessage) json.RawMessage {
 	switch p.Data {
-	case "json:":
+	case "json:", "form:":
 		return json.RawMessage(body)
 	case "":
 		raw, _ := lookup("json:data", nil, doc)
@@ -149,8 +203,16 @@ func (p Provider) text(loc string, h http.Header, body []byte, doc map[string]js
 	return "", fmt.Errorf("%s is not a string", loc)
 }
 
-// lookup resolves "header:Name" (as a JSON string) or "json:a.b.c".
+// lookup resolves "header:Name" (as a JSON string), "json:a.b.c",
+// "form:Field" (a form body's field) or "const:value".
 func lookup(loc string, h http.Header, doc map[string]json.RawMessage) (json.RawMessage, bool) {
+	if v, ok := strings.CutPrefix(loc, "const:"); ok {
+		b, _ := json.Marshal(v)
+		return b, v != ""
+	}
+	if f, ok := strings.CutPrefix(loc, "form:"); ok {
+		loc = "json:" + f
+	}
 	if name, ok := strings.CutPrefix(loc, "header:"); ok {
 		if h == nil {
 			return nil, false

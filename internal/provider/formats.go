@@ -39,6 +39,8 @@ var formats = map[string]func(s Spec, eventType string, data json.RawMessage) (d
 	"resend":  func(_ Spec, t string, d json.RawMessage) (domain.Event, error) { return resend(t, d) },
 	"stripe":  stripe,
 	"generic": func(Spec, string, json.RawMessage) (domain.Event, error) { return nil, nil },
+	// none: no event is a domain event; each is recorded, routed, ignored.
+	"none": func(Spec, string, json.RawMessage) (domain.Event, error) { return nil, nil },
 }
 
 // Formats lists the formats a provider can have.
@@ -61,7 +63,7 @@ func (s Spec) Normalize(eventType string, data json.RawMessage) (domain.Event, e
 	}
 	if read, ok := formats[s.Format]; ok {
 		ev, err := read(s, eventType, data)
-		if ev != nil || err != nil || s.Format == "stripe" {
+		if ev != nil || err != nil || s.Format == "stripe" || s.Format == "none" {
 			return s.creating(ev), err
 		}
 	}

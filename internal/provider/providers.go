@@ -30,18 +30,33 @@ import (
 // Provider is one webhook sender: how to verify it and where its envelope
 // keeps the event id, type and time.
 type Provider struct {
-	Name   string           `yaml:"name"`
+	Name string `yaml:"name"`
+	// Preset fills every field the entry leaves empty with a named
+	// provider's settings (presets.go; `webhookd providers` lists them).
+	Preset string           `yaml:"preset"`
 	Scheme signature.Scheme `yaml:"scheme"`
 	// Tolerance of signed timestamps, both directions (default 5m).
 	Tolerance time.Duration `yaml:"tolerance"`
 	// SignatureHeader for the hmac-hex scheme (default webhook-signature).
 	SignatureHeader string `yaml:"signature_header"`
+	// SignatureHash of hmac-hex and hmac-base64: sha256 (default) or sha1.
+	SignatureHash string `yaml:"signature_hash"`
+	// SecretFormat says how WEBHOOKD_SECRET_<NAME> reads (raw, base64,
+	// hex, public-key, basic); empty: the scheme's usual one.
+	SecretFormat signature.SecretFormat `yaml:"secret_format"`
+	// MinSecretLength is the shortest secret accepted (default 8 bytes).
+	MinSecretLength int `yaml:"min_secret_length"`
+	// Handshake is the provider's URL check answered by the ingress
+	// (handshake.go), from the preset.
+	Handshake string `yaml:"-"`
 	// SvixHeaders makes `webhookd send` use svix-* headers (Resend).
 	SvixHeaders bool `yaml:"svix_headers"`
 	// AllowIPs lists CIDRs (or single IPs) allowed to post; empty allows all.
 	AllowIPs []string `yaml:"allow_ips"`
-	// Format turns the provider's events into domain events: dodo, resend
-	// or generic (the default of a provider other than the built-ins).
+	// Format turns the provider's events into domain events: dodo, resend,
+	// stripe, generic (the shapes of examples/*.json) or none (recorded and
+	// routed, never read as payments or email: the default of a provider
+	// from the file).
 	Format string `yaml:"format"`
 	// UserIDKey is the metadata key the app sets at checkout with its user
 	// id (default user_id).
@@ -98,13 +113,19 @@ func DevProviders() []Provider {
 
 // withDefaults fills the scheme's usual envelope locations.
 func (p Provider) withDefaults() Provider {
+	if pr, ok := PresetByName(p.Preset); ok {
+		p = pr.apply(p)
+	}
 	if p.Tolerance == 0 {
 		p.Tolerance = signature.DefaultTolerance
 	}
 	if p.Format == "" {
-		p.Format = "generic"
-		if p.Scheme == signature.Stripe {
-			p.Format = "stripe"
+		// A provider's own events are never read as webhookd's payment or
+		// email shapes unless the entry says so: only the built-in
+		// providers' names and presets have formats of their own.
+		p.Format = "none"
+		if builtinFormat(p.Name) != "" {
+			p.Format = builtinFormat(p.Name)
 		}
 	}
 	if p.Format == "resend" && p.OccurredAt == "" {
@@ -131,6 +152,16 @@ func (p Provider) withDefaults() Provider {
 	return p
 }
 
+// builtinFormat is the format of a built-in provider's name ("" for any
+// other name).
+func builtinFormat(name string) string {
+	switch name {
+	case "dodo", "resend", "stripe":
+		return name
+	}
+	return ""
+}
+
 // Validate checks one provider; messages name the field at fault.
 func (p *Provider) Validate() error {
 	if !nameRE.MatchString(p.Name) {
@@ -141,7 +172,22 @@ func (p *Provider) Validate() error {
 		ok = ok || s == p.Scheme
 	}
 	if !ok {
-		return fmt.Errorf("provider %s: scheme %q: want one of standard-webhooks, stripe, github, hmac-hex", p.Name, p.Scheme)
+		names := make([]string, 0, len(signature.Schemes()))
+		for _, s := range signature.Schemes() {
+			names = append(names, string(s))
+		}
+		return fmt.Errorf("provider %s: scheme %q: want one of %s (or a preset: webhookd providers)", p.Name, p.Scheme, strings.Join(names, ", "))
+	}
+	if p.Preset != "" {
+		if _, ok := PresetByName(p.Preset); !ok {
+			return fmt.Errorf("provider %s: preset %q: unknown (webhookd providers lists them)", p.Name, p.Preset)
+		}
+	}
+	if signature.NeedsHeader(p.Scheme) && p.SignatureHeader == "" {
+		return fmt.Errorf("provider %s: scheme %s needs signature_header", p.Name, p.Scheme)
+	}
+	if p.SignatureHash != "" && p.SignatureHash != signature.HashSHA256 && p.SignatureHash != signature.HashSHA1 {
+		return fmt.Errorf("provider %s: signature_hash %q: want sha256 or sha1", p.Name, p.SignatureHash)
 	}
 	if !slices.Contains(Formats(), p.Format) {
 		return fmt.Errorf("provider %s: format %q: want one of %s", p.Name, p.Format, strings.Join(Formats(), ", "))
@@ -150,8 +196,8 @@ func (p *Provider) Validate() error {
 		return fmt.Errorf("provider %s: tolerance must be positive", p.Name)
 	}
 	for _, loc := range []struct{ field, v string }{{"event_id", p.EventID}, {"event_type", p.EventType}, {"occurred_at", p.OccurredAt}, {"data", p.Data}} {
-		if loc.v != "" && !strings.HasPrefix(loc.v, "header:") && !strings.HasPrefix(loc.v, "json:") && !(loc.field == "event_id" && loc.v == BodyHashID) {
-			return fmt.Errorf("provider %s: %s %q: want header:Name or json:path (or %s for event_id)", p.Name, loc.field, loc.v, BodyHashID)
+		if loc.v != "" && !validLocation(loc.v) && !(loc.field == "event_id" && loc.v == BodyHashID) {
+			return fmt.Errorf("provider %s: %s %q: want header:Name, json:path, form:Field or const:value (or %s for event_id)", p.Name, loc.field, loc.v, BodyHashID)
 		}
 	}
 	p.Prefixes = p.Prefixes[:0]
@@ -167,11 +213,15 @@ func (p *Provider) Validate() error {
 		p.Prefixes = append(p.Prefixes, pfx.Masked())
 	}
 	for _, s := range p.Secrets {
-		if _, err := signature.DecodeSecret(p.Scheme, s); err != nil {
+		if _, err := p.decodeSecret(s); err != nil {
 			return fmt.Errorf("%s: %v", SecretEnv(p.Name), err)
 		}
 	}
 	return nil
+}
+
+func (p Provider) decodeSecret(s string) ([]byte, error) {
+	return signature.DecodeSecretFormat(p.Scheme, p.SecretFormat, p.MinSecretLength, s)
 }
 
 // Spec is what the provider's format needs to normalize its events.
@@ -189,7 +239,7 @@ func (p Provider) SpecJSON() []byte {
 func (p Provider) Keys() [][]byte {
 	var keys [][]byte
 	for _, s := range p.Secrets {
-		if k, err := signature.DecodeSecret(p.Scheme, s); err == nil {
+		if k, err := p.decodeSecret(s); err == nil {
 			keys = append(keys, k)
 		}
 	}
@@ -207,7 +257,7 @@ func (p Provider) Verifier() *signature.Verifier {
 }
 
 func (p Provider) newVerifier() *signature.Verifier {
-	return &signature.Verifier{Scheme: p.Scheme, Secrets: p.Keys(), Tolerance: p.Tolerance, Header: p.SignatureHeader}
+	return &signature.Verifier{Scheme: p.Scheme, Secrets: p.Keys(), Tolerance: p.Tolerance, Header: p.SignatureHeader, Hash: p.SignatureHash}
 }
 
 // Signer signs as the provider with its first secret.
@@ -216,7 +266,10 @@ func (p Provider) Signer() (signature.Signer, error) {
 	if len(keys) == 0 {
 		return signature.Signer{}, fmt.Errorf("%s: no secret for provider %s", SecretEnv(p.Name), p.Name)
 	}
-	return signature.Signer{Scheme: p.Scheme, Secret: keys[0], Header: p.SignatureHeader, Svix: p.SvixHeaders}, nil
+	if signature.Asymmetric(p.Scheme) {
+		return signature.Signer{}, fmt.Errorf("%s: provider %s signs with a private key (%s); webhookd has its public key only and cannot sign as it", SecretEnv(p.Name), p.Name, p.Scheme)
+	}
+	return signature.Signer{Scheme: p.Scheme, Secret: keys[0], Header: p.SignatureHeader, Svix: p.SvixHeaders, Hash: p.SignatureHash}, nil
 }
 
 // LoadProviders builds the provider set: the built-in providers when

@@ -1,12 +1,54 @@
 // Package signature signs and verifies webhook requests for each scheme
 // webhookd supports. Verification works on the raw request bytes, compares
-// MACs in constant time, accepts any of several secrets (rotation) and
-// rejects timestamps outside the tolerance in both directions. The ingress
-// verifies with it; `webhookd send` signs with it.
+// MACs in constant time, accepts any of several secrets or public keys
+// (rotation) and rejects timestamps outside the tolerance in both
+// directions. The ingress verifies with it; `webhookd send` signs with it.
+//
+// The schemes, with the headers they read:
+//
+//   - standard-webhooks: webhook-id, webhook-timestamp, webhook-signature
+//     (or the svix- names): "v1,<base64 HMAC-SHA256>" of id.ts.body, and
+//     "v1a,<base64 Ed25519>" of the same when the key is a whpk_ public key.
+//     Dodo Payments, Svix, Resend, Polar (raw secret, SecretRaw).
+//   - stripe: Stripe-Signature "t=<unix>,v1=<hex>" of t.body.
+//   - github: X-Hub-Signature-256 "sha256=<hex>" of the body.
+//   - hmac-hex: hex HMAC of the body (SHA-256, or SHA-1 with Hash "sha1")
+//     in Verifier.Header (default webhook-signature); a "sha256=" or "sha1="
+//     prefix is ignored. Lemon Squeezy, Intercom, Vercel.
+//   - hmac-base64: base64 HMAC of the body in Verifier.Header (required).
+//     Shopify (X-Shopify-Hmac-Sha256), WooCommerce (X-WC-Webhook-Signature).
+//   - paddle: Paddle-Signature "ts=<unix>;h1=<hex>" of ts:body.
+//   - workos: WorkOS-Signature "t=<unix ms>, v1=<hex>" of t.body.
+//   - slack: X-Slack-Signature "v0=<hex>" of v0:X-Slack-Request-Timestamp:body.
+//   - zoom: x-zm-signature "v0=<hex>" of v0:x-zm-request-timestamp:body.
+//   - twilio: X-Twilio-Signature, base64 HMAC-SHA1 (HMAC-SHA256 when
+//     X-Twilio-Webhooks-Signature-Settings says so) of Request.URL followed
+//     by the sorted form parameters, or of the URL alone when it carries
+//     bodySHA256, the hex SHA-256 of a JSON body.
+//   - square: X-Square-Hmacsha256-Signature, base64 HMAC-SHA256 of
+//     Request.URL followed by the body.
+//   - sendgrid: X-Twilio-Email-Event-Webhook-Signature, base64 DER ECDSA
+//     P-256/SHA-256 of X-Twilio-Email-Event-Webhook-Timestamp followed by
+//     the body.
+//   - discord: X-Signature-Ed25519, hex Ed25519 of X-Signature-Timestamp
+//     followed by the body.
+//   - mailgun: no header: the body's signature object (JSON) or its
+//     timestamp, token and signature fields (urlencoded or multipart form),
+//     hex HMAC-SHA256 of timestamp followed by token. Mailgun does not sign
+//     the rest of the body.
+//   - token: a shared token in Verifier.Header (required), e.g.
+//     X-Gitlab-Token; "Bearer " is stripped when the header is Authorization.
+//   - basic: Authorization "Basic <base64 user:password>".
+//
+// Secrets are decoded by DecodeSecretFormat: MAC keys as bytes, public keys
+// as DER (PKIX). A Verifier keeps keyed MAC states and parsed public keys
+// between requests.
 package signature
 
 import (
+	"crypto"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -26,14 +68,45 @@ type Scheme string
 
 // The supported schemes.
 const (
-	StandardWebhooks Scheme = "standard-webhooks" // Dodo Payments, Svix, Resend
+	StandardWebhooks Scheme = "standard-webhooks" // Dodo Payments, Svix, Resend, Polar
 	Stripe           Scheme = "stripe"
 	GitHub           Scheme = "github"
-	HMACHex          Scheme = "hmac-hex" // hex HMAC-SHA256 of the body in a configurable header
+	HMACHex          Scheme = "hmac-hex"    // hex HMAC of the body in a configurable header
+	HMACBase64       Scheme = "hmac-base64" // base64 HMAC of the body in a configurable header (Shopify, WooCommerce)
+	Paddle           Scheme = "paddle"
+	WorkOS           Scheme = "workos"
+	Slack            Scheme = "slack"
+	Zoom             Scheme = "zoom"
+	Twilio           Scheme = "twilio"
+	Square           Scheme = "square"
+	SendGrid         Scheme = "sendgrid" // ECDSA P-256, public key
+	Discord          Scheme = "discord"  // Ed25519, public key
+	Mailgun          Scheme = "mailgun"
+	Token            Scheme = "token" // a shared token in a configurable header (GitLab)
+	Basic            Scheme = "basic" // HTTP basic auth
 )
 
 // Schemes lists the supported schemes.
-func Schemes() []Scheme { return []Scheme{StandardWebhooks, Stripe, GitHub, HMACHex} }
+func Schemes() []Scheme {
+	return []Scheme{StandardWebhooks, Stripe, GitHub, HMACHex,
+		HMACBase64, Paddle, WorkOS, Slack, Zoom, Twilio, Square, SendGrid, Discord, Mailgun, Token, Basic}
+}
+
+// Asymmetric reports whether s verifies with public keys only.
+func Asymmetric(s Scheme) bool { return s == SendGrid || s == Discord }
+
+// SignsURL reports whether s signs the URL the provider called, so that
+// the verifier needs Request.URL.
+func SignsURL(s Scheme) bool { return s == Twilio || s == Square }
+
+// NeedsHeader reports whether s needs Verifier.Header (and Signer.Header).
+func NeedsHeader(s Scheme) bool { return s == HMACBase64 || s == Token }
+
+// The hashes of Verifier.Hash and Signer.Hash.
+const (
+	HashSHA256 = "sha256" // the default
+	HashSHA1   = "sha1"
+)
 
 // DefaultTolerance is how far a signed timestamp may be from now, either way.
 const DefaultTolerance = 5 * time.Minute
@@ -85,72 +158,122 @@ func ReasonOf(err error) string {
 	return ""
 }
 
-// DecodeSecret turns a configured secret into MAC key bytes: for
-// standard-webhooks a "whsec_"-prefixed (or bare) base64 string is decoded;
-// the other schemes use the string as is.
-func DecodeSecret(s Scheme, secret string) ([]byte, error) {
-	secret = strings.TrimSpace(secret)
-	if secret == "" {
-		return nil, errors.New("empty secret")
-	}
-	if s != StandardWebhooks {
-		if len(secret) < MinSecretBytes {
-			return nil, fmt.Errorf("secret of %d bytes: at least %d", len(secret), MinSecretBytes)
-		}
-		return []byte(secret), nil
-	}
-	b64 := strings.TrimPrefix(secret, "whsec_")
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		if key, err = base64.RawStdEncoding.DecodeString(b64); err != nil {
-			return nil, errors.New("standard-webhooks secret is not whsec_ followed by base64")
-		}
-	}
-	if len(key) < MinSecretBytes {
-		return nil, fmt.Errorf("secret of %d bytes: at least %d", len(key), MinSecretBytes)
-	}
-	return key, nil
+// Request is what a verifier sees of one delivery.
+type Request struct {
+	Header http.Header
+	Body   []byte
+	// URL is the full URL the provider called: the public base URL + path + raw query, e.g.
+	// "https://hooks.example.com/webhooks/twilio?bodySHA256=…". Only URL-signing schemes use it.
+	URL string
+	Now time.Time
 }
 
-// MinSecretBytes is the shortest signing secret accepted (after base64
-// decoding for standard-webhooks). It catches a truncated or placeholder
-// secret; the providers' own generated secrets are 24 to 32 bytes.
-const MinSecretBytes = 8
-
 // Verifier checks requests of one provider. It is safe for concurrent use
-// and keeps keyed MAC states between requests, so build one per provider
-// and keep it: its fields must not change after the first Verify.
+// and keeps keyed MAC states and parsed public keys between requests, so
+// build one per provider and keep it: its fields must not change after the
+// first Verify.
 type Verifier struct {
 	Scheme Scheme
-	// Secrets are MAC keys (see DecodeSecret); any one of them may match.
+	// Secrets are MAC keys, public keys (DER, PKIX) for sendgrid, discord
+	// and standard-webhooks v1a, tokens, or user:password for basic (see
+	// DecodeSecretFormat); any one of them may match.
 	Secrets [][]byte
 	// Tolerance bounds the signed timestamp's distance from now (default 5 min).
 	Tolerance time.Duration
-	// Header carries the signature for HMACHex (default "webhook-signature").
+	// Header carries the signature for HMACHex (default "webhook-signature")
+	// and HMACBase64, and the token for Token (both required).
 	Header string
+	// Hash is the HMAC hash of HMACHex and HMACBase64: "sha256" (default) or "sha1".
+	Hash string
 
-	once sync.Once
-	macs []*sync.Pool // of *keyedMAC, one pool per secret
+	once   sync.Once
+	macs   [numHashes][]*sync.Pool // by hash, of *keyedMAC, one pool per MAC secret
+	pubs   []crypto.PublicKey      // parsed public keys, in order
+	tokens [][2][sha256.Size]byte  // SHA-256 of each token, or of basic's user and password
+	header string                  // canonical Header
 }
 
-// keyedMAC is an HMAC-SHA256 state keyed with one secret, and room for the
-// signed prefix. Reset brings it back to the keyed state without hashing
-// the key again, so a verification costs the MAC of the message alone.
+// hashID indexes the hashes a verifier keys MAC states for.
+type hashID uint8
+
+const (
+	sha256ID hashID = iota
+	sha1ID
+	numHashes
+)
+
+func (id hashID) size() int {
+	if id == sha1ID {
+		return sha1.Size
+	}
+	return sha256.Size
+}
+
+func (id hashID) new() func() hash.Hash {
+	if id == sha1ID {
+		return sha1.New
+	}
+	return sha256.New
+}
+
+// hashByName maps Verifier.Hash and Signer.Hash to a hash.
+func hashByName(name string) (hashID, bool) {
+	switch name {
+	case "", HashSHA256, "SHA256", "sha-256", "SHA-256":
+		return sha256ID, true
+	case HashSHA1, "SHA1", "sha-1", "SHA-1":
+		return sha1ID, true
+	}
+	return 0, false
+}
+
+// keyedMAC is an HMAC state keyed with one secret, and room for the signed
+// prefix. Reset brings it back to the keyed state without hashing the key
+// again, so a verification costs the MAC of the message alone.
 type keyedMAC struct {
 	h      hash.Hash
 	prefix []byte
 	sum    [sha256.Size]byte
 }
 
-func (v *Verifier) keyed() []*sync.Pool {
+// prepare parses the secrets once: MAC pools for shared secrets, public
+// keys for the asymmetric schemes and standard-webhooks' whpk_ keys, and
+// token digests.
+func (v *Verifier) prepare() {
 	v.once.Do(func() {
+		if v.Header != "" {
+			v.header = textproto.CanonicalMIMEHeaderKey(v.Header)
+		}
 		for _, key := range v.Secrets {
-			v.macs = append(v.macs, &sync.Pool{New: func() any {
-				return &keyedMAC{h: hmac.New(sha256.New, key), prefix: make([]byte, 0, 64)}
-			}})
+			switch {
+			case Asymmetric(v.Scheme):
+				if pub, err := parsePublicKey(v.Scheme, key); err == nil {
+					v.pubs = append(v.pubs, pub)
+				}
+				continue
+			case v.Scheme == StandardWebhooks:
+				// A whpk_ public key, decoded to DER, is never a MAC key:
+				// anyone could MAC with it.
+				if pub, err := parsePublicKey(StandardWebhooks, key); err == nil {
+					v.pubs = append(v.pubs, pub)
+					continue
+				}
+			case v.Scheme == Token:
+				v.tokens = append(v.tokens, [2][sha256.Size]byte{sha256.Sum256(key)})
+				continue
+			case v.Scheme == Basic:
+				user, pass, _ := strings.Cut(string(key), ":")
+				v.tokens = append(v.tokens, [2][sha256.Size]byte{sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))})
+				continue
+			}
+			for id := range numHashes {
+				newHash := id.new()
+				v.macs[id] = append(v.macs[id], &sync.Pool{New: func() any {
+					return &keyedMAC{h: hmac.New(newHash, key), prefix: make([]byte, 0, 64)}
+				}})
+			}
 		}
 	})
-	return v.macs
 }
 
 // Meta is what a verified signature vouches for.
@@ -161,8 +284,15 @@ type Meta struct {
 	Timestamp time.Time
 }
 
-// Verify checks the signature of body against the headers at time now.
+// Verify checks the signature of body against the headers at time now. It
+// is VerifyRequest without a URL, so URL-signing schemes (twilio, square)
+// fail with it.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, error) {
+	return v.VerifyRequest(Request{Header: h, Body: body, Now: now})
+}
+
+// VerifyRequest checks the signature of one delivery.
+func (v *Verifier) VerifyRequest(r Request) (Meta, error) {
 	if len(v.Secrets) == 0 {
 		return Meta{}, fail(ReasonMismatch, "no secret configured")
 	}
@@ -170,6 +300,7 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, erro
 	if tol <= 0 {
 		tol = DefaultTolerance
 	}
+	h, body, now := r.Header, r.Body, r.Now
 	switch v.Scheme {
 	case StandardWebhooks:
 		return v.verifyStandard(h, body, now, tol)
@@ -180,17 +311,51 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) (Meta, erro
 		if err != nil {
 			return Meta{}, err
 		}
-		return Meta{}, v.verifyHex(strings.TrimPrefix(sig, "sha256="), body)
+		return Meta{}, v.verifyHex(sha256ID, strings.TrimPrefix(sig, "sha256="), body)
 	case HMACHex:
+		id, ok := hashByName(v.Hash)
+		if !ok {
+			return Meta{}, fail(ReasonMismatch, "unknown hash %q", v.Hash)
+		}
+		v.prepare()
 		name := "Webhook-Signature"
-		if v.Header != "" {
-			name = textproto.CanonicalMIMEHeaderKey(v.Header)
+		if v.header != "" {
+			name = v.header
 		}
 		sig, err := header(h, name)
 		if err != nil {
 			return Meta{}, err
 		}
-		return Meta{}, v.verifyHex(strings.TrimPrefix(sig, "sha256="), body)
+		if rest, ok := strings.CutPrefix(sig, "sha256="); ok {
+			sig = rest
+		} else if rest, ok := strings.CutPrefix(sig, "sha1="); ok {
+			sig = rest
+		}
+		return Meta{}, v.verifyHex(id, sig, body)
+	case HMACBase64:
+		return Meta{}, v.verifyHMACBase64(h, body)
+	case Paddle:
+		return v.verifyPaddle(h, body, now, tol)
+	case WorkOS:
+		return v.verifyWorkOS(h, body, now, tol)
+	case Slack:
+		return v.verifyV0(h, body, now, tol, "X-Slack-Signature", "X-Slack-Request-Timestamp", false)
+	case Zoom:
+		return v.verifyV0(h, body, now, tol, "X-Zm-Signature", "X-Zm-Request-Timestamp", true)
+	case Twilio:
+		return Meta{}, v.verifyTwilio(h, body, r.URL)
+	case Square:
+		return Meta{}, v.verifySquare(h, body, r.URL)
+	case SendGrid:
+		return v.verifySendGrid(h, body, now, tol)
+	case Discord:
+		return v.verifyDiscord(h, body, now, tol)
+	case Mailgun:
+		return v.verifyMailgun(h, body, now, tol)
+	case Token:
+		return Meta{}, v.verifyToken(h)
+	case Basic:
+		return Meta{}, v.verifyBasic(h)
 	default:
 		return Meta{}, fail(ReasonMismatch, "unknown scheme %q", v.Scheme)
 	}
@@ -217,7 +382,12 @@ func header(h http.Header, names ...string) (string, error) {
 
 // mac is the HMAC-SHA256 of prefix followed by body.
 func mac(key []byte, prefix string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
+	return macHash(sha256ID, key, prefix, body)
+}
+
+// macHash is the HMAC of prefix followed by body with the hash id.
+func macHash(id hashID, key []byte, prefix string, body []byte) []byte {
+	m := hmac.New(id.new(), key)
 	if prefix != "" {
 		m.Write([]byte(prefix))
 	}
@@ -240,41 +410,86 @@ func parseUnix(s string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
+// parseUnixMilli parses a timestamp in milliseconds.
+func parseUnixMilli(s string) (time.Time, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || len(s) > 15 {
+		return time.Time{}, fail(ReasonMalformed, "timestamp %.20q", s)
+	}
+	return time.UnixMilli(n), nil
+}
+
 // candidates holds the decoded signatures of one header, on the stack.
 type candidates struct {
 	sigs [maxSignatures][sha256.Size]byte
 	n    int
+	size int // of each signature: that of the MAC's hash
 }
 
 // addBase64 keeps sig when it is the base64 of a SHA-256 MAC.
 func (c *candidates) addBase64(sig string) {
+	c.addBase64Size(sig, sha256.Size)
+}
+
+// addBase64Size keeps sig when it is the base64 (padded or not) of size
+// bytes.
+func (c *candidates) addBase64Size(sig string, size int) bool {
 	var buf [sha256.Size + 2]byte // DecodedLen of 44 characters
-	if c.n == maxSignatures || len(sig) != base64.StdEncoding.EncodedLen(sha256.Size) {
-		return
+	if c.n == maxSignatures {
+		return false
 	}
-	if n, err := base64.StdEncoding.Decode(buf[:], []byte(sig)); err == nil && n == sha256.Size {
+	enc := base64.StdEncoding
+	if len(sig) != enc.EncodedLen(size) {
+		if enc = base64.RawStdEncoding; len(sig) != enc.EncodedLen(size) {
+			return false
+		}
+	}
+	if n, err := enc.Decode(buf[:], []byte(sig)); err == nil && n == size {
 		copy(c.sigs[c.n][:], buf[:n])
 		c.n++
+		c.size = size
+		return true
 	}
+	return false
 }
 
 // addHex keeps sig when it is the hex of a SHA-256 MAC.
 func (c *candidates) addHex(sig string) bool {
-	if c.n == maxSignatures || len(sig) != hex.EncodedLen(sha256.Size) {
+	return c.addHexSize(sig, sha256.Size)
+}
+
+// addHexSize keeps sig when it is the hex of size bytes.
+func (c *candidates) addHexSize(sig string, size int) bool {
+	if c.n == maxSignatures || len(sig) != hex.EncodedLen(size) {
 		return false
 	}
-	if _, err := hex.Decode(c.sigs[c.n][:], []byte(sig)); err != nil {
+	if _, err := hex.Decode(c.sigs[c.n][:size], []byte(sig)); err != nil {
 		return false
 	}
 	c.n++
+	c.size = size
 	return true
 }
 
-// match reports whether the MAC of the prefix parts and body under one of
-// the verifier's keys is one of the candidates (constant-time comparisons).
-// The parts are joined in the pooled state's buffer, not in a new string.
+// match reports whether the HMAC-SHA256 of the prefix parts and body under
+// one of the verifier's keys is one of the candidates.
 func (c *candidates) match(v *Verifier, body []byte, prefix ...string) bool {
-	for _, pool := range v.keyed() {
+	return c.matchHash(v, sha256ID, body, prefix...)
+}
+
+// matchHash reports whether the HMAC of the prefix parts and body under one
+// of the verifier's keys is one of the candidates (constant-time
+// comparisons). The parts are joined in the pooled state's buffer, not in a
+// new string.
+func (c *candidates) matchHash(v *Verifier, id hashID, body []byte, prefix ...string) bool {
+	v.prepare()
+	if c.size == 0 {
+		c.size = sha256.Size
+	}
+	if c.size != id.size() {
+		return false
+	}
+	for _, pool := range v.macs[id] {
 		m := pool.Get().(*keyedMAC)
 		m.h.Reset()
 		m.prefix = m.prefix[:0]
@@ -286,7 +501,7 @@ func (c *candidates) match(v *Verifier, body []byte, prefix ...string) bool {
 		want := m.h.Sum(m.sum[:0])
 		found := false
 		for i := range c.n {
-			found = hmac.Equal(want, c.sigs[i][:]) || found
+			found = hmac.Equal(want, c.sigs[i][:c.size]) || found
 		}
 		pool.Put(m)
 		if found {
@@ -318,6 +533,7 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol
 	}
 	// Space-separated "version,signature" items, at most maxSignatures.
 	var c candidates
+	hasV1a := false
 	rest := sigs
 	for i := 0; i < maxSignatures; i++ {
 		rest = strings.TrimLeft(rest, " ")
@@ -331,13 +547,24 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol
 			item, rest = rest, ""
 		}
 		if sig, ok := strings.CutPrefix(item, "v1,"); ok {
-			c.addBase64(sig) // other versions (v1a: asymmetric) are not ours to check
+			c.addBase64(sig)
+		} else if strings.HasPrefix(item, "v1a,") {
+			hasV1a = true
 		}
 	}
-	if c.n == 0 {
+	v.prepare()
+	if hasV1a && len(v.pubs) > 0 {
+		// Ed25519 (v1a) items, checked with the whpk_ public keys.
+		switch ok, err := v.matchV1a(sigs, id, tsRaw, body); {
+		case ok:
+			return Meta{ID: id, Timestamp: ts}, nil
+		case err != nil && c.n == 0:
+			return Meta{}, err
+		}
+	} else if c.n == 0 {
 		return Meta{}, fail(ReasonMalformed, "no v1 signature in webhook-signature")
 	}
-	if c.match(v, body, id, ".", tsRaw, ".") {
+	if c.n > 0 && c.match(v, body, id, ".", tsRaw, ".") {
 		return Meta{ID: id, Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")
@@ -383,52 +610,20 @@ func (v *Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol t
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
-func (v *Verifier) verifyHex(sigHex string, body []byte) error {
+func (v *Verifier) verifyHex(id hashID, sigHex string, body []byte) error {
 	var c candidates
-	if !c.addHex(strings.TrimSpace(sigHex)) {
-		return fail(ReasonMalformed, "signature is not a hex SHA-256 MAC")
+	if !c.addHexSize(strings.TrimSpace(sigHex), id.size()) {
+		return fail(ReasonMalformed, "signature is not a hex %s MAC", id)
 	}
-	if c.match(v, body) {
+	if c.matchHash(v, id, body) {
 		return nil
 	}
 	return fail(ReasonMismatch, "")
 }
 
-// Signer signs requests as a provider would.
-type Signer struct {
-	Scheme Scheme
-	Secret []byte
-	// Header for HMACHex (default "webhook-signature").
-	Header string
-	// Svix sends standard-webhooks headers with the svix- prefix (Resend).
-	Svix bool
-}
-
-// Sign returns the headers a provider would send with body. id is the
-// message id (standard-webhooks) or delivery id (github).
-func (s Signer) Sign(id string, ts time.Time, body []byte) http.Header {
-	h := http.Header{}
-	tsRaw := strconv.FormatInt(ts.Unix(), 10)
-	switch s.Scheme {
-	case StandardWebhooks:
-		prefix := "webhook-"
-		if s.Svix {
-			prefix = "svix-"
-		}
-		h.Set(prefix+"id", id)
-		h.Set(prefix+"timestamp", tsRaw)
-		h.Set(prefix+"signature", "v1,"+base64.StdEncoding.EncodeToString(mac(s.Secret, id+"."+tsRaw+".", body)))
-	case Stripe:
-		h.Set("Stripe-Signature", "t="+tsRaw+",v1="+hex.EncodeToString(mac(s.Secret, tsRaw+".", body)))
-	case GitHub:
-		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(s.Secret, "", body)))
-		h.Set("X-GitHub-Delivery", id)
-	case HMACHex:
-		name := s.Header
-		if name == "" {
-			name = "webhook-signature"
-		}
-		h.Set(name, hex.EncodeToString(mac(s.Secret, "", body)))
+func (id hashID) String() string {
+	if id == sha1ID {
+		return "SHA-1"
 	}
-	return h
+	return "SHA-256"
 }

@@ -2,7 +2,7 @@
 GO ?= go
 DATA_DIR ?= .data
 
-.PHONY: dev test build lint fuzz bench drills soak smoke compose-config helm-lint clean
+.PHONY: dev test build lint fuzz bench drills soak smoke sizing compose-config helm-lint clean
 
 ## dev: run everything on this machine (embedded Temporal + UI, managed PostgreSQL, worker, ingress)
 dev: build
@@ -17,12 +17,26 @@ build:
 	$(GO) build -o bin/webhookd ./cmd/webhookd
 
 ## bench: load figures against a fresh embedded stack, then the verifier micro-benchmarks
+# The floors of the bench's verdict: the tuned server against stock
+# temporaltest, and a payment against a workflow with one activity (its
+# fair ceiling: the email must be an activity), in rate and in CPU.
+FLOOR_NOOP_VS_STOCK ?= 2.0
+FLOOR_E2E_VS_ONE_ACTIVITY ?= 0.8
 bench: build
-	$(GO) run ./cmd/bench $(BENCH_FLAGS)
+	$(GO) run ./cmd/bench $(BENCH_FLAGS) | tee bin/bench.log
+	@awk -v fs=$(FLOOR_NOOP_VS_STOCK) -v fe=$(FLOOR_E2E_VS_ONE_ACTIVITY) -F': ' \
+	  '$$1 == "noop_vs_stock" || $$1 == "noop_vs_stock_cpu" { v[$$1] = $$2; f[$$1] = fs } \
+	   $$1 == "e2e_vs_one_activity" || $$1 == "e2e_vs_one_activity_cpu" { v[$$1] = $$2; f[$$1] = fe } \
+	   END { out = ""; n = 0; for (k in v) { n++; if (v[k] + 0 < f[k] + 0) out = out sprintf(" %s %.2f < %.2f;", k, v[k], f[k]) } \
+	         if (n == 0) print "verdict: no ratio to judge (phases noop, one, e2e and stock)"; \
+	         else if (out == "") print "verdict: ok (noop_vs_stock and its CPU ratio >= " fs ", e2e_vs_one_activity and its CPU ratio >= " fe ")"; \
+	         else print "verdict: BELOW THE FLOOR:" out }' bin/bench.log
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/signature | awk '{ print } \
 		$$1 ~ /^BenchmarkVerify\// { n = $$1; sub(/^BenchmarkVerify\//, "", n); sub(/-[0-9]+$$/, "", n); \
 		  if (!(n in best)) order[++k] = n; if (!(n in best) || $$3 < best[n]) best[n] = $$3 } \
 		END { for (i = 1; i <= k; i++) { n = order[i]; if (n ~ /^baseline/) continue; \
+		  if (n ~ /^(discord|standard-webhooks-v1a)$$/) { printf "verify_%s_vs_ed25519: %.2f\n", n, best[n] / best["baseline-ed25519-verify"]; continue } \
+		  if (n == "sendgrid") { printf "verify_%s_vs_ecdsa: %.2f\n", n, best[n] / best["baseline-ecdsa-verify-asn1"]; continue } \
 		  printf "verify_%s_vs_hmac: %.2f\n", n, best[n] / best["baseline-crypto-hmac"]; \
 		  printf "verify_%s_vs_keyed_hmac: %.2f\n", n, best[n] / best["baseline-crypto-hmac-keyed"] } }'
 
@@ -61,6 +75,14 @@ smoke: build
 	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) test -tags smoke -count=1 -v -run TestProductionStack ./deploy/smoke
+
+## sizing: CPU per event of each component (ingress, worker, Temporal, PostgreSQL) and bytes per event of each database, on the smoke test's production topology at SIZING_RATE payments/s for SIZING_SECONDS (docs/sizing.md)
+SIZING_RATE ?= 25
+SIZING_SECONDS ?= 60
+sizing: build
+	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
+	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
+	SIZING=1 SIZING_RATE=$(SIZING_RATE) SIZING_SECONDS=$(SIZING_SECONDS) $(GO) test -tags smoke -count=1 -timeout 30m -v -run TestSizing ./deploy/smoke | grep -E '^(#|sizing_)|FAIL|ok ' | tee bin/sizing.log
 
 ## helm-lint: lint the Helm chart, render it with its default and production values and check the renders (deploy/helm/lint.sh; helm from the module proxy)
 HELM ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.0

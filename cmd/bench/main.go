@@ -60,7 +60,9 @@ type options struct {
 	pprofPort   int
 	rounds      int
 	bigBurst    int
-	phases      map[string]bool
+	// openScale scales the open-loop phases' durations (a quick check).
+	openScale float64
+	phases    map[string]bool
 	// soakFor, when set, runs the soak instead of the phases.
 	soakFor  time.Duration
 	soakRate float64
@@ -79,11 +81,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.store, "temporal-store", "sqlite", "the embedded Temporal's persistence: sqlite or postgres")
 	fs.IntVar(&o.rounds, "rounds", 3, "slices the raw and ingress phases, and the noop, one-activity and e2e phases, alternate in")
 	fs.IntVar(&o.bigBurst, "burst10k-events", 10000, "events of the burst10k phase")
+	fs.Float64Var(&o.openScale, "open-scale", 1, "scale of the open-loop phases' durations (20 s at 25/s and 50/s, 10 s at 200/s)")
 	fs.DurationVar(&o.soakFor, "soak", 0, "run a soak this long instead of the phases (make soak)")
 	fs.Float64Var(&o.soakRate, "soak-rate", 0, "the soak's events per second (0: 70 % of the e2e rate measured first)")
 	fs.StringVar(&o.soakPlot, "soak-plot", "soak.svg", "where the soak writes its plot")
 	fs.IntVar(&o.pprofPort, "pprof-port", 0, "pass --pprof-port to webhookd dev, to profile it during the run")
-	phases := fs.String("phases", "raw,ingress,noop,one,one_enc,e2e,burst,burst10k,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
+	phases := fs.String("phases", "raw,ingress,noop,one,one_enc,e2e,burst,burst10k,open25,open50,open200,stock", "comma-separated phases to run (a figure prints when the phases it needs ran)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -93,10 +96,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "raw", "ingress", "noop", "one", "one_enc", "e2e", "burst", "burst10k", "stock":
+		case "raw", "ingress", "noop", "one", "one_enc", "e2e", "burst", "burst10k", "open25", "open50", "open200", "stock":
 			o.phases[p] = true
 		default:
-			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, one, one_enc, e2e, burst, burst10k, stock)", p)
+			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, one, one_enc, e2e, burst, burst10k, open25, open50, open200, stock)", p)
 		}
 	}
 	return o, nil
@@ -129,6 +132,8 @@ type figures struct {
 	bigDrain time.Duration
 	bigLost  int
 	bigRSS   int64
+	// The open-loop phases.
+	open []openResult
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -274,6 +279,9 @@ func (b *bench) phases() (figures, error) {
 	}
 	f.burst, f.burstDur = b.burst()
 	if err := b.burst10k(&f); err != nil {
+		return f, err
+	}
+	if f.open, err = b.open(); err != nil {
 		return f, err
 	}
 	// Every run of both phases left its event succeeded.
@@ -502,6 +510,7 @@ func report(stdout io.Writer, o options, f figures) {
 	if f.rssErr == nil {
 		pr("webhookd_peak_rss_mib", float64(f.rss)/1024, "")
 	}
+	reportOpen(stdout, f.open)
 }
 
 // local is the bench's gRPC connection to a server on this machine: no

@@ -63,12 +63,28 @@ type stack struct {
 	vars     map[string]string // the stack env file: compose's interpolation
 	envFile  map[string]string // the webhookd env file: env_file
 	hosts    map[string]string // compose host:port → 127.0.0.1:port
+	pids     map[string][]int  // a service's processes (daemons)
 	secrets  map[string]struct {
 		File string `yaml:"file"`
 	} // compose's top-level secrets
 }
 
-func TestProductionStack(t *testing.T) {
+// running is the production stack started: its ingresses' URLs, its
+// PostgreSQL, webhookd's database and the dodo provider it serves.
+type running struct {
+	s           *stack
+	pg          *postgres.Cluster
+	smtp        *smtptest.Server
+	ingresses   []string
+	st          *store.Store
+	dodo        *provider.Provider
+	webhookdURL string
+}
+
+// startProduction runs docker-compose.yml's stack without Docker: its jobs
+// (twice: a second `up`), Temporal with mTLS, the scaled ingresses and
+// workers (workerEnv added to the workers' environment).
+func startProduction(t *testing.T, workerEnv []string) *running {
 	ctx := context.Background()
 	s := newStack(t)
 	smtp := smtptest.Start(t)
@@ -130,21 +146,27 @@ func TestProductionStack(t *testing.T) {
 	s.job("migrate", []string{s.bin + "/webhookd"}, nil)
 
 	ingresses := s.scaled("ingress", "8080", nil)
-	// The retry policy is the worker's, whichever process starts the run
-	// (here the ingress, which has no such setting): 2 attempts.
-	s.scaled("worker", "9090", []string{"WEBHOOKD_RETRY_ATTEMPTS=2", "WEBHOOKD_RETRY_INITIAL_INTERVAL=200ms"})
-
-	// Events through both ingresses, each also delivered a second time to
-	// the other one: every event runs once.
+	s.scaled("worker", "9090", workerEnv)
 	st, err := store.Open(ctx, webhookdURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return &running{s: s, pg: pg, smtp: smtp, ingresses: ingresses, st: st, dodo: dodoProvider(t, secret), webhookdURL: webhookdURL}
+}
+
+func TestProductionStack(t *testing.T) {
+	ctx := context.Background()
+	// The retry policy is the worker's, whichever process starts the run
+	// (here the ingress, which has no such setting): 2 attempts.
+	r := startProduction(t, []string{"WEBHOOKD_RETRY_ATTEMPTS=2", "WEBHOOKD_RETRY_INITIAL_INTERVAL=200ms"})
+	smtp, ingresses, st, dodo, webhookdURL := r.smtp, r.ingresses, r.st, r.dodo, r.webhookdURL
+
+	// Events through both ingresses, each also delivered a second time to
+	// the other one: every event runs once.
 	if err := st.UpsertUser(ctx, "usr_smoke", "smoke@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	dodo := dodoProvider(t, secret)
 	const n = 20
 	for i := range n {
 		id := fmt.Sprintf("evt_smoke_%02d", i)
@@ -433,6 +455,10 @@ func (s *stack) daemon(name string, args, extra []string) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+	if s.pids == nil {
+		s.pids = map[string][]int{}
+	}
+	s.pids[name] = append(s.pids[name], cmd.Process.Pid)
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()

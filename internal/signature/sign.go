@@ -59,20 +59,7 @@ func (s Signer) Sign(id string, ts time.Time, body []byte) http.Header {
 	}
 	switch s.Scheme {
 	case StandardWebhooks:
-		prefix := "webhook-"
-		if s.Svix {
-			prefix = "svix-"
-		}
-		h.Set(prefix+"id", id)
-		h.Set(prefix+"timestamp", tsRaw)
-		var sigs []string
-		if len(s.Secret) > 0 {
-			sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac(s.Secret, id+"."+tsRaw+".", body)))
-		}
-		if k, ok := s.PrivateKey.(ed25519.PrivateKey); ok {
-			sigs = append(sigs, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(k, concat(id, ".", tsRaw, ".", body))))
-		}
-		h.Set(prefix+"signature", strings.Join(sigs, " "))
+		s.signStandard(h, id, tsRaw, body)
 	case Stripe:
 		h.Set("Stripe-Signature", "t="+tsRaw+",v1="+hex.EncodeToString(mac(s.Secret, tsRaw+".", body)))
 	case GitHub:
@@ -100,41 +87,13 @@ func (s Signer) Sign(id string, ts time.Time, body []byte) http.Header {
 		h.Set("x-zm-request-timestamp", tsRaw)
 		h.Set("x-zm-signature", "v0="+hex.EncodeToString(mac(s.Secret, "v0:"+tsRaw+":", body)))
 	case Twilio:
-		if s.URL == "" {
-			return h
-		}
-		twHash := sha1ID
-		if s.Hash != "" && hid == sha256ID {
-			twHash = sha256ID
-			h.Set("X-Twilio-Webhooks-Signature-Settings", "algorithm=HMAC_SHA256")
-		}
-		var params []byte
-		if !strings.Contains(s.URL, "bodySHA256") && len(body) > 0 {
-			p, err := twilioParams(body)
-			if err != nil {
-				return h
-			}
-			params = p
-			h.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		h.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(macHash(twHash, s.Secret, s.URL, params)))
+		s.signTwilio(h, hid, body)
 	case Square:
 		if s.URL != "" {
 			h.Set("X-Square-Hmacsha256-Signature", base64.StdEncoding.EncodeToString(mac(s.Secret, s.URL, body)))
 		}
-	case SendGrid:
-		if k, ok := s.PrivateKey.(*ecdsa.PrivateKey); ok {
-			digest := sha256.Sum256(concat(tsRaw, body))
-			if sig, err := ecdsa.SignASN1(rand.Reader, k, digest[:]); err == nil {
-				h.Set("X-Twilio-Email-Event-Webhook-Timestamp", tsRaw)
-				h.Set("X-Twilio-Email-Event-Webhook-Signature", base64.StdEncoding.EncodeToString(sig))
-			}
-		}
-	case Discord:
-		if k, ok := s.PrivateKey.(ed25519.PrivateKey); ok {
-			h.Set("X-Signature-Timestamp", tsRaw)
-			h.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(k, concat(tsRaw, body))))
-		}
+	case SendGrid, Discord:
+		s.signAsymmetric(h, tsRaw, body)
 	case Token:
 		if s.Header != "" {
 			h.Set(s.Header, string(s.Secret))
@@ -143,6 +102,71 @@ func (s Signer) Sign(id string, ts time.Time, body []byte) http.Header {
 		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(s.Secret))
 	}
 	return h
+}
+
+// signStandard sets the Standard Webhooks headers: a v1 signature with
+// the secret, a v1a one with an Ed25519 private key, or both.
+func (s Signer) signStandard(h http.Header, id, tsRaw string, body []byte) {
+	prefix := "webhook-"
+	if s.Svix {
+		prefix = "svix-"
+	}
+	h.Set(prefix+"id", id)
+	h.Set(prefix+"timestamp", tsRaw)
+	var sigs []string
+	if len(s.Secret) > 0 {
+		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac(s.Secret, id+"."+tsRaw+".", body)))
+	}
+	if k, ok := s.PrivateKey.(ed25519.PrivateKey); ok {
+		sigs = append(sigs, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(k, concat(id, ".", tsRaw, ".", body))))
+	}
+	h.Set(prefix+"signature", strings.Join(sigs, " "))
+}
+
+// signTwilio signs the URL and the form parameters (or the URL alone
+// when it carries bodySHA256), with HMAC-SHA1 or, as a SharedKey,
+// HMAC-SHA256.
+func (s Signer) signTwilio(h http.Header, hid hashID, body []byte) {
+	if s.URL == "" {
+		return
+	}
+	twHash := sha1ID
+	if s.Hash != "" && hid == sha256ID {
+		twHash = sha256ID
+		h.Set("X-Twilio-Webhooks-Signature-Settings", "algorithm=HMAC_SHA256")
+	}
+	var params []byte
+	if !strings.Contains(s.URL, "bodySHA256") && len(body) > 0 {
+		p, err := twilioParams(body)
+		if err != nil {
+			return
+		}
+		params = p
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	h.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(macHash(twHash, s.Secret, s.URL, params)))
+}
+
+// signAsymmetric signs timestamp + body with the private key: ECDSA P-256
+// for SendGrid, Ed25519 for Discord.
+func (s Signer) signAsymmetric(h http.Header, tsRaw string, body []byte) {
+	switch k := s.PrivateKey.(type) {
+	case *ecdsa.PrivateKey:
+		if s.Scheme != SendGrid {
+			return
+		}
+		digest := sha256.Sum256(concat(tsRaw, body))
+		if sig, err := ecdsa.SignASN1(rand.Reader, k, digest[:]); err == nil {
+			h.Set("X-Twilio-Email-Event-Webhook-Timestamp", tsRaw)
+			h.Set("X-Twilio-Email-Event-Webhook-Signature", base64.StdEncoding.EncodeToString(sig))
+		}
+	case ed25519.PrivateKey:
+		if s.Scheme != Discord {
+			return
+		}
+		h.Set("X-Signature-Timestamp", tsRaw)
+		h.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(k, concat(tsRaw, body))))
+	}
 }
 
 // SignBody returns the body and headers a provider would send. Mailgun

@@ -96,10 +96,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "raw", "ingress", "noop", "one", "one_enc", "e2e", "burst", "burst10k", "open25", "open50", "open200", "stock":
+		case "raw", "ingress", "noop", "one", "one_enc", "one_ver", "e2e", "burst", "burst10k", "open25", "open50", "open200", "stock":
 			o.phases[p] = true
 		default:
-			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, one, one_enc, e2e, burst, burst10k, open25, open50, open200, stock)", p)
+			return o, fmt.Errorf("--phases: unknown phase %q (want raw, ingress, noop, one, one_enc, one_ver, e2e, burst, burst10k, open25, open50, open200, stock)", p)
 		}
 	}
 	return o, nil
@@ -119,11 +119,14 @@ type bench struct {
 	// providers are the dev's, with its secrets.
 	providers map[string]*provider.Provider
 	httpc     *http.Client
+	// oneVer is the one-activity workflow with a GetVersion (phase one_ver).
+	oneVer *result
 }
 
 // figures are the phases' results.
 type figures struct {
 	raw, ing, noop, one, oneEnc, e2e, burst, stock *result
+	oneVer                                         *result
 	burstDur                                       time.Duration
 	rss                                            int64
 	rssErr                                         error
@@ -277,6 +280,7 @@ func (b *bench) phases() (figures, error) {
 	if f.noop, f.one, f.oneEnc, f.e2e, err = b.completions(); err != nil {
 		return f, err
 	}
+	f.oneVer = b.oneVer
 	f.burst, f.burstDur = b.burst()
 	if err := b.burst10k(&f); err != nil {
 		return f, err
@@ -371,6 +375,7 @@ func (b *bench) completions() (noop, one, oneEnc, e2e *result, err error) {
 		slice{"noop", closed(b.c, "bench-noop", "Noop", "noop"), nil},
 		slice{"one", closed(b.c, "bench-noop", "OneActivity", "one"), nil},
 		slice{"one_enc", closed(b.cEnc, "bench-enc", "OneActivity", "one_enc"), nil},
+		slice{"one_ver", closed(b.c, "bench-noop", "OneActivityVersioned", "one_ver"), nil},
 		slice{"e2e", func(i int) error {
 			id := fmt.Sprintf("e2e_%d", i)
 			if err := b.post(id, "payment.succeeded"); err != nil {
@@ -378,7 +383,8 @@ func (b *bench) completions() (noop, one, oneEnc, e2e *result, err error) {
 			}
 			return awaitClose(b.ctx, b.c, lifecycle.WorkflowID("dodo", id))
 		}, nil})
-	return rs[0], rs[1], rs[2], rs[3], nil
+	b.oneVer = rs[3]
+	return rs[0], rs[1], rs[2], rs[4], nil
 }
 
 // register adds the comparison workflows: Noop does nothing; OneActivity
@@ -396,6 +402,14 @@ func register(w worker.Worker) {
 		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
 		return workflow.ExecuteActivity(ctx, "Nop", in).Get(ctx, nil)
 	}, workflow.RegisterOptions{Name: "OneActivity"})
+	// The same with one GetVersion, as ProcessWebhook asks one: the SDK
+	// records a marker and upserts TemporalChangeVersion, a visibility
+	// write of its own.
+	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in json.RawMessage) error {
+		_ = workflow.GetVersion(ctx, "bench-change", workflow.DefaultVersion, 1)
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+		return workflow.ExecuteActivity(ctx, "Nop", in).Get(ctx, nil)
+	}, workflow.RegisterOptions{Name: "OneActivityVersioned"})
 }
 
 // burst is 5.: every event posted as fast as the ingress takes them, then
@@ -495,6 +509,10 @@ func report(stdout io.Writer, o options, f figures) {
 		// result compressed and encrypted (webhookd's e2e always is).
 		{"one_activity_encrypted_cpu_ms_per_event", []string{"one_enc"}, oneEnc.cpuPerCall},
 		{"codec_cpu_ms_per_event", []string{"one", "one_enc"}, func() float64 { return oneEnc.cpuPerCall() - one.cpuPerCall() }},
+		// One GetVersion: its marker and its TemporalChangeVersion upsert.
+		{"one_activity_versioned_complete_per_s", []string{"one_ver"}, func() float64 { return f.oneVer.rate() }},
+		{"one_activity_versioned_cpu_ms_per_event", []string{"one_ver"}, func() float64 { return f.oneVer.cpuPerCall() }},
+		{"getversion_cpu_ms_per_event", []string{"one", "one_ver"}, func() float64 { return f.oneVer.cpuPerCall() - one.cpuPerCall() }},
 		{"stock_cpu_ms_per_event", []string{"stock"}, stock.cpuPerCall},
 		// The same ratios in cost (CPU per event) rather than rate: they
 		// drift less with the machine's speed.

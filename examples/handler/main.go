@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -48,10 +49,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{
-		HostPort: env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), Namespace: env("TEMPORAL_NAMESPACE", "default"),
-		DataConverter: dc, FailureConverter: fc, Logger: sdklog.NewStructuredLogger(slog.Default()),
-	})
+	// Temporal's own client configuration: TEMPORAL_ADDRESS,
+	// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, profiles.
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return err
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = "127.0.0.1:7233"
+	}
+	opts.DataConverter, opts.FailureConverter = dc, fc
+	opts.Logger = sdklog.NewStructuredLogger(slog.Default())
+	c, err := client.Dial(opts)
 	if err != nil {
 		return err
 	}

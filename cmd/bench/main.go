@@ -509,10 +509,9 @@ func report(stdout io.Writer, o options, f figures) {
 		// result compressed and encrypted (webhookd's e2e always is).
 		{"one_activity_encrypted_cpu_ms_per_event", []string{"one_enc"}, oneEnc.cpuPerCall},
 		{"codec_cpu_ms_per_event", []string{"one", "one_enc"}, func() float64 { return oneEnc.cpuPerCall() - one.cpuPerCall() }},
-		// One GetVersion: its marker and its TemporalChangeVersion upsert.
 		{"one_activity_versioned_complete_per_s", []string{"one_ver"}, func() float64 { return f.oneVer.rate() }},
 		{"one_activity_versioned_cpu_ms_per_event", []string{"one_ver"}, func() float64 { return f.oneVer.cpuPerCall() }},
-		{"getversion_cpu_ms_per_event", []string{"one", "one_ver"}, func() float64 { return f.oneVer.cpuPerCall() - one.cpuPerCall() }},
+		{"getversion_cpu_ms_per_event", []string{"one", "one_ver"}, func() float64 { return f.oneVer.cpuPerCall() - one.cpuPerCall() }}, // a marker and a TemporalChangeVersion upsert
 		{"stock_cpu_ms_per_event", []string{"stock"}, stock.cpuPerCall},
 		// The same ratios in cost (CPU per event) rather than rate: they
 		// drift less with the machine's speed.

@@ -305,7 +305,7 @@ func (v *Verifier) VerifyRequest(r Request) (Meta, error) {
 	case StandardWebhooks:
 		return v.verifyStandard(h, body, now, tol)
 	case Stripe:
-		return v.verifyStripe(h, body, now, tol)
+		return v.verifyTimedHex(stripeHeader, h, body, now, tol)
 	case GitHub:
 		sig, err := header(h, "X-Hub-Signature-256")
 		if err != nil {
@@ -335,9 +335,9 @@ func (v *Verifier) VerifyRequest(r Request) (Meta, error) {
 	case HMACBase64:
 		return Meta{}, v.verifyHMACBase64(h, body)
 	case Paddle:
-		return v.verifyPaddle(h, body, now, tol)
+		return v.verifyTimedHex(paddleHeader, h, body, now, tol)
 	case WorkOS:
-		return v.verifyWorkOS(h, body, now, tol)
+		return v.verifyTimedHex(workOSHeader, h, body, now, tol)
 	case Slack:
 		return v.verifyV0(h, body, now, tol, "X-Slack-Signature", "X-Slack-Request-Timestamp", false)
 	case Zoom:
@@ -570,8 +570,25 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
-func (v *Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
-	raw, err := header(h, "Stripe-Signature")
+// timedHex is a header that lists a timestamp and hex HMAC-SHA256s of
+// the timestamp, a separator and the body (several during a rotation):
+// Stripe's, Paddle's and WorkOS's.
+type timedHex struct {
+	header, name   string // canonical key; as messages name it
+	itemSep        string // between the items
+	tsKey, sigKey  string // the items' keys
+	sep            string // between the timestamp and the body
+	millis, strict bool   // a timestamp in ms; an item without '=' is malformed
+}
+
+var (
+	stripeHeader = timedHex{header: "Stripe-Signature", name: "Stripe-Signature", itemSep: ",", tsKey: "t", sigKey: "v1", sep: ".", strict: true}
+	paddleHeader = timedHex{header: "Paddle-Signature", name: "Paddle-Signature", itemSep: ";", tsKey: "ts", sigKey: "h1", sep: ":"}
+	workOSHeader = timedHex{header: "Workos-Signature", name: "WorkOS-Signature", itemSep: ",", tsKey: "t", sigKey: "v1", sep: ".", millis: true}
+)
+
+func (v *Verifier) verifyTimedHex(f timedHex, h http.Header, body []byte, now time.Time, tol time.Duration) (Meta, error) {
+	raw, err := header(h, f.header)
 	if err != nil {
 		return Meta{}, err
 	}
@@ -579,32 +596,36 @@ func (v *Verifier) verifyStripe(h http.Header, body []byte, now time.Time, tol t
 	var c candidates
 	for rest := raw; rest != ""; {
 		var kv string
-		kv, rest, _ = strings.Cut(rest, ",")
+		kv, rest, _ = strings.Cut(rest, f.itemSep)
 		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok {
-			return Meta{}, fail(ReasonMalformed, "Stripe-Signature item without '='")
+		if !ok && f.strict {
+			return Meta{}, fail(ReasonMalformed, "%s item without '='", f.name)
 		}
 		switch k {
-		case "t":
+		case f.tsKey:
 			tsRaw = val
-		case "v1":
+		case f.sigKey:
 			c.addHex(val)
 		}
 	}
 	if tsRaw == "" {
-		return Meta{}, fail(ReasonMalformed, "Stripe-Signature has no t=")
+		return Meta{}, fail(ReasonMalformed, "%s has no %s=", f.name, f.tsKey)
 	}
-	ts, err := parseUnix(tsRaw)
+	parse := parseUnix
+	if f.millis {
+		parse = parseUnixMilli
+	}
+	ts, err := parse(tsRaw)
 	if err != nil {
 		return Meta{}, err
 	}
 	if c.n == 0 {
-		return Meta{}, fail(ReasonMalformed, "Stripe-Signature has no v1=")
+		return Meta{}, fail(ReasonMalformed, "%s has no %s=", f.name, f.sigKey)
 	}
 	if err := checkTime(ts, now, tol); err != nil {
 		return Meta{}, err
 	}
-	if c.match(v, body, tsRaw, ".") {
+	if c.match(v, body, tsRaw, f.sep) {
 		return Meta{Timestamp: ts}, nil
 	}
 	return Meta{}, fail(ReasonMismatch, "")

@@ -103,8 +103,8 @@ type LinkInput struct {
 
 // UserResult is whose event it was: the user the activity resolved.
 type UserResult struct {
-	UserID string                `json:",omitempty"`
-	Notes  []notify.Notification `json:",omitempty"`
+	UserID string `json:",omitempty"`
+	Noted
 }
 
 // LinkCustomer resolves the customer's user, which links the customer id
@@ -117,7 +117,7 @@ func (a *Activities) LinkCustomer(ctx context.Context, in LinkInput) (UserResult
 	if err == nil && u.Created {
 		n.userCreated(u.ID, u.Email)
 	}
-	return UserResult{UserID: u.ID, Notes: n.list}, err
+	return UserResult{UserID: u.ID, Noted: Noted{n.list}}, err
 }
 
 // Activities is the set of webhookd's activities. Register it whole with
@@ -206,8 +206,7 @@ func (a *Activities) resolve(ctx context.Context, ev EventRef, c domain.Customer
 type RecordPaymentResult struct {
 	Inserted bool
 	UserID   string `json:",omitempty"`
-	// Notes are the changes to tell the product of.
-	Notes []notify.Notification `json:",omitempty"`
+	Noted
 }
 
 // RecordPayment inserts the payment once; a second call changes nothing.
@@ -227,7 +226,7 @@ func (a *Activities) RecordPayment(ctx context.Context, in RecordPaymentInput) (
 		n.add(notify.PaymentRecorded, in.PaymentID, map[string]any{"user_id": userID, "payment_id": in.PaymentID,
 			"amount": in.Amount, "currency": in.Currency, "display": money.Format(in.Amount, in.Currency), "status": in.Status})
 	}
-	return RecordPaymentResult{Inserted: ins, UserID: userID, Notes: n.list}, nil
+	return RecordPaymentResult{Inserted: ins, UserID: userID, Noted: Noted{n.list}}, nil
 }
 
 // RefundInput is money given back on a payment: one refund (RefundID),
@@ -251,9 +250,9 @@ type RefundInput struct {
 // payment comes).
 type RefundResult struct {
 	Matched  bool
-	Refunded int64                 `json:",omitempty"`
-	Status   string                `json:",omitempty"`
-	Notes    []notify.Notification `json:",omitempty"`
+	Refunded int64  `json:",omitempty"`
+	Status   string `json:",omitempty"`
+	Noted
 }
 
 // RefundPayment keeps the refund and sets the payment's refunded amount
@@ -274,7 +273,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (RefundR
 		n.add(notify.PaymentRefunded, out.PaymentID, map[string]any{"payment_id": out.PaymentID, "refund_id": in.RefundID,
 			"refunded_amount": out.Refunded, "status": out.Status})
 	}
-	return RefundResult{Matched: out.PaymentID != "", Refunded: out.Refunded, Status: out.Status, Notes: n.list}, nil
+	return RefundResult{Matched: out.PaymentID != "", Refunded: out.Refunded, Status: out.Status, Noted: Noted{n.list}}, nil
 }
 
 // PaymentRefInput names a payment by another id.
@@ -311,7 +310,7 @@ type ApplySubscriptionInput struct {
 type ApplySubscriptionResult struct {
 	Applied bool
 	UserID  string
-	Notes   []notify.Notification `json:",omitempty"`
+	Noted
 }
 
 // ApplySubscription upserts the subscription and the user's plan in one
@@ -342,14 +341,14 @@ func (a *Activities) ApplySubscription(ctx context.Context, in ApplySubscription
 	}
 	if !ok {
 		activity.GetLogger(ctx).Info("stale subscription event ignored", "subscription_id", in.SubscriptionID)
-		return ApplySubscriptionResult{Applied: ok, UserID: userID, Notes: n.list}, nil
+		return ApplySubscriptionResult{Applied: ok, UserID: userID, Noted: Noted{n.list}}, nil
 	}
 	n.add(notify.SubscriptionChanged, in.SubscriptionID, map[string]any{"user_id": userID, "subscription_id": in.SubscriptionID,
 		"status": in.Status, "plan": in.Plan, "current_period_end": in.CurrentPeriodEnd, "cancel_at_period_end": in.CancelAtPeriodEnd})
 	if in.UserPlan != "" && in.UserPlan != oldPlan {
 		n.add(notify.PlanChanged, userID, map[string]any{"user_id": userID, "old_plan": oldPlan, "new_plan": in.UserPlan, "subscription_id": in.SubscriptionID})
 	}
-	return ApplySubscriptionResult{Applied: ok, UserID: userID, Notes: n.list}, nil
+	return ApplySubscriptionResult{Applied: ok, UserID: userID, Noted: Noted{n.list}}, nil
 }
 
 // EmailEventInput is a delivery, open or click notice for an email.
@@ -363,7 +362,7 @@ type EmailEventInput struct {
 // MatchResult tells whether a row matched.
 type MatchResult struct {
 	Matched bool
-	Notes   []notify.Notification `json:",omitempty"`
+	Noted
 }
 
 // matched turns a store call's (matched, error) into an activity's result.

@@ -77,17 +77,11 @@ func (a *Activities) NotifyProduct(ctx context.Context, n notify.Notification) e
 	return err
 }
 
-// Notifications are the changes a write made, for the workflow to send.
-func (r *RecordPaymentResult) Notifications() []notify.Notification { return r.Notes }
+// Noted is embedded in the result of each write that may change what the
+// product knows: the changes it made, for the workflow to send.
+type Noted struct {
+	Notes []notify.Notification `json:",omitempty"`
+}
 
 // Notifications are the changes a write made, for the workflow to send.
-func (r *RefundResult) Notifications() []notify.Notification { return r.Notes }
-
-// Notifications are the changes a write made, for the workflow to send.
-func (r *ApplySubscriptionResult) Notifications() []notify.Notification { return r.Notes }
-
-// Notifications are the changes a write made, for the workflow to send.
-func (r *MatchResult) Notifications() []notify.Notification { return r.Notes }
-
-// Notifications are the changes a write made, for the workflow to send.
-func (r *UserResult) Notifications() []notify.Notification { return r.Notes }
+func (n *Noted) Notifications() []notify.Notification { return n.Notes }

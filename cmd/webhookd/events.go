@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -89,7 +88,7 @@ func (c *cli) eventsShow(ctx context.Context, s *config.Settings, id string, asJ
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.stdout).Encode(eventlog.JSON(ev, eventlog.RunURL(s.UI(), ev)))
+		return c.printJSON(eventlog.JSON(ev, eventlog.RunURL(s.UI(), ev)))
 	}
 	eventlog.WriteEvent(c.stdout, ev, eventlog.RunURL(s.UI(), ev))
 	tc, err := dialTemporal(s, newLogger(io.Discard, "error"), nil)

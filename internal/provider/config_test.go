@@ -113,8 +113,8 @@ func TestLoadProvidersErrorsNameTheField(t *testing.T) {
 		path := dir + "/p.yaml"
 		os.WriteFile(path, []byte(tt.yaml), 0o644)
 		_, err := provider.LoadProviders(path, false, func(string) string { return "" }, nil)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: err = %v, want mention of %s", tt.yaml, err, tt.want)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, provider.ErrConfig) {
+			t.Errorf("%q: err = %v, want mention of %s (and ErrConfig: exit 2)", tt.yaml, err, tt.want)
 		}
 	}
 	_, err := provider.LoadProviders("", true, func(k string) string {
@@ -123,8 +123,15 @@ func TestLoadProvidersErrorsNameTheField(t *testing.T) {
 		}
 		return ""
 	}, nil)
-	if err == nil || !strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO") {
-		t.Errorf("bad secret: err = %v, want it to name WEBHOOKD_SECRET_DODO", err)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOKD_SECRET_DODO") || !errors.Is(err, provider.ErrConfig) {
+		t.Errorf("bad secret: err = %v, want it to name WEBHOOKD_SECRET_DODO (and ErrConfig: exit 2)", err)
+	}
+	// A preset's secret in the wrong form for its provider.
+	path := dir + "/d.yaml"
+	os.WriteFile(path, []byte("providers:\n  - name: discord\n    preset: discord\n"), 0o644)
+	_, err = provider.LoadProviders(path, false, func(k string) string { return map[string]string{"WEBHOOKD_SECRET_DISCORD": "nothex"}[k] }, nil)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOKD_SECRET_DISCORD") || strings.Contains(err.Error(), "nothex") || !errors.Is(err, provider.ErrConfig) {
+		t.Errorf("bad public key: err = %v, want it to name the variable, not the value, and ErrConfig", err)
 	}
 }
 

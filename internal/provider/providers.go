@@ -291,7 +291,7 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil {
-			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG %s: %w", path, err)
+			return nil, configError{fmt.Errorf("--config / WEBHOOKD_CONFIG %s: %w", path, err)}
 		}
 		routes = f.Routes
 		for _, p := range f.Providers {
@@ -323,16 +323,23 @@ func LoadProviders(path string, withDev bool, getenv func(string) string, devSec
 			p.Secrets = []string{s}
 		}
 		if err := p.Validate(); err != nil {
-			return nil, err
+			return nil, configError{err}
 		}
 		if _, dup := out[p.Name]; dup {
-			return nil, fmt.Errorf("--config / WEBHOOKD_CONFIG: provider %s listed twice", p.Name)
+			return nil, configError{fmt.Errorf("--config / WEBHOOKD_CONFIG: provider %s listed twice", p.Name)}
 		}
 		p.verifier = p.newVerifier()
 		out[p.Name] = &p
 	}
 	return out, attachRoutes(routes, out)
 }
+
+// configError is a provider entry or secret webhookd cannot run with: its
+// own message, and errors.Is(err, ErrConfig) (exit 2).
+type configError struct{ error }
+
+func (e configError) Is(target error) bool { return target == ErrConfig }
+func (e configError) Unwrap() error        { return e.error }
 
 // Names lists provider names, sorted.
 func Names(ps map[string]*Provider) []string {

@@ -316,11 +316,8 @@ func (b *bench) starts() (*result, *result, error) {
 	data := paymentData(b.o.payload, "bench")
 	rawID := func(i int) string { return fmt.Sprintf("raw_%d", i) }
 	if b.o.phases["raw"] {
-		for i := range b.o.events {
-			if _, _, err := b.st.RecordEvent(b.ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
-				Payload: data, WorkflowID: lifecycle.WorkflowID("bench", rawID(i)), OccurredAt: time.Now()}); err != nil {
-				return nil, nil, err
-			}
+		if err := b.recordRaw(b.o.events, rawID, data); err != nil {
+			return nil, nil, err
 		}
 	}
 	// Warm-up, not measured: the ingress opens its database connections
@@ -339,6 +336,19 @@ func (b *bench) starts() (*result, *result, error) {
 		slice{"ingress", func(i int) error { return b.post(fmt.Sprintf("ing_%d", i), "bench.ignored") },
 			func(i int) string { return lifecycle.WorkflowID("dodo", fmt.Sprintf("ing_%d", i)) }})
 	return both[0], both[1], nil
+}
+
+// recordRaw records n events of provider "bench" as the ingress would
+// (dispatched), ids id(i), so that raw starts of their runs do the
+// ingress's runs' work.
+func (b *bench) recordRaw(n int, id func(int) string, data json.RawMessage) error {
+	for i := range n {
+		if _, _, err := b.st.RecordEvent(b.ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "bench", EventID: id(i), EventType: "bench.ignored",
+			Payload: data, WorkflowID: lifecycle.WorkflowID("bench", id(i)), OccurredAt: time.Now()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // completions measures 3. a workflow that does nothing, start to

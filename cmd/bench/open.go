@@ -10,7 +10,6 @@ import (
 
 	"github.com/webhookd/webhookd/internal/domain"
 	"github.com/webhookd/webhookd/internal/lifecycle"
-	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/workflows"
 )
 
@@ -141,11 +140,8 @@ func (b *bench) open() ([]openResult, error) {
 		// phase has, started by the bench's own client at the same times.
 		data := paymentData(b.o.payload, "bench")
 		rawID := func(i int) string { return fmt.Sprintf("%s_raw_%d", p.name, i) }
-		for i := range n {
-			if _, _, err := b.st.RecordEvent(b.ctx, store.NewEvent{Status: domain.StatusDispatched, Provider: "bench", EventID: rawID(i), EventType: "bench.ignored",
-				Payload: data, WorkflowID: lifecycle.WorkflowID("bench", rawID(i)), OccurredAt: time.Now()}); err != nil {
-				return nil, err
-			}
+		if err := b.recordRaw(n, rawID, data); err != nil {
+			return nil, err
 		}
 		time.Sleep(settle)
 		res.raw, _ = openLoop(schedule, func(i int) error {

@@ -86,7 +86,7 @@ func TestSizing(t *testing.T) {
 
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
 	fmt.Printf("# webhookd sizing: %d payments at %.0f/s (Poisson) over %s, 2 ingresses, 2 workers, Temporal (4 services, one process) on PostgreSQL, %d CPUs\n",
-		n, rate, took.Round(time.Second), numCPU())
+		n, rate, took.Round(time.Second), runtime.NumCPU())
 	fmt.Printf("sizing_events: %d\nsizing_errors: %d\nsizing_achieved_per_s: %.2f\n", n, errs.Load(), float64(n)/took.Seconds())
 	var total time.Duration
 	for _, c := range []string{"ingress", "worker", "temporal", "postgres"} {
@@ -137,7 +137,7 @@ func (r *running) snapshot(t *testing.T) usage {
 		u.size[name] = n
 	}
 	// pg_current_wal_lsn needs pg_monitor; the superuser reads it.
-	su, err := sqlOpen(r.pg.URL("postgres"))
+	su, err := sql.Open("postgres", r.pg.URL("postgres"))
 	if err == nil {
 		_ = su.QueryRow(`SELECT pg_current_wal_lsn() - '0/0'`).Scan(&u.wal)
 		su.Close()
@@ -195,8 +195,3 @@ func envOr(k, def string) string {
 	}
 	return def
 }
-
-// sqlOpen connects to a database of the stack as the given URL's user.
-func sqlOpen(u string) (*sql.DB, error) { return sql.Open("postgres", u) }
-
-func numCPU() int { return runtime.NumCPU() }

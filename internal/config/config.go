@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/webhookd/webhookd/internal/codec"
@@ -38,6 +39,7 @@ type Settings struct {
 	// them: TLS, API key, gRPC headers. Address and namespace are the two
 	// fields above.
 	Temporal      envconfig.ClientConfigProfile
+	temporalOpts  *client.Options // Temporal's options as loaded (TLS files read once)
 	TemporalUIURL string
 	// TemporalCompression is the gRPC compression of requests to Temporal:
 	// gzip (the SDK's default) or none.

@@ -38,9 +38,11 @@ func (s *Settings) loadTemporal(fs *pflag.FlagSet, getenv func(string) string) e
 		s.TemporalNamespace = firstOf(prof.Namespace, defaultTemporalNamespace)
 	}
 	s.Temporal = prof
-	if _, err := s.TemporalClientOptions(); err != nil {
+	opts, err := s.TemporalClientOptions()
+	if err != nil {
 		return fmt.Errorf("temporal client configuration (TEMPORAL_TLS_*, TEMPORAL_API_KEY, profile): %w", err)
 	}
+	s.temporalOpts = &opts
 	return nil
 }
 
@@ -49,6 +51,13 @@ func (s *Settings) loadTemporal(fs *pflag.FlagSet, getenv func(string) string) e
 // credentials and gRPC headers. The caller adds its logger, converters and
 // metrics.
 func (s *Settings) TemporalClientOptions() (client.Options, error) {
+	if s.temporalOpts != nil {
+		// Read once at start (the TLS files); the address and namespace
+		// may have changed since (a dev's state attached).
+		opts := *s.temporalOpts
+		opts.HostPort, opts.Namespace = s.TemporalAddress, s.TemporalNamespace
+		return opts, nil
+	}
 	prof := s.Temporal
 	prof.Address, prof.Namespace = s.TemporalAddress, s.TemporalNamespace
 	prof.Codec = nil // payloads are encoded by webhookd's own codec

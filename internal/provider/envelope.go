@@ -109,10 +109,19 @@ func parseBody(h http.Header, body []byte) (map[string]json.RawMessage, json.Raw
 		_ = json.Unmarshal(payload, &doc)
 		return doc, payload, nil
 	}
-	var v any
+	// One decode: an object into its keys, an array (a batch) as itself.
+	var doc map[string]json.RawMessage
+	var items json.RawMessage
+	batch := bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("["))
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	var err error
+	if batch {
+		err = dec.Decode(&items)
+	} else {
+		err = dec.Decode(&doc)
+	}
+	if err != nil || (!batch && doc == nil) {
 		return nil, nil, badEnvelope("body is not a JSON object")
 	}
 	if dec.More() {
@@ -121,15 +130,10 @@ func parseBody(h http.Header, body []byte) (map[string]json.RawMessage, json.Raw
 	if key := foldedDuplicateKey(body); key != "" {
 		return nil, nil, badEnvelope("an object repeats the key %.64q (exactly or in another case): it would be read one way and shown another", key)
 	}
-	switch v.(type) {
-	case map[string]any:
-		var doc map[string]json.RawMessage
-		_ = json.Unmarshal(body, &doc)
-		return doc, nil, nil
-	case []any:
-		return map[string]json.RawMessage{"items": json.RawMessage(body)}, nil, nil
+	if batch {
+		return map[string]json.RawMessage{"items": items}, nil, nil
 	}
-	return nil, nil, badEnvelope("body is not a JSON object")
+	return doc, nil, nil
 }
 
 // validLocation reports whether loc is header:Name, json:path, form:Field

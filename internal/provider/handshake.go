@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -42,7 +43,8 @@ func (p Provider) AnswerHandshake(body []byte) (Answer, bool) {
 	switch p.Handshake {
 	case HandshakeSlack:
 		var m struct{ Type, Challenge string }
-		if json.Unmarshal(body, &m) == nil && m.Type == "url_verification" {
+		// Events are not parsed twice: only a body naming the handshake.
+		if bytes.Contains(body, []byte("url_verification")) && json.Unmarshal(body, &m) == nil && m.Type == "url_verification" {
 			b, _ := json.Marshal(map[string]string{"challenge": m.Challenge})
 			return Answer{Status: http.StatusOK, Body: b}, true
 		}
@@ -53,7 +55,7 @@ func (p Provider) AnswerHandshake(body []byte) (Answer, bool) {
 				PlainToken string `json:"plainToken"`
 			}
 		}
-		if json.Unmarshal(body, &m) == nil && m.Event == "endpoint.url_validation" {
+		if bytes.Contains(body, []byte("endpoint.url_validation")) && json.Unmarshal(body, &m) == nil && m.Event == "endpoint.url_validation" {
 			keys := p.Keys()
 			if len(keys) == 0 {
 				return Answer{}, false

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -92,26 +91,14 @@ func (v *Verifier) verifyDiscord(h http.Header, body []byte, now time.Time, tol 
 	return Meta{}, fail(ReasonMismatch, "")
 }
 
-// matchV1a checks the "v1a,<base64 Ed25519>" items of a standard-webhooks
-// signature header against the whpk_ public keys, over id.ts.body. It
-// returns a malformed error when no v1a item decodes.
-func (v *Verifier) matchV1a(sigs, id, tsRaw string, body []byte) (bool, error) {
+// matchV1a checks the signatures of a standard-webhooks header's
+// "v1a,<base64 Ed25519>" items against the whpk_ public keys, over
+// id.ts.body. It returns a malformed error when none decodes.
+func (v *Verifier) matchV1a(sigs []string, id, tsRaw string, body []byte) (bool, error) {
 	var cands [maxSignatures][ed25519.SignatureSize]byte
 	n := 0
-	rest := sigs
-	for i := 0; i < maxSignatures; i++ {
-		rest = strings.TrimLeft(rest, " ")
-		if rest == "" {
-			break
-		}
-		var item string
-		if j := strings.IndexByte(rest, ' '); j >= 0 {
-			item, rest = rest[:j], rest[j:]
-		} else {
-			item, rest = rest, ""
-		}
-		sig, ok := strings.CutPrefix(item, "v1a,")
-		if !ok || len(sig) != base64.StdEncoding.EncodedLen(ed25519.SignatureSize) {
+	for _, sig := range sigs {
+		if len(sig) != base64.StdEncoding.EncodedLen(ed25519.SignatureSize) {
 			continue
 		}
 		var buf [ed25519.SignatureSize + 2]byte

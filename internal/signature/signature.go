@@ -533,7 +533,8 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol
 	}
 	// Space-separated "version,signature" items, at most maxSignatures.
 	var c candidates
-	hasV1a := false
+	var v1a [maxSignatures]string // the v1a items' signatures, read in the same pass
+	nV1a := 0
 	rest := sigs
 	for i := 0; i < maxSignatures; i++ {
 		rest = strings.TrimLeft(rest, " ")
@@ -548,14 +549,15 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, now time.Time, tol
 		}
 		if sig, ok := strings.CutPrefix(item, "v1,"); ok {
 			c.addBase64(sig)
-		} else if strings.HasPrefix(item, "v1a,") {
-			hasV1a = true
+		} else if sig, ok := strings.CutPrefix(item, "v1a,"); ok {
+			v1a[nV1a] = sig
+			nV1a++
 		}
 	}
 	v.prepare()
-	if hasV1a && len(v.pubs) > 0 {
+	if nV1a > 0 && len(v.pubs) > 0 {
 		// Ed25519 (v1a) items, checked with the whpk_ public keys.
-		switch ok, err := v.matchV1a(sigs, id, tsRaw, body); {
+		switch ok, err := v.matchV1a(v1a[:nV1a], id, tsRaw, body); {
 		case ok:
 			return Meta{ID: id, Timestamp: ts}, nil
 		case err != nil && c.n == 0:

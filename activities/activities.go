@@ -42,6 +42,7 @@ type Store interface {
 	RecordBounce(ctx context.Context, addresses []string, bounceType string, invalidate bool) (bool, error)
 	OptOutMarketing(ctx context.Context, addresses []string) (bool, error)
 	ClaimEmail(ctx context.Context, c store.EmailClaim) (store.EmailLog, error)
+	ClaimUserEmail(ctx context.Context, key, userID, template string) (store.UserEmailClaim, error)
 	MarkEmailSent(ctx context.Context, key, messageID string) error
 	SucceededSince(ctx context.Context, provider, eventType string, t time.Time) (bool, error)
 	AlertThread(ctx context.Context, key string) (map[string]string, error)
@@ -454,14 +455,6 @@ func EmailKey(workflowID, template string) string { return workflowID + ":" + te
 // before the row was marked — resends with the same Message-ID, which
 // receivers deduplicate.
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
-	u, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
-	if err != nil {
-		return SendEmailResult{}, err
-	}
-	if !u.EmailValid {
-		activity.GetLogger(ctx).Warn("email not sent: address marked invalid", "user_id", u.ID, "template", in.Template)
-		return SendEmailResult{UserID: u.ID}, nil
-	}
 	key := EmailKey(in.Event.WorkflowID, in.Template)
 	if in.Key != "" {
 		key = in.Key
@@ -470,23 +463,63 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err != nil {
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, nil)
 	}
-	msg.From, msg.To = a.From, u.Email
+	msg.From = a.From
 	msg.MessageID = email.MessageID(key, a.From)
+	c := in.Customer
+	if c == (domain.Customer{}) {
+		c.UserID = in.UserID
+	}
+	if c.UserID != "" && c.CustomerID == "" && !c.CreateUser && !c.WaitForLink {
+		// A user known by id (most sends): the address is read and the
+		// key claimed in one statement. An unknown user takes the path
+		// below, which reports it as resolve does.
+		claim, err := a.Store.ClaimUserEmail(ctx, key, c.UserID, in.Template)
+		switch {
+		case errors.Is(err, store.ErrUnknownUser):
+		case err != nil:
+			return SendEmailResult{}, classify("send email", err)
+		case !claim.EmailValid:
+			return a.invalidAddress(ctx, c.UserID, in.Template), nil
+		default:
+			msg.To = claim.Email
+			return a.deliver(ctx, key, in.Template, msg, c.UserID, claim.Status.String, claim.ProviderMessageID.String)
+		}
+	}
+	u, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)
+	if err != nil {
+		return SendEmailResult{}, err
+	}
+	if !u.EmailValid {
+		return a.invalidAddress(ctx, u.ID, in.Template), nil
+	}
+	msg.To = u.Email
 	row, err := a.Store.ClaimEmail(ctx, store.EmailClaim{Key: key, UserID: u.ID, To: u.Email, Template: in.Template})
 	if err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
-	if row.Status == store.EmailSent {
-		return SendEmailResult{AlreadySent: true, MessageID: row.ProviderMessageID.String, UserID: u.ID}, nil
+	return a.deliver(ctx, key, in.Template, msg, u.ID, row.Status, row.ProviderMessageID.String)
+}
+
+// invalidAddress is SendEmail's answer for a user whose address bounced.
+func (a *Activities) invalidAddress(ctx context.Context, userID, template string) SendEmailResult {
+	activity.GetLogger(ctx).Warn("email not sent: address marked invalid", "user_id", userID, "template", template)
+	return SendEmailResult{UserID: userID}
+}
+
+// deliver sends a claimed message unless its row says it went out already
+// (status sent), then marks the row sent.
+func (a *Activities) deliver(ctx context.Context, key, template string, msg email.Message, userID, status, sentID string) (SendEmailResult, error) {
+	if status == store.EmailSent {
+		return SendEmailResult{AlreadySent: true, MessageID: sentID, UserID: userID}, nil
 	}
 	id, err := a.Mailer.Send(ctx, msg)
 	if err != nil {
-		return SendEmailResult{}, fmt.Errorf("send email %s: %w", in.Template, err)
+		return SendEmailResult{}, fmt.Errorf("send email %s: %w", template, err)
 	}
 	if err := a.markSent(ctx, key, id); err != nil {
 		return SendEmailResult{}, classify("send email", err)
 	}
-	return SendEmailResult{Sent: true, MessageID: id, UserID: u.ID}, nil
+	return SendEmailResult{Sent: true, MessageID: id, UserID: userID}, nil
 }
 
 // markSent records a message the mail server has accepted. Failing here

@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +112,13 @@ func TestOutboxAndBadData(t *testing.T) {
 	if len(files) != 1 || !strings.HasSuffix(files[0].Name(), ".eml") {
 		t.Fatalf("outbox = %v, want one .eml", files)
 	}
+	raw, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+	if err != nil || !bytes.Contains(raw, []byte("To: <one@example.com>")) {
+		t.Errorf("outbox message = %q, %v; want it to one@example.com", raw, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, files[0].Name())); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("outbox file mode = %v, %v; want 0600 (customers' addresses)", fi.Mode(), err)
+	}
 
 	// Unknown users and bad templates are not retried.
 	for _, bad := range []activities.SendEmailInput{
@@ -122,7 +131,7 @@ func TestOutboxAndBadData(t *testing.T) {
 			t.Errorf("%s/%s: err = %v, want non-retryable", bad.UserID, bad.Template, err)
 		}
 	}
-	_, err := env.ExecuteActivity(a.RecordPayment, activities.RecordPaymentInput{PaymentID: "p", UserID: "usr_nobody", Amount: 1, Currency: "USD"})
+	_, err = env.ExecuteActivity(a.RecordPayment, activities.RecordPaymentInput{PaymentID: "p", UserID: "usr_nobody", Amount: 1, Currency: "USD"})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
 		t.Errorf("unknown user payment: err = %v, want non-retryable", err)

@@ -194,12 +194,15 @@ func (o Outbox) Send(_ context.Context, m Message) (string, error) {
 		return "", fmt.Errorf("email: outbox: %w", err)
 	}
 	name := strings.ReplaceAll(m.MessageID, "@", "_at_") + ".eml"
-	tmp := filepath.Join(o.Dir, "."+name+".tmp")
-	if err := msg.WriteToFile(tmp); err != nil {
+	// Rendered in memory and written at once (go-mail's WriteToFile
+	// writes line by line), created private: no chmod after.
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("email: outbox write: %w", err)
 	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		return "", fmt.Errorf("email: outbox: %w", err)
+	tmp := filepath.Join(o.Dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
+		return "", fmt.Errorf("email: outbox write: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(o.Dir, name)); err != nil {
 		return "", fmt.Errorf("email: outbox: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -75,6 +76,46 @@ func (s *Store) ClaimEmail(ctx context.Context, c EmailClaim) (EmailLog, error) 
 		return EmailLog{}, fmt.Errorf("store: claim email %s: %w", c.Key, mapUserFK(err, c.UserID))
 	}
 	return row, nil
+}
+
+// UserEmailClaim is what ClaimUserEmail found: the user's address and,
+// when it is valid, the key's row.
+type UserEmailClaim struct {
+	Email      string `db:"email"`
+	EmailValid bool   `db:"email_valid"`
+	// Status is the key's row's ("sent": the message went out already);
+	// null when the address is invalid (nothing claimed).
+	Status            sql.NullString `db:"status"`
+	ProviderMessageID sql.NullString `db:"provider_message_id"`
+}
+
+// ClaimUserEmail is GetUser and ClaimEmail in one statement, for a message
+// to a user known by id: it reads the user's address and, when it is
+// valid, claims the key for that address. An unknown user is
+// ErrUnknownUser.
+func (s *Store) ClaimUserEmail(ctx context.Context, key, userID, template string) (UserEmailClaim, error) {
+	var c UserEmailClaim
+	err := s.db.GetContext(ctx, &c, `
+		WITH u AS (SELECT id, email, email_valid FROM users WHERE id = $2),
+		ins AS (
+			INSERT INTO email_logs (idempotency_key, user_id, to_address, template)
+			SELECT $1, u.id, u.email, $3 FROM u WHERE u.email_valid
+			ON CONFLICT (idempotency_key) DO NOTHING
+			RETURNING status, provider_message_id),
+		claimed AS (
+			SELECT status, provider_message_id FROM ins
+			UNION ALL
+			SELECT status, provider_message_id FROM email_logs WHERE idempotency_key = $1
+			LIMIT 1)
+		SELECT u.email, u.email_valid, claimed.status, claimed.provider_message_id
+		FROM u LEFT JOIN claimed ON u.email_valid`, key, userID, template)
+	if errors.Is(err, sql.ErrNoRows) {
+		return UserEmailClaim{}, fmt.Errorf("store: user %q: %w", userID, ErrUnknownUser)
+	}
+	if err != nil {
+		return UserEmailClaim{}, fmt.Errorf("store: claim email %s: %w", key, err)
+	}
+	return c, nil
 }
 
 // MarkEmailSent marks the key's row sent with the message id.

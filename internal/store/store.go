@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -30,14 +31,35 @@ type Store struct {
 
 // Open connects to the database at url (a lib/pq URL or DSN).
 func Open(ctx context.Context, url string) (*Store, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := Connect(url)
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, err
 	}
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{db: db}, nil
+}
+
+// Connect opens a pool to the database at url, with lib/pq's
+// binary_parameters mode on unless the URL sets it: a statement with
+// arguments is then one round trip (Parse, Bind and Execute sent
+// together) instead of two (the driver otherwise asks for the
+// parameters' types first). Every argument webhookd passes is text or a
+// number, JSON as a string: a []byte would be sent as binary data.
+func Connect(url string) (*sqlx.DB, error) {
+	cfg, err := pq.NewConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if !strings.Contains(url, "binary_parameters") {
+		cfg.BinaryParameters = true
+	}
+	conn, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return sqlx.NewDb(sql.OpenDB(conn), "postgres"), nil
 }
 
 // New wraps an open database.

@@ -178,6 +178,42 @@ func TestEmailClaimAndStamps(t *testing.T) {
 	}
 }
 
+// ClaimUserEmail reads the address and claims the key in one statement:
+// once, for a valid address; never for an invalid one; an unknown user is
+// ErrUnknownUser.
+func TestClaimUserEmail(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	const key = "dodo:evt_9:payment_confirmation"
+	c, err := st.ClaimUserEmail(ctx, key, "usr_1", "payment_confirmation")
+	if err != nil || c.Email != "one@example.com" || !c.EmailValid || c.Status.String != store.EmailPending {
+		t.Fatalf("claim = %+v, %v", c, err)
+	}
+	if err := st.MarkEmailSent(ctx, key, "msg-9@x"); err != nil {
+		t.Fatal(err)
+	}
+	c, err = st.ClaimUserEmail(ctx, key, "usr_1", "payment_confirmation")
+	if err != nil || c.Status.String != store.EmailSent || c.ProviderMessageID.String != "msg-9@x" {
+		t.Fatalf("after send = %+v, %v; want the sent row", c, err)
+	}
+	if logs, _ := st.EmailLogs(ctx, "usr_1"); len(logs) != 1 || logs[0].ToAddress != "one@example.com" {
+		t.Errorf("email logs = %+v; want one row to the user's address", logs)
+	}
+	if _, err := st.ClaimUserEmail(ctx, "k2", "usr_nobody", "payment_confirmation"); !errors.Is(err, store.ErrUnknownUser) {
+		t.Errorf("unknown user: err = %v, want ErrUnknownUser", err)
+	}
+	if _, err := st.RecordBounce(ctx, []string{"one@example.com"}, "hard", true); err != nil {
+		t.Fatal(err)
+	}
+	c, err = st.ClaimUserEmail(ctx, "dodo:evt_10:payment_confirmation", "usr_1", "payment_confirmation")
+	if err != nil || c.EmailValid || c.Status.Valid {
+		t.Fatalf("invalid address: claim = %+v, %v; want nothing claimed", c, err)
+	}
+	if logs, _ := st.EmailLogs(ctx, "usr_1"); len(logs) != 1 {
+		t.Errorf("email logs = %d rows; an invalid address claims nothing", len(logs))
+	}
+}
+
 func TestEventLifecycle(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)

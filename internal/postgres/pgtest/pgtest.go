@@ -15,6 +15,7 @@ import (
 	_ "github.com/lib/pq" // the driver behind sqlx.Connect
 
 	"github.com/webhookd/webhookd/internal/postgres"
+	"github.com/webhookd/webhookd/internal/store"
 	"github.com/webhookd/webhookd/migrations"
 )
 
@@ -82,7 +83,11 @@ func NewURL(tb testing.TB) string {
 // New returns a connection to a new database migrated to the latest schema.
 func New(tb testing.TB) *sqlx.DB {
 	tb.Helper()
-	db, err := sqlx.Connect("postgres", NewURL(tb))
+	// Connected as webhookd connects (binary parameters).
+	db, err := store.Connect(NewURL(tb))
+	if err == nil {
+		err = db.Ping()
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -471,11 +471,12 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	}
 	if c.UserID != "" && c.CustomerID == "" && !c.CreateUser && !c.WaitForLink {
 		// A user known by id (most sends): the address is read and the
-		// key claimed in one statement. An unknown user takes the path
-		// below, which reports it as resolve does.
+		// key claimed in one statement.
 		claim, err := a.Store.ClaimUserEmail(ctx, key, c.UserID, in.Template)
 		switch {
-		case errors.Is(err, store.ErrUnknownUser):
+		case errors.Is(err, store.ErrUnknownUser), err == nil && claim.EmailValid && !claim.Status.Valid:
+			// Reported as resolve does; a key claimed concurrently is
+			// read by ClaimEmail below.
 		case err != nil:
 			return SendEmailResult{}, classify("send email", err)
 		case !claim.EmailValid:

@@ -195,7 +195,7 @@ func (o Outbox) Send(_ context.Context, m Message) (string, error) {
 	}
 	name := strings.ReplaceAll(m.MessageID, "@", "_at_") + ".eml"
 	// Rendered in memory and written at once (go-mail's WriteToFile
-	// writes line by line), created private: no chmod after.
+	// writes line by line).
 	var buf bytes.Buffer
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("email: outbox write: %w", err)
@@ -203,6 +203,10 @@ func (o Outbox) Send(_ context.Context, m Message) (string, error) {
 	tmp := filepath.Join(o.Dir, "."+name+".tmp")
 	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
 		return "", fmt.Errorf("email: outbox write: %w", err)
+	}
+	// A leftover of a crash keeps its mode through WriteFile.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return "", fmt.Errorf("email: outbox: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(o.Dir, name)); err != nil {
 		return "", fmt.Errorf("email: outbox: %w", err)

@@ -84,7 +84,9 @@ type UserEmailClaim struct {
 	Email      string `db:"email"`
 	EmailValid bool   `db:"email_valid"`
 	// Status is the key's row's ("sent": the message went out already);
-	// null when the address is invalid (nothing claimed).
+	// null when nothing was claimed: the address is invalid, or another
+	// attempt claimed the key while this statement ran (its row is not in
+	// this statement's snapshot; ClaimEmail reads it).
 	Status            sql.NullString `db:"status"`
 	ProviderMessageID sql.NullString `db:"provider_message_id"`
 }
@@ -113,7 +115,7 @@ func (s *Store) ClaimUserEmail(ctx context.Context, key, userID, template string
 		return UserEmailClaim{}, fmt.Errorf("store: user %q: %w", userID, ErrUnknownUser)
 	}
 	if err != nil {
-		return UserEmailClaim{}, fmt.Errorf("store: claim email %s: %w", key, err)
+		return UserEmailClaim{}, fmt.Errorf("store: claim email %s: %w", key, mapUserFK(err, userID))
 	}
 	return c, nil
 }

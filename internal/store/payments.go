@@ -24,11 +24,11 @@ type Payment struct {
 // RecordPayment inserts a payment once and reports whether it was new. A
 // new payment counts the refunds that came before it.
 //
-// One statement does the common case (webhookd_record_payment: lock,
-// insert, and whether any refund names the payment); refunds found are
-// settled in a transaction of their own. They are settled whether or not
-// this call inserted the row, so that a retry after a crash between the
-// two still settles them (settling again changes nothing).
+// One statement does the common case (webhookd_record_payment: the lock,
+// then the insert unless a refund already names the payment). A payment
+// whose refunds came first is recorded and settled in one transaction, so
+// that its row never shows without them and a retry still reports the
+// insert.
 func (s *Store) RecordPayment(ctx context.Context, p Payment) (bool, error) {
 	if p.ID == "" || p.UserID == "" || p.Currency == "" || p.Amount < 0 {
 		return false, fmt.Errorf("store: record payment %q: %w: id, user id, currency and a non-negative amount are required", p.ID, ErrInvalid)
@@ -45,14 +45,26 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (bool, error) {
 	if !r.HasRefunds {
 		return r.Inserted, nil
 	}
+	var inserted bool
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockPaymentNames(ctx, tx, p.ID); err != nil {
 			return err
 		}
-		_, err := settleRefunds(ctx, tx, p.ID, false)
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO NOTHING`, p.ID, p.UserID, p.Amount, p.Currency, p.Status)
+		if err != nil {
+			return fmt.Errorf("store: record payment %s: %w", p.ID, mapUserFK(err, p.UserID))
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		inserted = true
+		_, err = settleRefunds(ctx, tx, p.ID, false)
 		return err
 	})
-	return r.Inserted, err
+	return inserted, err
 }
 
 // LatestPayments lists a user's last n payments, newest first.

@@ -172,17 +172,23 @@ type RecordPaymentInput struct {
 // key checks it: the id the event names costs no query; a customer id or
 // an address is resolved (and linked). An unknown user is bad data.
 func (a *Activities) resolveID(ctx context.Context, ev EventRef, c domain.Customer, userID string, n *notes) (string, error) {
-	if c == (domain.Customer{}) {
-		c.UserID = userID
+	if id, ok := knownUserID(c, userID); ok {
+		return id, nil
 	}
-	if c.UserID != "" && c.CustomerID == "" && !c.WaitForLink && !c.CreateUser {
-		return c.UserID, nil
-	}
-	u, err := a.resolve(ctx, ev, c, "")
+	u, err := a.resolve(ctx, ev, c, userID)
 	if err == nil && u.Created {
 		n.userCreated(u.ID, u.Email)
 	}
 	return u.ID, err
+}
+
+// knownUserID is the user id the customer names outright (nothing to link,
+// create or wait for); an empty customer names userID, the run's.
+func knownUserID(c domain.Customer, userID string) (string, bool) {
+	if c == (domain.Customer{}) {
+		c.UserID = userID
+	}
+	return c.UserID, c.UserID != "" && c.CustomerID == "" && !c.WaitForLink && !c.CreateUser
 }
 
 // resolve returns the event's user; an unknown one is bad data.
@@ -465,14 +471,10 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	}
 	msg.From = a.From
 	msg.MessageID = email.MessageID(key, a.From)
-	c := in.Customer
-	if c == (domain.Customer{}) {
-		c.UserID = in.UserID
-	}
-	if c.UserID != "" && c.CustomerID == "" && !c.CreateUser && !c.WaitForLink {
+	if userID, ok := knownUserID(in.Customer, in.UserID); ok {
 		// A user known by id (most sends): the address is read and the
 		// key claimed in one statement.
-		claim, err := a.Store.ClaimUserEmail(ctx, key, c.UserID, in.Template)
+		claim, err := a.Store.ClaimUserEmail(ctx, key, userID, in.Template)
 		switch {
 		case errors.Is(err, store.ErrUnknownUser), err == nil && claim.EmailValid && !claim.Status.Valid:
 			// Reported as resolve does; a key claimed concurrently is
@@ -480,10 +482,10 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		case err != nil:
 			return SendEmailResult{}, classify("send email", err)
 		case !claim.EmailValid:
-			return a.invalidAddress(ctx, c.UserID, in.Template), nil
+			return a.invalidAddress(ctx, userID, in.Template), nil
 		default:
 			msg.To = claim.Email
-			return a.deliver(ctx, key, in.Template, msg, c.UserID, claim.Status.String, claim.ProviderMessageID.String)
+			return a.deliver(ctx, key, in.Template, msg, userID, claim.Status.String, claim.ProviderMessageID.String)
 		}
 	}
 	u, err := a.resolve(ctx, in.Event, in.Customer, in.UserID)

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the driver behind sqlx.Connect
 
 	"github.com/webhookd/webhookd/internal/postgres"
 	"github.com/webhookd/webhookd/internal/store"

@@ -157,17 +157,26 @@ func (s *Store) MarkDispatched(ctx context.Context, provider, eventID, runID str
 // exactly one of several concurrent redeliveries or replays starts its new
 // run: the one whose UPDATE finds it in status from with the attempts it
 // read. It reports whether this caller won the claim.
+//
+// The sweep leaves a claimed event to its claimant for RerunHold: the
+// claimant may be waiting for the previous run to close, and a sweep
+// starting the event meanwhile would make the claimant's own start a
+// duplicate. Should the claimant die, the sweep starts it after that.
 func (s *Store) ClaimRerun(ctx context.Context, provider, eventID string, from domain.Status, attempts int) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE webhook_events SET status = $3
+		UPDATE webhook_events SET status = $3, next_dispatch_at = now() + make_interval(secs => $6)
 		WHERE provider = $1 AND event_id = $2 AND status = $4 AND attempts = $5`,
-		provider, eventID, domain.StatusReceived, from, attempts)
+		provider, eventID, domain.StatusReceived, from, attempts, RerunHold.Seconds())
 	if err != nil {
 		return false, fmt.Errorf("store: claim rerun %s/%s: %w", provider, eventID, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// RerunHold is how long the sweep leaves an event claimed by ClaimRerun to
+// its claimant.
+const RerunHold = time.Minute
 
 // Unclaim puts a claimed event whose rerun could not start back to the
 // status it was claimed from.

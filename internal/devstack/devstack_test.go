@@ -102,6 +102,11 @@ func TestStackRunsWorkflowsAndSurvivesRestart(t *testing.T) {
 	if s.Temporal.SearchAttributeRefreshForced() {
 		t.Error("first start: search-attribute reads forced to the database")
 	}
+	// A short run's start record and upserts are skipped by the server
+	// when the queue reads them after the run closed (temporal.go).
+	if rps, page := s.Temporal.VisibilityQueueReads(); rps != 1 || page != 1000 {
+		t.Errorf("visibility queue read %v times a second, %v tasks a page; want 1, 1000", rps, page)
+	}
 	runEcho(t, c, "wf-1")
 	countVisible(t, c, `WebhookProvider = "x"`, 1)
 

@@ -18,6 +18,18 @@ func (t *Temporal) SearchAttributeRefreshForced() bool {
 	return false
 }
 
+// VisibilityQueueReads is the visibility queue's reads per second and
+// page size.
+func (t *Temporal) VisibilityQueueReads() (perSecond, page any) {
+	get := func(key dynamicconfig.Key) any {
+		for _, v := range t.dyn.GetValue(key) {
+			return v.Value
+		}
+		return nil
+	}
+	return get(dynamicconfig.VisibilityProcessorMaxPollRPS.Key()), get(dynamicconfig.VisibilityTaskBatchSize.Key())
+}
+
 // VisibilityIndexes lists the indexes of the visibility table in a SQLite
 // file, by name.
 func VisibilityIndexes(file string) ([]string, error) {

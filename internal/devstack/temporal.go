@@ -389,6 +389,15 @@ func (t *Temporal) newServer(stores map[string]config.DataStore) (temporalserver
 	// backlog (see docs/performance.md for the measured effect).
 	t.dyn.OverrideSetting(dynamicconfig.MatchingNumTaskqueueReadPartitions, 1)
 	t.dyn.OverrideSetting(dynamicconfig.MatchingNumTaskqueueWritePartitions, 1)
+	// The visibility queue is read once a second (default 20), in pages
+	// of up to 1000 tasks (default 100, which would cap it at 100 tasks a
+	// second). A run's start record and its search-attribute upserts are
+	// skipped by the server when the run has closed by the time they are
+	// read: a payment's run takes a few hundred milliseconds, so most of
+	// them never reach PostgreSQL and only the close record is written.
+	// The cost: the Web UI lists a run up to a second late.
+	t.dyn.OverrideSetting(dynamicconfig.VisibilityProcessorMaxPollRPS, 1)
+	t.dyn.OverrideSetting(dynamicconfig.VisibilityTaskBatchSize, 1000)
 	// Search attributes added after start (a data dir from a webhookd
 	// with fewer of them) are usable at once: every read of them goes to
 	// the database until configureNamespace ends it. Left on, those reads

@@ -10,24 +10,22 @@ import (
 // SearchAttributeRefreshForced reports whether every search-attribute read
 // still goes to the database.
 func (t *Temporal) SearchAttributeRefreshForced() bool {
-	for _, v := range t.dyn.GetValue(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key()) {
-		if b, ok := v.Value.(bool); ok && b {
-			return true
-		}
+	b, _ := t.setting(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key()).(bool)
+	return b
+}
+
+// setting is the value dev set for a dynamic-config key, nil if none.
+func (t *Temporal) setting(key dynamicconfig.Key) any {
+	for _, v := range t.dyn.GetValue(key) {
+		return v.Value
 	}
-	return false
+	return nil
 }
 
 // VisibilityQueueReads is the visibility queue's reads per second and
 // page size.
 func (t *Temporal) VisibilityQueueReads() (perSecond, page any) {
-	get := func(key dynamicconfig.Key) any {
-		for _, v := range t.dyn.GetValue(key) {
-			return v.Value
-		}
-		return nil
-	}
-	return get(dynamicconfig.VisibilityProcessorMaxPollRPS.Key()), get(dynamicconfig.VisibilityTaskBatchSize.Key())
+	return t.setting(dynamicconfig.VisibilityProcessorMaxPollRPS.Key()), t.setting(dynamicconfig.VisibilityTaskBatchSize.Key())
 }
 
 // VisibilityIndexes lists the indexes of the visibility table in a SQLite
